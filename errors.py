@@ -1,0 +1,21 @@
+"""The one exception type for problems a user can fix (bad data, bad flags, a foreign checkpoint).
+
+Command-line entry points catch `GanReproError`, print its message on one line
+and exit with a non-zero status; anything else is a bug and keeps its traceback.
+"""
+
+
+class GanReproError(Exception):
+    """An error caused by the user's input, with a message that says what to do."""
+
+
+class DataError(GanReproError):
+    """Missing, empty, corrupt or unreadable data."""
+
+
+class ConfigError(GanReproError):
+    """A bad flag or config value, or a config that does not match a checkpoint."""
+
+
+class CheckpointError(GanReproError):
+    """A checkpoint that cannot be restored into the model being built."""
