@@ -1,0 +1,174 @@
+"""DRAGAN on the shared machinery: architecture, updates, determinism, resume,
+summaries, checkpoint checks and the non-finite-loss guard (tiny data, CPU)."""
+
+import glob
+import os
+import shutil
+
+import numpy as np
+import pytest
+from conftest import fake_dataset
+
+import utils
+from errors import CheckpointError, ConfigError
+from models.base import TrainingDiverged
+from models.dragan import DRAGAN, DRAGANConfig
+from tf_compat import tf
+
+
+def make(run_dirs, dataset=None, **changes):
+    settings = dict(batch_size=8, log_every=1000, save_every=0, sample_every=1000, **run_dirs)
+    settings.update(changes)
+    return DRAGAN(DRAGANConfig(**settings), dataset or fake_dataset())
+
+
+def train(run_dirs, dataset=None, **changes):
+    with make(run_dirs, dataset, **changes) as model:
+        return model.train(keep_history=True).history
+
+
+def test_trainable_parameter_counts_match_the_blog(run_dirs):
+    model = make(run_dirs, batch_size=64, dataset=fake_dataset(64))
+    assert utils.count_params(model.variables("discriminator")) == 6559169
+    assert utils.count_params(model.variables("generator")) == 6707777
+    model62 = make(run_dirs, z_dim=62)
+    assert utils.count_params(model62.variables("generator")) == 6640193
+
+
+def test_variable_sets_by_scope_equal_the_blogs_substring_split_and_are_disjoint(run_dirs):
+    model = make(run_dirs)
+    all_vars = model.graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)
+    d_vars, g_vars = set(model.variables("discriminator")), set(model.variables("generator"))
+    assert d_vars == {v for v in all_vars if "d_" in v.name}
+    assert g_vars == {v for v in all_vars if "g_" in v.name}
+    assert d_vars and g_vars and not d_vars & g_vars and d_vars | g_vars == set(all_vars)
+    names = {v.op.name for v in all_vars}
+    for scope in ["discriminator/d_conv1/w", "discriminator/d_bn2/gamma", "discriminator/d_fc3/Matrix",
+                  "discriminator/d_fc4/bias", "generator/g_fc1/Matrix", "generator/g_dc3/w",
+                  "generator/g_bn3/beta", "generator/g_dc4/biases"]:
+        assert scope in names
+
+
+def test_d_step_changes_only_d_and_g_step_only_g(run_dirs):
+    with make(run_dirs) as model:
+        model.open()
+        d_vars, g_vars = model.variables("discriminator"), model.variables("generator")
+        images, labels = model.batch(0)
+        feed = model.step_feed(images, labels, utils.make_rng(0, "step", 0))
+        d_phase, g_phase = model.phases
+        for phase, changed, fixed in [(d_phase, d_vars, g_vars), (g_phase, g_vars, d_vars)]:
+            before = model.sess.run(changed + fixed)
+            model.sess.run(phase.train_op, feed)
+            after = model.sess.run(changed + fixed)
+            n = len(changed)
+            assert all(not np.array_equal(b, a) for b, a in zip(before[:n], after[:n])), phase.name
+            assert all(np.array_equal(b, a) for b, a in zip(before[n:], after[n:])), phase.name
+
+
+def test_sampler_shape_and_range(run_dirs):
+    with make(run_dirs) as model:
+        model.open()
+        samples = model.samples()
+        again = model.samples()
+        fresh = model.samples(utils.make_rng(1, "x"))
+    assert samples.shape == (64, 28, 28, 1)
+    assert samples.min() >= 0.0 and samples.max() <= 1.0
+    assert np.array_equal(samples, again)            # fixed noise, moving-average BN
+    assert not np.array_equal(samples, fresh)
+
+
+def test_same_seed_same_losses_other_seed_other_losses(tmp_path):
+    def dirs(name):
+        return {k: str(tmp_path / name / k) for k in ("checkpoint_dir", "result_dir", "log_dir")}
+    a = train(dirs("a"), max_steps=3)
+    b = train(dirs("b"), max_steps=3)
+    c = train(dirs("c"), max_steps=3, seed=548)
+    assert a == b
+    assert [s["d_loss"] for s in a] != [s["d_loss"] for s in c]
+    assert all(np.isfinite(v) for s in a for v in s.values())
+
+
+def test_resume_gives_the_losses_of_a_straight_run(tmp_path):
+    def dirs(name):
+        return {k: str(tmp_path / name / k) for k in ("checkpoint_dir", "result_dir", "log_dir")}
+    straight = train(dirs("straight"), max_steps=8)   # 6 batches an epoch: crosses an epoch
+    first = train(dirs("resumed"), max_steps=3)
+    rest = train(dirs("resumed"), max_steps=8)
+    assert len(first) == 3 and len(rest) == 5
+    assert first + rest == straight
+
+
+def _events(log_dir):
+    found = {}
+    images = []
+    for path in glob.glob(os.path.join(log_dir, "*", "events.out.tfevents.*")):
+        for event in tf.train.summary_iterator(path):
+            for value in event.summary.value:
+                if value.HasField("image"):
+                    images.append((event.step, value.tag, value.image.width, value.image.height))
+                else:
+                    found.setdefault(value.tag, []).append(event.step)
+    return found, images
+
+
+def test_event_file_has_every_loss_once_per_step_and_the_grid(run_dirs):
+    train(run_dirs, max_steps=4, sample_every=2)
+    scalars, images = _events(run_dirs["log_dir"])
+    for tag in ("d_loss_real", "d_loss_fake", "d_loss", "g_loss"):
+        assert sorted(scalars[tag]) == [1, 2, 3, 4], tag
+    assert [(s, t) for s, t, _, _ in sorted(images)] == [(2, "samples/fixed_noise/image"),
+                                                         (4, "samples/fixed_noise/image")]
+    assert images[0][2:] == (224, 224)
+    grids = sorted(os.listdir(os.path.join(run_dirs["result_dir"], "DRAGAN_mnist_8_128", "DRAGAN")))
+    assert "DRAGAN_train_00_0002.png" in grids and "DRAGAN_train_00_0004.png" in grids
+
+
+def test_checkpoint_folder_layout_and_config(run_dirs):
+    train(run_dirs, max_steps=2)
+    folder = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
+    assert os.path.exists(os.path.join(folder, "DRAGAN.model-2.index"))
+    saved = utils.read_json(os.path.join(folder, "config.json"))
+    assert saved["model"] == "DRAGAN" and saved["config"]["lambd"] == 0.25
+    state = utils.read_json(os.path.join(folder, "state.json"))
+    assert (state["step"], state["epoch"], state["batch_in_epoch"]) == (2, 0, 2)
+
+
+def _snapshot(folder, skip=()):
+    return {f: open(os.path.join(folder, f), "rb").read() for f in sorted(os.listdir(folder))
+            if f not in skip}
+
+
+def test_checkpoint_of_another_model_is_refused_and_kept(run_dirs):
+    train(run_dirs, max_steps=2)
+    folder = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
+    config_path = os.path.join(folder, "config.json")
+    saved = utils.read_json(config_path)
+    saved["model"] = "GAN"
+    utils.write_json(config_path, saved)
+    before = _snapshot(folder)
+    with pytest.raises(CheckpointError, match="holds a GAN checkpoint, not DRAGAN"):
+        make(run_dirs).train()
+    assert _snapshot(folder) == before
+
+
+def test_checkpoint_with_other_shapes_is_refused_naming_the_variable(run_dirs, tmp_path):
+    train(run_dirs, max_steps=1, z_dim=62)
+    src = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_62", "DRAGAN")
+    dst = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
+    shutil.copytree(src, dst)
+    with pytest.raises(ConfigError, match="z_dim=62 there, 128 here"):
+        make(run_dirs).train()
+    os.remove(os.path.join(dst, "config.json"))
+    with pytest.raises(CheckpointError, match=r"generator/g_fc1/Matrix has shape \[62, 1024\] there"):
+        make(run_dirs).train()
+
+
+def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(run_dirs):
+    train(run_dirs, max_steps=2)
+    folder = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
+    before = _snapshot(folder, skip=("config.json",))   # rewritten by every run
+    broken = fake_dataset()
+    broken.images[:] = np.nan
+    with pytest.raises(TrainingDiverged, match=r"non-finite .*d_loss.* at step 3.*DRAGAN.model-2"):
+        train(run_dirs, dataset=broken, max_steps=5)
+    assert _snapshot(folder, skip=("config.json",)) == before
