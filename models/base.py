@@ -23,6 +23,7 @@ of one training step). Everything else lives here, once:
   last good checkpoint.
 """
 
+import abc
 import collections
 import datetime
 import math
@@ -53,7 +54,7 @@ class TrainingDiverged(GanReproError):
     """A loss became NaN or infinite."""
 
 
-class GANModel:
+class GANModel(abc.ABC):
     """Base class: the shared Session / Saver / FileWriter / loop.
 
     Subclasses set `model_name`, `Config`, `output_range` and implement
@@ -90,15 +91,16 @@ class GANModel:
 
     # ---- what a model supplies --------------------------------------------------
 
+    @abc.abstractmethod
     def build_model(self):
         """Create placeholders, networks, losses, optimizers, summaries.
 
-        Must set `self.phases` (list of Phase, run in order each step),
-        `self.losses` (dict of scalar loss tensors to log) and `self.sampler`
-        (generator output with `is_training=False` for the sample grids).
+        Must set `self.phases` (list of Phase, run in order each step; their
+        fetches are the logged losses) and `self.sampler` (generator output with
+        `is_training=False` for the sample grids).
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def step_feed(self, images, labels, rng):
         """The feed dict of one training step (shared by all its phases).
 
@@ -107,11 +109,10 @@ class GANModel:
           labels: int64 [batch].
           rng: NumPy Generator for this step only.
         """
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def sample_feed(self, rng=None):
         """Feed for `self.sampler`: the fixed noise if rng is None, else fresh noise."""
-        raise NotImplementedError
 
     # ---- names and folders ------------------------------------------------------
 
@@ -268,8 +269,7 @@ class GANModel:
                          num_examples=self.num_examples, image_shape=list(self.image_shape)),
             command=" ".join(sys.argv),
             versions=dict(python=platform.python_version(), numpy=np.__version__,
-                          tensorflow=tf.__version__ if hasattr(tf, "__version__")
-                          else _tf_version()),
+                          tensorflow=tf.__version__),
             written=datetime.datetime.now().isoformat(timespec="seconds")))
 
     def save(self, step):
@@ -454,11 +454,6 @@ def _first_line(error):
     return text.strip().splitlines()[0] if text.strip() else type(error).__name__
 
 
-def _tf_version():
-    import tensorflow
-    return tensorflow.__version__
-
-
 # ---- data and command line ------------------------------------------------------
 
 def load_training_data(config):
@@ -502,6 +497,8 @@ def main(model_cls, argv=None):
         config = model_cls.Config.from_dict(args)
         dataset = load_training_data(config)
         with model_cls(config, dataset) as model:
+            with model.graph.as_default():
+                utils.show_all_variables()
             result = model.train()
     except ConfigError as e:
         print("%s: error: %s" % (prog, e), file=sys.stderr)

@@ -32,6 +32,7 @@ from models.base import GANModel, Phase
 from models.config import TrainConfig, setting
 from ops import bn, conv2d, deconv2d, linear, lrelu
 from tf_compat import tf
+from utils import make_rng
 
 
 @dataclass
@@ -148,9 +149,6 @@ class DRAGAN(GANModel):
                                   tf.summary.scalar("gradient_penalty", self.gradient_penalty)])
         g_sum = tf.summary.merge([tf.summary.scalar("d_loss_fake", self.d_loss_fake),
                                   tf.summary.scalar("g_loss", self.g_loss)])
-        self.losses = dict(d_loss=self.d_loss, d_loss_real=self.d_loss_real,
-                           d_loss_fake=self.d_loss_fake, gradient_penalty=self.gradient_penalty,
-                           g_loss=self.g_loss)
         self.phases = [
             Phase("d", d_optim, d_sum, dict(d_loss=self.d_loss, d_loss_real=self.d_loss_real,
                                             d_loss_fake=self.d_loss_fake,
@@ -158,7 +156,6 @@ class DRAGAN(GANModel):
             Phase("g", g_optim, g_sum, dict(g_loss=self.g_loss)),
         ]
         # Fixed noise of the training grids (the blog's sample_z).
-        from utils import make_rng
         self.sample_z = make_rng(cfg.seed, "sample_z").uniform(
             -1, 1, size=(cfg.sample_num, cfg.z_dim)).astype(np.float32)
 

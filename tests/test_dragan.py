@@ -31,6 +31,9 @@ def test_trainable_parameter_counts_match_the_blog(run_dirs):
     model = make(run_dirs, batch_size=64, dataset=fake_dataset(64))
     assert utils.count_params(model.variables("discriminator")) == 6559169
     assert utils.count_params(model.variables("generator")) == 6707777
+    with model.graph.as_default():
+        total, _ = utils.show_all_variables()     # the blog's tf-slim model analyzer
+    assert total == 6559169 + 6707777
     model62 = make(run_dirs, z_dim=62)
     assert utils.count_params(model62.variables("generator")) == 6640193
 
