@@ -1,0 +1,132 @@
+"""scripts/run_dragan.py as a user runs it: a subprocess on tiny data."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from skimage import io as skio
+
+import utils
+from models.base import main
+from models.dragan import DRAGAN
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCRIPT = os.path.join(REPO, "scripts", "run_dragan.py")
+FAST = ["--batch-size", "8", "--log-every", "1", "--save-every", "0"]
+
+
+def run_script(args, cwd, timeout=240):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env.pop("GAN_DATA_DIR", None)
+    return subprocess.run([sys.executable, SCRIPT] + args, cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def assert_one_line_error(proc, *fragments):
+    assert proc.returncode not in (0, None), proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("run_dragan.py: error:")]
+    assert len(errors) == 1, proc.stderr
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+def test_help_documents_the_blog_defaults(tmp_path):
+    proc = run_script(["--help"], tmp_path)
+    assert proc.returncode == 0
+    text = " ".join(proc.stdout.split())
+    for fragment in ["--lambd LAMBD", "default: 0.25 (blog: 0.25; paper: 10)", "--z-dim Z_DIM",
+                     "default: 128", "--max-steps", "--data-dir", "--preset {paper}",
+                     "--sample-every", "default: 10 (blog: 10)", "--gp-norm {blog,sample}"]:
+        assert fragment in text, fragment
+
+
+def test_training_writes_checkpoint_grid_and_events_then_resumes(tmp_path, tiny_mnist_dir):
+    args = ["--data-dir", str(tiny_mnist_dir), "--max-steps", "3", "--sample-every", "2"] + FAST
+    proc = run_script(args, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "finished at step 3" in proc.stdout
+    run = "DRAGAN_mnist_8_128"
+    ckpt = tmp_path / "checkpoint" / run / "DRAGAN"
+    assert (ckpt / "DRAGAN.model-3.index").exists() and (ckpt / "config.json").exists()
+    grid = skio.imread(str(tmp_path / "results" / run / "DRAGAN" / "DRAGAN_train_00_0002.png"))
+    assert grid.shape == (224, 224) and grid.dtype == np.uint8 and grid.max() > grid.min()
+    assert list((tmp_path / "logs" / run).glob("events.out.tfevents.*"))
+    saved = utils.read_json(str(ckpt / "config.json"))
+    assert saved["dataset"]["num_examples"] == 64 and saved["config"]["max_steps"] == 3
+
+    proc = run_script(args[:3] + ["5"] + args[4:], tmp_path)       # same command, longer
+    assert proc.returncode == 0, proc.stderr
+    assert "resuming from" in proc.stdout and "(step 3)" in proc.stdout
+    assert "finished at step 5" in proc.stdout
+    assert (ckpt / "DRAGAN.model-5.index").exists()
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, tiny_mnist_dir):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, SCRIPT, "--data-dir", str(tiny_mnist_dir),
+                             "--max-steps", "100000"] + FAST, cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    for line in proc.stdout:
+        if " step 2/" in line or time.time() > deadline:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "stopped by Ctrl-C" in out
+    state = utils.read_json(str(tmp_path / "checkpoint" / "DRAGAN_mnist_8_128" / "DRAGAN" / "state.json"))
+    assert state["step"] >= 2
+    assert (tmp_path / "checkpoint" / "DRAGAN_mnist_8_128" / "DRAGAN" /
+            ("DRAGAN.model-%d.index" % state["step"])).exists()
+
+
+def test_missing_data_dir_is_a_one_line_error(tmp_path):
+    assert_one_line_error(run_script(["--data-dir", str(tmp_path / "nope")], tmp_path),
+                          "does not exist")
+
+
+def test_empty_and_corrupt_image_folders_are_one_line_errors(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert_one_line_error(run_script(["--dataset", "folder", "--data-dir", str(empty)], tmp_path),
+                          "no images")
+    bad = tmp_path / "digits" / "3"
+    bad.mkdir(parents=True)
+    (bad / "broken.jpg").write_bytes(b"not a jpeg at all")
+    assert_one_line_error(run_script(["--dataset", "folder", "--data-dir", str(tmp_path / "digits")],
+                                     tmp_path), "broken.jpg")
+
+
+def test_unknown_flag_exits_2_with_usage(tmp_path):
+    proc = run_script(["--no-such-flag"], tmp_path)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "usage: run_dragan.py" in proc.stderr and "unrecognized arguments" in proc.stderr
+
+
+@pytest.mark.parametrize("args,fragment", [(["--lambd", "-1"], "must be >= 0"),
+                                           (["--batch-size", "0"], "must be >= 1"),
+                                           (["--epochs", "two"], "expected int"),
+                                           (["--gp-norm", "l1"], "invalid choice")])
+def test_out_of_range_flags_exit_2(args, fragment, capsys):
+    # the same parser the script uses, in-process (a subprocess costs a TF import)
+    with pytest.raises(SystemExit) as exit_info:
+        main(DRAGAN, args)
+    assert exit_info.value.code == 2
+    assert fragment in capsys.readouterr().err
+
+
+def test_checkpoint_folder_of_another_model_is_refused(tmp_path, tiny_mnist_dir):
+    folder = tmp_path / "checkpoint" / "DRAGAN_mnist_8_128" / "DRAGAN"
+    folder.mkdir(parents=True)
+    utils.write_json(str(folder / "config.json"), {"model": "WGAN", "config": {}})
+    (folder / "checkpoint").write_text('model_checkpoint_path: "WGAN.model-7"\n')
+    (folder / "WGAN.model-7.index").write_bytes(b"")
+    before = sorted(os.listdir(folder))
+    proc = run_script(["--data-dir", str(tiny_mnist_dir), "--max-steps", "1"] + FAST, tmp_path)
+    assert_one_line_error(proc, "holds a WGAN checkpoint, not DRAGAN")
+    assert sorted(os.listdir(folder)) == before
