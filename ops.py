@@ -10,7 +10,19 @@ moving-average updates) and `lrelu`.
 One extension over the blog: `deconv2d` accepts `None` (or -1) as the batch
 entry of `output_shape` and then takes the batch size from its input, so the
 same generator can build a 64-sample grid while training on another batch size.
+
+Second family (appended below, `dense` ... `leaky_relu`): raw-op equivalents of
+the *Keras* layers used by the Keras-based blog scripts (TF DCGAN tutorial,
+Keras-GAN wgan/wgan_gp/cgan/acgan, InfoGAN). Variable names (`kernel`, `bias`,
+`gamma`, `beta`, `moving_mean`, `moving_variance`, `embeddings`), shapes,
+parameter counts, initializers (glorot-uniform, zeros, uniform(-0.05, 0.05))
+and forward math are Keras's: `dense`, `conv`, `conv_transpose`, `batch_norm`
+(momentum 0.99, eps 1e-3, in-place moving updates), `dropout` (reproducible:
+mask from a fed stateless seed pair), `upsample2x`, `zero_pad`, `embedding`,
+`leaky_relu` (slope 0.3). No Keras is imported.
 """
+
+import math
 
 from tf_compat import slim, tf
 
@@ -110,3 +122,241 @@ def bn(x, is_training, scope):
                         "cannot take a tensor here)")
     return slim.batch_norm(x, decay=0.9, updates_collections=None, epsilon=1e-5,
                            scale=True, is_training=is_training, scope=scope)
+
+
+# --- Keras-equivalent layers ---------------------------------------------------
+
+
+def _pair(value):
+    """`k` or `(k_h, k_w)` -> (k_h, k_w)."""
+    if isinstance(value, (tuple, list)):
+        return int(value[0]), int(value[1])
+    return int(value), int(value)
+
+
+def _glorot_uniform(shape):
+    """Keras `GlorotUniform` for a kernel of `shape`: uniform(-limit, limit),
+    limit = sqrt(6 / (fan_in + fan_out)).
+
+    Fans are computed from the kernel shape the Keras way (`compute_fans`):
+    for a 2-D kernel fan_in = shape[0], fan_out = shape[1]; for a conv kernel
+    the receptive field is prod(shape[:-2]), fan_in = receptive * shape[-2] and
+    fan_out = receptive * shape[-1]. (A Conv2DTranspose kernel is stored as
+    [k, k, filters, in], so there fan_in = k*k*filters and fan_out = k*k*in;
+    the limit only depends on the sum.)
+    """
+    shape = [int(d) for d in shape]
+    if len(shape) == 2:
+        fan_in, fan_out = shape
+    else:
+        receptive = 1
+        for d in shape[:-2]:
+            receptive *= d
+        fan_in, fan_out = receptive * shape[-2], receptive * shape[-1]
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return tf.random_uniform_initializer(-limit, limit)
+
+
+def dense(x, units, use_bias=True, name="dense"):
+    """Keras `Dense`: `x @ kernel + bias`.
+
+    Args:
+      x: [batch, in] tensor.
+      units: number of outputs.
+      use_bias: add a `bias` (zeros-initialised).
+      name: variable scope.
+    Returns:
+      [batch, units] tensor. Variables: `kernel` [in, units] (glorot-uniform),
+      `bias` [units] (zeros).
+    """
+    fan_in = int(x.get_shape()[-1])
+    with tf.variable_scope(name):
+        kernel = tf.get_variable("kernel", [fan_in, units], tf.float32,
+                                 _glorot_uniform([fan_in, units]))
+        out = tf.matmul(x, kernel)
+        if use_bias:
+            bias = tf.get_variable("bias", [units], tf.float32, tf.zeros_initializer())
+            out = tf.nn.bias_add(out, bias)
+        return out
+
+
+def conv(x, filters, kernel_size, strides=1, padding="SAME", use_bias=True, name="conv"):
+    """Keras `Conv2D` (channels-last).
+
+    Args:
+      x: [batch, h, w, in] tensor.
+      filters: number of output channels.
+      kernel_size: k or (k_h, k_w).
+      strides: s or (s_h, s_w).
+      padding: "SAME" or "VALID" (case-insensitive, as Keras's "same"/"valid").
+      use_bias: add a `bias` (zeros-initialised).
+      name: variable scope.
+    Returns:
+      [batch, out_h, out_w, filters] tensor; out = ceil(h / s) for SAME,
+      ceil((h - k + 1) / s) for VALID. Variables: `kernel` [k_h, k_w, in,
+      filters] (glorot-uniform, fan_in = k_h*k_w*in, fan_out = k_h*k_w*filters),
+      `bias` [filters] (zeros).
+    """
+    k_h, k_w = _pair(kernel_size)
+    s_h, s_w = _pair(strides)
+    shape = [k_h, k_w, int(x.get_shape()[-1]), filters]
+    with tf.variable_scope(name):
+        kernel = tf.get_variable("kernel", shape, tf.float32, _glorot_uniform(shape))
+        out = tf.nn.conv2d(x, kernel, strides=[1, s_h, s_w, 1], padding=padding.upper())
+        if use_bias:
+            bias = tf.get_variable("bias", [filters], tf.float32, tf.zeros_initializer())
+            out = tf.nn.bias_add(out, bias)
+        return out
+
+
+def conv_transpose(x, filters, kernel_size, strides=1, use_bias=True, name="conv_transpose"):
+    """Keras `Conv2DTranspose` with padding "same" (no output_padding).
+
+    Args:
+      x: [batch, h, w, in] tensor; h and w must be static, batch may be None.
+      filters: number of output channels.
+      kernel_size: k or (k_h, k_w).
+      strides: s or (s_h, s_w).
+      use_bias: add a `bias` (zeros-initialised).
+      name: variable scope.
+    Returns:
+      [batch, h * s_h, w * s_w, filters] tensor. Variables: `kernel` [k_h, k_w,
+      filters, in] (glorot-uniform, Keras fans: fan_in = k_h*k_w*filters,
+      fan_out = k_h*k_w*in), `bias` [filters] (zeros).
+    """
+    k_h, k_w = _pair(kernel_size)
+    s_h, s_w = _pair(strides)
+    batch, height, width, in_channels = x.get_shape().as_list()
+    out_static = [batch, height * s_h, width * s_w, filters]
+    out_shape = tf.stack([tf.shape(x)[0]] + out_static[1:]) if batch is None else out_static
+    # Keras stores the transposed-conv kernel as [k_h, k_w, out, in].
+    shape = [k_h, k_w, filters, in_channels]
+    with tf.variable_scope(name):
+        kernel = tf.get_variable("kernel", shape, tf.float32, _glorot_uniform(shape))
+        out = tf.nn.conv2d_transpose(x, kernel, output_shape=out_shape,
+                                     strides=[1, s_h, s_w, 1], padding="SAME")
+        out.set_shape(out_static)
+        if use_bias:
+            bias = tf.get_variable("bias", [filters], tf.float32, tf.zeros_initializer())
+            out = tf.nn.bias_add(out, bias)
+        return out
+
+
+def batch_norm(x, training, momentum=0.99, epsilon=1e-3, update_moving=True, name="batch_norm"):
+    """Keras `BatchNormalization` over the last axis.
+
+    training=True normalises with the batch mean and (biased) variance over all
+    axes but the last; with `update_moving` it also updates, in place,
+    moving = moving * momentum + batch * (1 - momentum) for the mean and the
+    variance, and the output depends on those updates (control dependencies),
+    so running the output updates them; no UPDATE_OPS collection is used.
+    training=False normalises with the moving statistics.
+
+    Args:
+      x: [batch, features] or [batch, h, w, channels] tensor.
+      training: Python bool.
+      momentum: moving-average momentum (Keras default 0.99).
+      epsilon: variance epsilon (Keras default 1e-3).
+      update_moving: with training=True, update the moving statistics.
+      name: variable scope.
+    Returns:
+      Tensor of the shape of `x`. Variables: `gamma` (ones), `beta` (zeros),
+      trainable; `moving_mean` (zeros), `moving_variance` (ones), not
+      trainable (GLOBAL_VARIABLES only). All of shape [channels].
+    """
+    if not isinstance(training, bool):
+        raise TypeError("batch_norm(): training must be a Python bool")
+    channels = int(x.get_shape()[-1])
+    with tf.variable_scope(name):
+        gamma = tf.get_variable("gamma", [channels], tf.float32, tf.ones_initializer())
+        beta = tf.get_variable("beta", [channels], tf.float32, tf.zeros_initializer())
+        moving_mean = tf.get_variable("moving_mean", [channels], tf.float32,
+                                      tf.zeros_initializer(), trainable=False)
+        moving_variance = tf.get_variable("moving_variance", [channels], tf.float32,
+                                          tf.ones_initializer(), trainable=False)
+        if not training:
+            return tf.nn.batch_normalization(x, moving_mean, moving_variance, beta, gamma, epsilon)
+        axes = list(range(x.get_shape().ndims - 1))
+        mean, variance = tf.nn.moments(x, axes=axes)
+        updates = []
+        if update_moving:
+            updates = [
+                tf.assign(moving_mean, moving_mean * momentum + mean * (1.0 - momentum)),
+                tf.assign(moving_variance, moving_variance * momentum + variance * (1.0 - momentum)),
+            ]
+        with tf.control_dependencies(updates):
+            return tf.nn.batch_normalization(x, mean, variance, beta, gamma, epsilon)
+
+
+def dropout(x, rate, seed, salt, training=True):
+    """Keras `Dropout`, reproducible across session restarts.
+
+    The mask is `tf.random.stateless_uniform(tf.shape(x), key) >= rate`, where
+    the key is `seed` folded with `salt` (`stateless_fold_in`), so it is a pure
+    function of the fed seed pair and the layer's salt. Kept values are scaled
+    by 1 / (1 - rate), as `tf.nn.dropout` does.
+
+    Args:
+      x: float tensor of any shape.
+      rate: fraction dropped, in [0, 1).
+      seed: int32/int64 [2] tensor (e.g. a placeholder fed a fresh pair each
+        step).
+      salt: Python int, distinct per dropout layer.
+      training: Python bool; False (or rate == 0) returns `x` unchanged.
+    Returns:
+      Tensor of the shape of `x`.
+    """
+    if not 0.0 <= rate < 1.0:
+        raise ValueError("dropout(): rate must be in [0, 1), got %r" % (rate,))
+    if not training or rate == 0:
+        return x
+    with tf.name_scope("dropout"):
+        key = tf.random.experimental.stateless_fold_in(seed, int(salt))
+        keep = tf.random.stateless_uniform(tf.shape(x), seed=key, dtype=x.dtype) >= rate
+        return tf.where(keep, x * (1.0 / (1.0 - rate)), tf.zeros_like(x))
+
+
+def upsample2x(x, name=None):
+    """Keras `UpSampling2D(size=2)` (nearest neighbour): repeat rows and columns.
+
+    Args:
+      x: [batch, h, w, c] tensor (batch may be unknown).
+    Returns:
+      [batch, 2h, 2w, c] tensor; no variables.
+    """
+    with tf.name_scope(name or "upsample2x"):
+        return tf.repeat(tf.repeat(x, 2, axis=1), 2, axis=2)
+
+
+def zero_pad(x, top=0, bottom=0, left=0, right=0):
+    """Keras `ZeroPadding2D(((top, bottom), (left, right)))`.
+
+    Args:
+      x: [batch, h, w, c] tensor.
+    Returns:
+      [batch, top + h + bottom, left + w + right, c] tensor, zeros around `x`.
+    """
+    return tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
+
+
+def embedding(ids, num_classes, dim, name="embedding"):
+    """Keras `Embedding` (for the CGAN/ACGAN label input).
+
+    Args:
+      ids: int [batch] tensor of class ids in [0, num_classes).
+      num_classes: vocabulary size.
+      dim: embedding size.
+      name: variable scope.
+    Returns:
+      [batch, dim] tensor. Variable: `embeddings` [num_classes, dim],
+      uniform(-0.05, 0.05) (Keras default).
+    """
+    with tf.variable_scope(name):
+        table = tf.get_variable("embeddings", [num_classes, dim], tf.float32,
+                                tf.random_uniform_initializer(-0.05, 0.05))
+        return tf.nn.embedding_lookup(table, ids)
+
+
+def leaky_relu(x, alpha=0.3, name="leaky_relu"):
+    """Keras `LeakyReLU` (default slope 0.3): max(x, alpha * x)."""
+    return lrelu(x, alpha, name=name)

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from ops import bn, conv2d, deconv2d, linear, lrelu
+from ops import (batch_norm, bn, conv, conv2d, conv_transpose, deconv2d, dense, dropout,
+                 embedding, leaky_relu, linear, lrelu, upsample2x, zero_pad)
 from tf_compat import tf
 
 
@@ -99,3 +100,263 @@ def test_lrelu_is_max_of_x_and_leak_x():
         x = tf.constant([-2.0, -0.5, 0.0, 3.0])
         out = _values(g, lrelu(x, 0.2))
     np.testing.assert_allclose(out, [-0.4, -0.1, 0.0, 3.0], rtol=1e-6)
+
+
+# --- Keras-equivalent layers ---------------------------------------------------
+
+
+def _n_params(variables):
+    return sum(int(np.prod(v.get_shape().as_list())) for v in variables)
+
+
+def _glorot_limit(fan_in, fan_out):
+    return np.sqrt(6.0 / (fan_in + fan_out))
+
+
+def _np_conv_same(x, w, stride):
+    """Direct NHWC convolution (cross-correlation) with TF's SAME padding."""
+    n, h, wd, _ = x.shape
+    k_h, k_w, _, c_out = w.shape
+    out_h, out_w = -(-h // stride), -(-wd // stride)
+    pad_h = max((out_h - 1) * stride + k_h - h, 0)
+    pad_w = max((out_w - 1) * stride + k_w - wd, 0)
+    xp = np.pad(x, [(0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)])
+    out = np.zeros((n, out_h, out_w, c_out), np.float64)
+    for i in range(out_h):
+        for j in range(out_w):
+            patch = xp[:, i * stride:i * stride + k_h, j * stride:j * stride + k_w, :]
+            out[:, i, j, :] = np.tensordot(patch, w, axes=([1, 2, 3], [0, 1, 2]))
+    return out
+
+
+def _np_conv_transpose_same(x, w, stride):
+    """Transposed convolution by scattering: kernel w [k, k, out, in], output
+    size in * stride, cropped as TF's SAME (the gradient of a SAME conv)."""
+    n, h, wd, _ = x.shape
+    k_h, k_w, c_out, _ = w.shape
+    out_h, out_w = h * stride, wd * stride
+    pad_top = max(k_h - stride, 0) // 2
+    pad_left = max(k_w - stride, 0) // 2
+    full = np.zeros((n, out_h + k_h + stride, out_w + k_w + stride, c_out), np.float64)
+    for i in range(h):
+        for j in range(wd):
+            contrib = np.tensordot(x[:, i, j, :], w, axes=([1], [3]))   # [n, k_h, k_w, out]
+            full[:, i * stride:i * stride + k_h, j * stride:j * stride + k_w, :] += contrib
+    return full[:, pad_top:pad_top + out_h, pad_left:pad_left + out_w, :]
+
+
+def test_dense_names_shape_params_and_glorot_uniform():
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(10)
+        x = tf.placeholder(tf.float32, [None, 400])
+        y = dense(x, 300, name="fc")
+        y2 = dense(y, 7, use_bias=False, name="fc2")
+        assert y.get_shape().as_list() == [None, 300] and y2.get_shape().as_list() == [None, 7]
+        assert sorted(v.op.name for v in tf.trainable_variables()) == ["fc/bias", "fc/kernel", "fc2/kernel"]
+        assert _n_params(tf.trainable_variables()) == 400 * 300 + 300 + 300 * 7
+        k, b = _values(g, [_var("fc/kernel"), _var("fc/bias")])
+    limit = _glorot_limit(400, 300)
+    assert k.shape == (400, 300) and np.all(b == 0)
+    assert np.abs(k).max() <= limit and np.abs(k).max() > 0.99 * limit
+    assert abs(k.std() - limit / np.sqrt(3)) < 0.01 * limit / np.sqrt(3)
+    assert abs(k.mean()) < 0.001
+
+
+def test_conv_shape_names_params_glorot_and_forward_matches_numpy():
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(11)
+        img = tf.placeholder(tf.float32, [None, 28, 28, 1])
+        y = conv(img, 64, 5, strides=2, name="c1")
+        assert y.get_shape().as_list() == [None, 14, 14, 64]
+        assert sorted(v.op.name for v in tf.trainable_variables()) == ["c1/bias", "c1/kernel"]
+        assert _n_params(tf.trainable_variables()) == 1664        # Keras: Conv2D(64, 5) on 1 channel
+        y_valid = conv(img, 8, 3, padding="valid", use_bias=False, name="c2")
+        assert y_valid.get_shape().as_list() == [None, 26, 26, 8]
+        big = conv(tf.placeholder(tf.float32, [None, 8, 8, 64]), 128, 5, name="c3")
+        assert big.get_shape().as_list() == [None, 8, 8, 128]
+        small_in = tf.placeholder(tf.float32, [2, 5, 5, 3])
+        small = conv(small_in, 4, 3, strides=2, name="c4")
+        k_var, b_var = _var("c4/kernel"), _var("c4/bias")
+        rng = np.random.RandomState(0)
+        xv = rng.randn(2, 5, 5, 3).astype(np.float32)
+        kv = rng.randn(3, 3, 3, 4).astype(np.float32)
+        bv = rng.randn(4).astype(np.float32)
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            k3 = sess.run(_var("c3/kernel"))
+            sess.run([k_var.assign(kv), b_var.assign(bv)])
+            out = sess.run(small, {small_in: xv})
+    limit = _glorot_limit(5 * 5 * 64, 5 * 5 * 128)
+    assert np.abs(k3).max() <= limit
+    assert abs(k3.std() - limit / np.sqrt(3)) < 0.01 * limit / np.sqrt(3)
+    assert out.shape == (2, 3, 3, 4)
+    np.testing.assert_allclose(out, _np_conv_same(xv, kv, 2) + bv, rtol=1e-4, atol=1e-4)
+
+
+def test_conv_transpose_shape_params_glorot_and_dynamic_batch():
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(12)
+        x = tf.placeholder(tf.float32, [None, 7, 7, 256])
+        y = conv_transpose(x, 128, 5, strides=1, use_bias=False, name="ct1")
+        assert y.get_shape().as_list() == [None, 7, 7, 128]
+        assert [v.op.name for v in tf.trainable_variables()] == ["ct1/kernel"]
+        assert _var("ct1/kernel").get_shape().as_list() == [5, 5, 128, 256]   # [k, k, out, in]
+        assert _n_params(tf.trainable_variables()) == 819200
+        y2 = conv_transpose(y, 64, 5, strides=2, name="ct2")
+        assert y2.get_shape().as_list() == [None, 14, 14, 64]
+        assert _var("ct2/bias").get_shape().as_list() == [64]
+        fixed = conv_transpose(tf.placeholder(tf.float32, [3, 4, 4, 2]), 5, 3, strides=2, name="ct3")
+        assert fixed.get_shape().as_list() == [3, 8, 8, 5]
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            k, out = sess.run([_var("ct1/kernel"), y2], {x: np.ones((2, 7, 7, 256), np.float32)})
+    assert out.shape == (2, 14, 14, 64)
+    limit = _glorot_limit(5 * 5 * 128, 5 * 5 * 256)
+    assert np.abs(k).max() <= limit and np.abs(k).max() > 0.99 * limit
+    assert abs(k.std() - limit / np.sqrt(3)) < 0.01 * limit / np.sqrt(3)
+
+
+@pytest.mark.parametrize("kernel_size, stride", [(5, 2), (4, 2), (3, 1)])
+def test_conv_transpose_forward_matches_numpy_scatter(kernel_size, stride):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 2, 2, 3])
+        y = conv_transpose(x, 2, kernel_size, strides=stride, name="ct")
+        rng = np.random.RandomState(kernel_size)
+        xv = rng.randn(2, 2, 2, 3).astype(np.float32)
+        kv = rng.randn(kernel_size, kernel_size, 2, 3).astype(np.float32)
+        bv = np.array([0.5, -1.0], np.float32)
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run([_var("ct/kernel").assign(kv), _var("ct/bias").assign(bv)])
+            out = sess.run(y, {x: xv})
+    assert out.shape == (2, 2 * stride, 2 * stride, 2)
+    np.testing.assert_allclose(out, _np_conv_transpose_same(xv, kv, stride) + bv, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 3, 2)])
+def test_batch_norm_training_normalises_and_updates_moving_stats(shape):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, shape)
+        y = batch_norm(x, training=True, name="bn")
+        names = sorted(v.op.name for v in tf.global_variables())
+        assert names == ["bn/beta", "bn/gamma", "bn/moving_mean", "bn/moving_variance"]
+        assert sorted(v.op.name for v in tf.trainable_variables()) == ["bn/beta", "bn/gamma"]
+        assert not tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+        xv = (np.random.RandomState(1).randn(*shape) * 3 + 2).astype(np.float32)
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            out = sess.run(y, {x: xv})
+            mm, mv = sess.run([_var("bn/moving_mean"), _var("bn/moving_variance")])
+    axes = tuple(range(len(shape) - 1))
+    batch_mean, batch_var = xv.mean(axes), xv.var(axes)     # biased variance
+    np.testing.assert_allclose(out.mean(axes), 0, atol=1e-5)
+    np.testing.assert_allclose(out.var(axes), batch_var / (batch_var + 1e-3), rtol=1e-4)
+    np.testing.assert_allclose(out.var(axes), 1, atol=1e-3)
+    np.testing.assert_allclose(mm, 0.01 * batch_mean, rtol=1e-4)
+    np.testing.assert_allclose(mv, 0.99 + 0.01 * batch_var, rtol=1e-5)
+
+
+def test_batch_norm_without_update_and_inference_uses_moving_stats():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [4, 2])
+        y_frozen = batch_norm(x, training=True, update_moving=False, name="bn")
+        with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+            y_test = batch_norm(x, training=False, name="bn")
+        mm_var, mv_var = _var("bn/moving_mean"), _var("bn/moving_variance")
+        xv = np.array([[1, 2], [3, 6], [1, 2], [3, 6]], np.float32)
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            frozen = sess.run(y_frozen, {x: xv})
+            assert np.all(sess.run(mm_var) == 0) and np.all(sess.run(mv_var) == 1)
+            sess.run([mm_var.assign([1.0, 2.0]), mv_var.assign([4.0, 9.0])])
+            sess.run([_var("bn/gamma").assign([2.0, 1.0]), _var("bn/beta").assign([0.5, 0.0])])
+            test = sess.run(y_test, {x: xv})
+            assert np.all(sess.run(mm_var) == [1, 2]) and np.all(sess.run(mv_var) == [4, 9])
+    np.testing.assert_allclose(frozen[:, 0], [-1, 1, -1, 1], atol=1e-3)   # batch stats, eps 1e-3
+    # moving stats: (x - mean) / sqrt(var + 1e-3) * gamma + beta
+    np.testing.assert_allclose(test[1], [2 * (3 - 1) / np.sqrt(4.001) + 0.5, (6 - 2) / np.sqrt(9.001)],
+                               rtol=1e-6)
+
+
+def test_batch_norm_rejects_tensor_training():
+    with tf.Graph().as_default():
+        with pytest.raises(TypeError, match="Python bool"):
+            batch_norm(tf.zeros([2, 3]), training=tf.constant(True))
+
+
+def test_dropout_reproducible_from_fed_seed_and_salted_per_layer():
+    g = tf.Graph()
+    with g.as_default():
+        seed = tf.placeholder(tf.int64, [2])
+        x = tf.placeholder(tf.float32, [None, 100, 100])
+        y_a = dropout(x, 0.3, seed, salt=1)
+        y_b = dropout(x, 0.3, seed, salt=2)
+        assert dropout(x, 0.3, seed, salt=3, training=False) is x
+        assert dropout(x, 0.0, seed, salt=4) is x
+        xv = np.full((2, 100, 100), 2.0, np.float32)
+        with tf.Session(graph=g) as sess:
+            a1, b1 = sess.run([y_a, y_b], {x: xv, seed: [7, 11]})
+            a2 = sess.run(y_a, {x: xv, seed: [7, 12]})
+        with tf.Session(graph=g) as sess:
+            a1_again = sess.run(y_a, {x: xv, seed: [7, 11]})
+    np.testing.assert_array_equal(a1, a1_again)            # same seed pair, new session
+    assert (a1 != a2).mean() > 0.2                         # other pair, other mask
+    assert (a1 != b1).mean() > 0.2                         # other salt, other mask
+    assert set(np.unique(a1)) == {0.0, np.float32(2.0 / 0.7)}
+    assert abs((a1 != 0).mean() - 0.7) < 0.01
+
+
+def test_upsample2x_is_nearest_neighbour_repeat():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 3, 4, 2])
+        y = upsample2x(x)
+        assert y.get_shape().as_list() == [None, 6, 8, 2]
+        assert not tf.global_variables()
+        xv = np.arange(2 * 3 * 4 * 2, dtype=np.float32).reshape(2, 3, 4, 2)
+        out = _values(g, y, {x: xv})
+    np.testing.assert_array_equal(out, np.repeat(np.repeat(xv, 2, 1), 2, 2))
+
+
+def test_zero_pad_bottom_right():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [None, 7, 7, 3])
+        y = zero_pad(x, bottom=1, right=1)
+        assert y.get_shape().as_list() == [None, 8, 8, 3]
+        y2 = zero_pad(x, 1, 2, 3, 4)
+        assert y2.get_shape().as_list() == [None, 10, 14, 3]
+        xv = np.ones((2, 7, 7, 3), np.float32)
+        out, out2 = _values(g, [y, y2], {x: xv})
+    np.testing.assert_array_equal(out[:, :7, :7], xv)
+    assert np.all(out[:, 7, :] == 0) and np.all(out[:, :, 7] == 0)
+    np.testing.assert_array_equal(out2[:, 1:8, 3:10], xv)
+    assert out2.sum() == xv.sum()
+
+
+def test_embedding_shape_init_and_lookup():
+    g = tf.Graph()
+    with g.as_default():
+        tf.set_random_seed(13)
+        ids = tf.placeholder(tf.int32, [None])
+        y = embedding(ids, 10, 100, name="emb")
+        assert y.get_shape().as_list() == [None, 100]
+        assert [v.op.name for v in tf.trainable_variables()] == ["emb/embeddings"]
+        table_var = _var("emb/embeddings")
+        assert table_var.get_shape().as_list() == [10, 100]
+        table, out = _values(g, [table_var, y], {ids: [3, 0, 3, 9]})
+    assert np.abs(table).max() <= 0.05 and np.abs(table).max() > 0.049
+    assert abs(table.std() - 0.1 / np.sqrt(12)) < 0.003
+    np.testing.assert_array_equal(out, table[[3, 0, 3, 9]])
+
+
+def test_leaky_relu_keras_default_slope():
+    with tf.Graph().as_default() as g:
+        out = _values(g, leaky_relu(tf.constant([-2.0, 0.0, 3.0])))
+    np.testing.assert_allclose(out, [-0.6, 0.0, 3.0], rtol=1e-6)
