@@ -420,6 +420,41 @@ def load_image_folder(path, size=(28, 28), channels=1, preprocess="blog", split=
                    class_names=[c for c, _ in classes], source=str(root))
 
 
+# Image-folder data sets known by name: name -> (folder below a data root, what it holds).
+NAMED_FOLDERS = {
+    "pokemon": ("pokemon/regular", "Pokemon box-sprite PNGs (e.g. pokesprite's regular/ "
+                "sprites, RGBA on a transparent background)"),
+    "pokemon-shiny": ("pokemon/shiny", "the same sprites in their shiny colouring"),
+}
+
+
+def locate_named_folder(name, data_dir=None):
+    """The folder of a named image set (NAMED_FOLDERS), looked up like the IDX sets.
+
+    Order: `data_dir` (the folder itself; it must exist), `$GAN_DATA_DIR/<sub>`,
+    `cache_root()/<sub>`. Nothing is downloaded.
+
+    Raises:
+        DataError: not found, saying where to put which files.
+    """
+    if name not in NAMED_FOLDERS:
+        raise ConfigError(f"unknown image set {name!r}: use one of {', '.join(NAMED_FOLDERS)}")
+    sub, what = NAMED_FOLDERS[name]
+    if data_dir is not None:
+        folder = pathlib.Path(os.path.abspath(os.path.expanduser(data_dir)))
+        if not folder.is_dir():
+            raise DataError(f"data dir {folder} does not exist: pass the folder holding {what}")
+        return folder
+    folders = [cache_root() / sub]
+    if os.environ.get("GAN_DATA_DIR"):
+        folders.insert(0, pathlib.Path(os.environ["GAN_DATA_DIR"]).expanduser() / sub)
+    for folder in folders:
+        if folder.is_dir():
+            return folder
+    raise DataError(f"{name} images not found: put {what} into {folders[-1]} (or pass "
+                    f"--data-dir DIR, or set GAN_DATA_DIR to a folder holding {sub}/)")
+
+
 def load_dataset(name, data_dir=None, **kwargs):
     """Loads a data set by name.
 

@@ -2,8 +2,8 @@
 
 A model subclasses `GANModel` and supplies only what is its own: a config class,
 `build_model()` (placeholders, networks, losses, optimizers, summaries, the
-ordered update `phases` and the `sampler`), and `step_feed()` (the NumPy draws
-of one training step). Everything else lives here, once:
+ordered update `phases`, each with the feed function that makes its NumPy draws,
+and the `sampler`). Everything else lives here, once:
 
 - one `tf.Graph` per model, seeded with `config.seed`; every NumPy draw comes
   from a Generator derived from (seed, purpose, step), so a step's noise can be
@@ -12,8 +12,13 @@ of one training step). Everything else lives here, once:
   `allow_growth`;
 - `Saver` into `<checkpoint_dir>/<MODEL>_<data>_<batch>_<z_dim>/<MODEL>/<MODEL>.model-<step>`
   (the blog's naming) with the run's `config.json` and `state.json` beside it;
+- the update schedule: a step (one generator iteration) runs the phases in
+  order, each `repeat` times (n_critic for critics); a phase that draws real
+  data takes the next batch of the epoch's order, so a step consumes
+  `batches_per_step` batches;
 - exact resume: the global step gives epoch and position in the epoch, the data
-  order is a function of the seed (and epoch), so N steps + resume + M steps
+  order is a function of the seed (and epoch), and every random draw of a step
+  comes from one Generator seeded by (seed, step), so N steps + resume + M steps
   equals N+M steps straight;
 - `FileWriter` with scalar summaries every step and the fixed-noise grid as an
   image summary; grids written as PNG every `sample_every` steps and at each
@@ -43,9 +48,15 @@ from models.config import TrainConfig, build_parser
 from tf_compat import set_op_determinism, tf
 
 # One update of a training step: run `train_op` `repeat` times (n_critic for
-# critics), writing `summary` and fetching `fetches` (a dict of scalar tensors).
-Phase = collections.namedtuple("Phase", "name train_op summary fetches repeat")
-Phase.__new__.__defaults__ = (1,)
+# critics), fetching `fetches` (a dict of scalar tensors, logged) each time and
+# writing `summary` after the last time.
+#   feed:  callable(images, labels, rng) -> feed dict, called before every run of
+#          `train_op`; None reuses the feed of the run before (e.g. the blog's G
+#          update with D's noise). The first phase must have one.
+#   batch: True if `feed` gets a fresh batch of real images and labels; False
+#          passes None for both (e.g. a generator update that only needs noise).
+Phase = collections.namedtuple("Phase", "name train_op summary fetches repeat feed batch")
+Phase.__new__.__defaults__ = (1, None, True)
 
 TrainResult = collections.namedtuple("TrainResult", "step stop_reason history")
 
@@ -57,12 +68,13 @@ class TrainingDiverged(GanReproError):
 class GANModel(abc.ABC):
     """Base class: the shared Session / Saver / FileWriter / loop.
 
-    Subclasses set `model_name`, `Config`, `output_range` and implement
-    `build_model`, `step_feed`, `sample_feed`.
+    Subclasses set `model_name`, `Config`, `input_range`, `output_range` and
+    implement `build_model`, `sample_feed`.
     """
 
     model_name = None
     Config = TrainConfig
+    input_range = (0.0, 1.0)    # value range the model wants its real images in
     output_range = (0.0, 1.0)   # value range of the generator's images
     presets = {}                # named sets of defaults, e.g. {"paper": {...}}
 
@@ -96,18 +108,10 @@ class GANModel(abc.ABC):
         """Create placeholders, networks, losses, optimizers, summaries.
 
         Must set `self.phases` (list of Phase, run in order each step; their
-        fetches are the logged losses) and `self.sampler` (generator output with
+        fetches are the logged losses; a feed function gets images float32
+        [batch, H, W, C] in `input_range`, labels int64 [batch] and the step's
+        NumPy Generator) and `self.sampler` (generator output with
         `is_training=False` for the sample grids).
-        """
-
-    @abc.abstractmethod
-    def step_feed(self, images, labels, rng):
-        """The feed dict of one training step (shared by all its phases).
-
-        Args:
-          images: float32 [batch, H, W, C] in [0, 1] (the dataset's range).
-          labels: int64 [batch].
-          rng: NumPy Generator for this step only.
         """
 
     @abc.abstractmethod
@@ -145,6 +149,15 @@ class GANModel(abc.ABC):
     # ---- graph pieces every model has -------------------------------------------
 
     def _build_common(self):
+        if not self.phases or self.phases[0].feed is None:
+            raise ValueError("%s: the first phase needs a feed function" % self.model_name)
+        self.batches_per_step = sum(p.repeat for p in self.phases if p.feed and p.batch)
+        self.steps_per_epoch = self.num_batches // max(self.batches_per_step, 1)
+        if self.steps_per_epoch < 1:
+            raise DataError("%s has %d training images, fewer than the %d batches of %d one "
+                            "%s step needs (lower --batch-size or the critic iterations)"
+                            % (self.dataset.source, self.num_examples, self.batches_per_step,
+                               self.config.batch_size, self.model_name))
         self.global_step = tf.Variable(0, trainable=False, dtype=tf.int64, name="global_step")
         self._step_value = tf.placeholder(tf.int64, [], name="global_step_value")
         self._set_step = tf.assign(self.global_step, self._step_value)
@@ -277,9 +290,10 @@ class GANModel(abc.ABC):
         self.sess.run(self._set_step, {self._step_value: step})
         prefix = os.path.join(utils.ensure_dir(self.checkpoint_folder), self.model_name + ".model")
         path = self.saver.save(self.sess, prefix, global_step=step, write_meta_graph=False)
-        epoch, batch = divmod(step, self.num_batches)
+        epoch, index = divmod(step, self.steps_per_epoch)
         utils.write_json(os.path.join(self.checkpoint_folder, "state.json"), dict(
-            step=step, epoch=epoch, batch_in_epoch=batch, num_batches=self.num_batches,
+            step=step, epoch=epoch, step_in_epoch=index, steps_per_epoch=self.steps_per_epoch,
+            batches_per_step=self.batches_per_step, num_batches=self.num_batches,
             num_examples=self.num_examples, checkpoint=os.path.basename(path),
             data_order="permutation of seed %d%s" % (
                 self.config.seed, ", per epoch" if self.config.reshuffle_each_epoch else "")))
@@ -292,15 +306,25 @@ class GANModel(abc.ABC):
         key = ("order", epoch) if self.config.reshuffle_each_epoch else ("order",)
         return utils.make_rng(self.config.seed, *key).permutation(self.num_examples)
 
-    def batch(self, step):
-        """(images, labels) of a step: a function of the step alone."""
-        epoch, index = divmod(step, self.num_batches)
+    def batch(self, step, draw=0):
+        """(images in `input_range`, labels) of the `draw`-th batch of a step.
+
+        A function of (step, draw) alone: step i of an epoch takes batches
+        i * batches_per_step + draw of the epoch's order (the last batches_per_step
+        - 1 batches of an epoch may go unused, as the incomplete last batch does).
+        """
+        epoch, index = divmod(step, self.steps_per_epoch)
         if epoch != getattr(self, "_order_epoch", None):
             self._order = self.data_order(epoch)
             self._order_epoch = epoch
         bs = self.config.batch_size
-        idx = self._order[index * bs:(index + 1) * bs]
-        return self.dataset.images[idx], self.dataset.labels[idx]
+        start = (index * self.batches_per_step + draw) * bs
+        idx = self._order[start:start + bs]
+        images = self.dataset.images[idx]
+        lo, hi = self.input_range
+        if (lo, hi) != (0.0, 1.0):
+            images = (images * (hi - lo) + lo).astype(np.float32)
+        return images, self.dataset.labels[idx]
 
     # ---- samples ----------------------------------------------------------------
 
@@ -320,7 +344,7 @@ class GANModel(abc.ABC):
     # ---- the loop ---------------------------------------------------------------
 
     def total_steps(self):
-        steps = self.config.epochs * self.num_batches
+        steps = self.config.epochs * self.steps_per_epoch
         return min(steps, self.config.max_steps) if self.config.max_steps else steps
 
     def train(self, keep_history=False):
@@ -345,25 +369,16 @@ class GANModel(abc.ABC):
                 if interrupted.is_set():
                     stop_reason = "interrupted"
                     break
-                epoch, index = divmod(step, self.num_batches)
-                images, labels = self.batch(step)
-                feed = self.step_feed(images, labels, utils.make_rng(cfg.seed, "step", step))
-                logs = {}
-                for phase in self.phases:
-                    for _ in range(phase.repeat):
-                        _, summary, values = self.sess.run(
-                            [phase.train_op, phase.summary, phase.fetches], feed)
-                        self.writer.add_summary(summary, step + 1)
-                        logs.update(values)
-                self._check_finite(logs, step + 1)
+                epoch, index = divmod(step, self.steps_per_epoch)
+                logs = self.run_step(step)
                 step += 1
                 if keep_history:
                     history.append({k: float(v) for k, v in logs.items()})
-                progress.update(step, epoch, index + 1, self.num_batches, logs)
+                progress.update(step, epoch, index + 1, self.steps_per_epoch, logs)
                 if step % cfg.sample_every == 0:
                     self.save_grid("%s_train_%02d_%04d.png" % (self.model_name, epoch, index + 1),
                                    summary_step=step)
-                end_of_epoch = index + 1 == self.num_batches
+                end_of_epoch = index + 1 == self.steps_per_epoch
                 if end_of_epoch:
                     self.save_grid("%s_epoch%03d_test_all_classes.png" % (self.model_name, epoch),
                                    rng=utils.make_rng(cfg.seed, "epoch-grid", epoch))
@@ -373,12 +388,39 @@ class GANModel(abc.ABC):
         if saved_at != step:
             self.save(step)
         if step % cfg.sample_every and step > 0:
-            epoch, index = divmod(step - 1, self.num_batches)
+            epoch, index = divmod(step - 1, self.steps_per_epoch)
             self.save_grid("%s_train_%02d_%04d.png" % (self.model_name, epoch, index + 1),
                            summary_step=step)
         self.writer.flush()
         progress.finish(step, stop_reason, self.checkpoint_folder)
         return TrainResult(step, stop_reason, history)
+
+    def run_step(self, step):
+        """Run every phase of training step `step` (0-based); returns the losses.
+
+        Every random draw of the step comes from one Generator seeded by
+        (seed, "step", step), taken in phase order, so the step can be recreated
+        after a restart.
+        """
+        rng = utils.make_rng(self.config.seed, "step", step)
+        logs, feed, draw = {}, None, 0
+        for phase in self.phases:
+            for r in range(phase.repeat):
+                if phase.feed is not None:
+                    images = labels = None
+                    if phase.batch:
+                        images, labels = self.batch(step, draw)
+                        draw += 1
+                    feed = phase.feed(images, labels, rng)
+                if r + 1 < phase.repeat:
+                    _, values = self.sess.run([phase.train_op, phase.fetches], feed)
+                else:
+                    _, summary, values = self.sess.run(
+                        [phase.train_op, phase.summary, phase.fetches], feed)
+                    self.writer.add_summary(summary, step + 1)
+                self._check_finite(values, step + 1)
+                logs.update(values)
+        return logs
 
     def _check_finite(self, logs, step):
         bad = sorted(k for k, v in logs.items() if not np.all(np.isfinite(v)))
@@ -461,10 +503,17 @@ def load_training_data(config):
     if config.dataset == "folder":
         dataset = data_lib.load_image_folder(
             config.data_dir, size=(config.image_size, config.image_size),
-            channels=config.channels, preprocess=config.folder_preprocess, split="train",
-            seed=config.seed)
+            channels=config.channels, preprocess=config.folder_preprocess,
+            split=config.folder_split, seed=config.seed)
+    elif config.dataset in data_lib.NAMED_FOLDERS:
+        folder = data_lib.locate_named_folder(config.dataset, config.data_dir)
+        dataset = data_lib.load_image_folder(
+            folder, size=(config.image_size, config.image_size), channels=config.channels,
+            preprocess=config.folder_preprocess, split=config.folder_split, seed=config.seed)
     else:
-        dataset = data_lib.load_idx_dataset(config.dataset, data_dir=config.data_dir)
+        splits = ("train",) if config.idx_splits == "train" else ("train", "test")
+        dataset = data_lib.load_idx_dataset(config.dataset, data_dir=config.data_dir,
+                                            splits=splits)
     if config.train_subset:
         dataset.images = dataset.images[:config.train_subset]
         dataset.labels = dataset.labels[:config.train_subset]

@@ -38,13 +38,22 @@ class TrainConfig:
     """Settings every model shares: data, run length, seeds, folders, cadence."""
 
     # data
-    dataset: str = setting("mnist", "training data: an IDX set, or an image folder "
-                           "(<dir>/<class>/*.png|jpg, given by --data-dir)",
-                           choices=("mnist", "fashion-mnist", "folder"))
+    dataset: str = setting("mnist", "training data: an IDX set, 'pokemon' (the sprite "
+                           "PNGs in --data-dir or $GAN_DATA_DIR/pokemon/regular), or an "
+                           "image folder (<dir>/<class>/*.png|jpg, given by --data-dir)",
+                           choices=("mnist", "fashion-mnist", "pokemon", "folder"))
     data_dir: str = setting(None, "where the data is: a folder holding the IDX files "
                             "(or <name>/ below it), or the image folder for "
                             "--dataset folder; default: $GAN_DATA_DIR, then the "
                             "per-user cache, then a download", resumable=True)
+    idx_splits: str = setting("train+test", "MNIST/Fashion-MNIST: which IDX splits to "
+                              "train on ('train+test': all 70,000 images; 'train': the "
+                              "60,000 of keras' load_data())",
+                              source="hwalsuklee's loader: all 70k",
+                              choices=("train+test", "train"))
+    folder_split: str = setting("train", "image folders: 'train' keeps a seeded 80% "
+                                "(the other 20% is validation), 'all' keeps every image",
+                                source="DRAGAN blog: 80/20", choices=("train", "all"))
     train_subset: int = setting(0, "use only the first N training examples "
                                 "(0: all)", minimum=0)
     image_size: int = setting(28, "image folders: resize images to SIZE x SIZE",

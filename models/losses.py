@@ -38,6 +38,42 @@ def gan_losses(real_logits, fake_logits):
                 g_loss=sigmoid_cross_entropy(fake_logits, 1))
 
 
+def least_squares(outputs, target):
+    """mean((outputs - target)^2): Keras 'mse' on D's raw output (DCGAN Pokemon)."""
+    return tf.reduce_mean(tf.square(outputs - float(target)))
+
+
+def least_squares_losses(real_outputs, fake_outputs):
+    """The DCGAN Pokemon blog's losses: D = MSE(real, 1) + MSE(fake, 0), G = MSE(fake, 1)."""
+    d_loss_real = least_squares(real_outputs, 1.0)
+    d_loss_fake = least_squares(fake_outputs, 0.0)
+    return dict(d_loss_real=d_loss_real, d_loss_fake=d_loss_fake,
+                d_loss=d_loss_real + d_loss_fake, g_loss=least_squares(fake_outputs, 1.0))
+
+
+def wasserstein(outputs, target):
+    """Keras-GAN's `wasserstein_loss`: mean(y_true * y_pred) with y_true = `target`.
+
+    Real images get target -1 and fakes +1 for the critic, so the critic
+    minimises mean(D(fake)) - mean(D(real)); the generator uses target -1.
+    """
+    return tf.reduce_mean(float(target) * outputs)
+
+
+def clip_weights(variables, clip_value):
+    """One op that clips every variable into [-clip_value, clip_value] (WGAN).
+
+    Args:
+      variables: the variables to clip (Keras-GAN clips every weight of every
+        critic layer, moving BN statistics included).
+      clip_value: positive float.
+    Returns:
+      a grouped op.
+    """
+    return tf.group(*[tf.assign(v, tf.clip_by_value(v, -clip_value, clip_value))
+                      for v in variables], name="clip_weights")
+
+
 def gradient_slopes(gradients, norm):
     """Norms of the input gradient, see GRADIENT_NORMS.
 
@@ -83,3 +119,18 @@ def dragan_penalty(logit_fn, x, x_perturbed, alpha, norm="blog"):
     """
     interpolates = x + alpha * (x_perturbed - x)
     return interpolate_penalty(logit_fn, interpolates, norm=norm)
+
+
+def wgan_gp_penalty(logit_fn, real, fake, alpha):
+    """The WGAN-GP penalty at random interpolates of real and fake samples.
+
+    interpolates = alpha * real + (1 - alpha) * fake, alpha ~ U[0, 1) per sample
+    ([batch, 1, 1, 1], drawn by the caller); penalty = mean((||grad||_2 - 1)^2)
+    with the norm over all non-batch axes (Keras-GAN's gradient_penalty_loss).
+
+    Returns:
+      (penalty scalar, slopes [batch], interpolates).
+    """
+    interpolates = alpha * real + (1.0 - alpha) * fake
+    penalty, slopes = interpolate_penalty(logit_fn, interpolates, norm="sample")
+    return penalty, slopes, interpolates

@@ -133,7 +133,8 @@ def test_checkpoint_folder_layout_and_config(run_dirs):
     saved = utils.read_json(os.path.join(folder, "config.json"))
     assert saved["model"] == "DRAGAN" and saved["config"]["lambd"] == 0.25
     state = utils.read_json(os.path.join(folder, "state.json"))
-    assert (state["step"], state["epoch"], state["batch_in_epoch"]) == (2, 0, 2)
+    assert (state["step"], state["epoch"], state["step_in_epoch"]) == (2, 0, 2)
+    assert (state["batches_per_step"], state["steps_per_epoch"]) == (1, 6)
 
 
 def _snapshot(folder, skip=()):

@@ -99,3 +99,52 @@ def test_unknown_norm_is_rejected():
     with tf.Graph().as_default():
         with pytest.raises(ValueError, match="norm"):
             losses.gradient_slopes(tf.zeros([2, 3]), "l1")
+
+
+def test_least_squares_losses_match_hand_computed_mse():
+    real = np.array([[2.0], [-1.0], [0.5]], np.float32)
+    fake = np.array([[-3.0], [0.0], [1.5]], np.float32)
+    with tf.Graph().as_default():
+        out = _run(losses.least_squares_losses(tf.constant(real), tf.constant(fake)))
+    # by hand: mean((2-1)^2, (-1-1)^2, (.5-1)^2) = (1 + 4 + .25) / 3
+    assert out["d_loss_real"] == pytest.approx(5.25 / 3, rel=1e-6)
+    assert out["d_loss_fake"] == pytest.approx((9 + 0 + 2.25) / 3, rel=1e-6)
+    assert out["d_loss"] == pytest.approx(5.25 / 3 + 11.25 / 3, rel=1e-6)
+    assert out["g_loss"] == pytest.approx((16 + 1 + 0.25) / 3, rel=1e-6)
+
+
+def test_wasserstein_is_target_times_mean_output():
+    out = np.array([[2.0], [-1.0], [0.5], [3.0]], np.float32)
+    with tf.Graph().as_default():
+        real, fake = _run([losses.wasserstein(tf.constant(out), -1),
+                           losses.wasserstein(tf.constant(out), 1)])
+    assert real == pytest.approx(-1.125) and fake == pytest.approx(1.125)
+
+
+def test_clip_weights_clips_every_variable_and_leaves_inside_values():
+    with tf.Graph().as_default():
+        a = tf.Variable([[0.5, -0.003], [0.009, -2.0]])
+        b = tf.Variable([0.01, -0.01, 0.0])
+        clip = losses.clip_weights([a, b], 0.01)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(clip)
+            va, vb = sess.run([a, b])
+    np.testing.assert_allclose(va, [[0.01, -0.003], [0.009, -0.01]])
+    np.testing.assert_allclose(vb, [0.01, -0.01, 0.0])
+
+
+def test_wgan_gp_penalty_matches_numpy_with_per_sample_alpha():
+    rng, x, fake, weights = _setup(3)
+    alpha = rng.random((SHAPE[0], 1, 1, 1)).astype(np.float32)
+    with tf.Graph().as_default():
+        w = tf.constant(weights)
+        penalty, slopes, interp = losses.wgan_gp_penalty(
+            lambda v: tf.reduce_sum(0.5 * w * tf.square(v), axis=[1, 2, 3]),
+            tf.constant(x), tf.constant(fake), tf.constant(alpha))
+        got_penalty, got_slopes, got_interp = _run([penalty, slopes, interp])
+    want_interp = alpha * x + (1 - alpha) * fake
+    want_slopes = np.sqrt(np.sum((weights * want_interp) ** 2, axis=(1, 2, 3)))
+    np.testing.assert_allclose(got_interp, want_interp, rtol=1e-6)
+    np.testing.assert_allclose(got_slopes, want_slopes, rtol=1e-5)
+    assert got_penalty == pytest.approx(np.mean((want_slopes - 1) ** 2), rel=1e-5)
