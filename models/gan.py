@@ -1,0 +1,158 @@
+"""The plain GAN the DRAGAN blog compares against, like for like.
+
+Paper: Goodfellow et al., "Generative Adversarial Nets", 2014 (non-saturating
+generator loss). Code lineage: hwalsuklee/tensorflow-generative-model-collections
+`GAN.py`, with the DRAGAN blog's architecture and optimizer, so that the only
+difference between `GAN` and `DRAGAN` is the penalty.
+
+Networks (the infoGAN paper's MNIST nets, 28x28x1, as DRAGAN):
+  D: (64)4c2s - (128)4c2s_BL - FC1024_BL - FC1 (logit; sigmoid)
+  G: FC1024_BR - FC7x7x128_BR - (64)4dc2s_BR - (1)4dc2s_S
+Loss: D = CE(D(x), 1) + CE(D(G(z)), 0), G = CE(D(G(z)), 1); Adam 1e-3 (beta1 0.5)
+for D and G (the DRAGAN blog's). `--preset hwalsuklee` gives hwalsuklee's GAN.py
+learning rates (D 2e-4, G 1e-3). One D update, then one G update with the same z.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import losses
+from models.base import GANModel, Phase
+from models.config import TrainConfig, setting
+from ops import bn, conv2d, deconv2d, linear, lrelu
+from tf_compat import tf
+from utils import make_rng
+
+
+@dataclass
+class GANConfig(TrainConfig):
+    """GAN settings; defaults from the DRAGAN blog (same budget as its DRAGAN)."""
+
+    epochs: int = setting(1000, "epochs to train", source="DRAGAN blog: 1000 "
+                          "(hwalsuklee: 25)", minimum=1, resumable=True)
+    z_dim: int = setting(128, "noise dimension, z ~ U[-1, 1]", source="DRAGAN blog: 128 "
+                         "(hwalsuklee: 62)", minimum=1)
+    d_lr: float = setting(1e-3, "Adam learning rate of D", source="DRAGAN blog: 0.0002*5 "
+                          "(hwalsuklee's GAN: 0.0002)", minimum=0.0)
+    g_lr: float = setting(1e-3, "Adam learning rate of G", source="DRAGAN blog: 0.0002*5",
+                          minimum=0.0)
+    beta1: float = setting(0.5, "Adam beta1", source="blog", minimum=0.0, maximum=1.0)
+    beta2: float = setting(0.999, "Adam beta2", source="blog (TF default)", minimum=0.0,
+                           maximum=1.0)
+    adam_epsilon: float = setting(1e-8, "Adam epsilon", source="TF default", minimum=0.0)
+
+
+class GAN(GANModel):
+    """The DRAGAN blog's GAN: DRAGAN's networks and optimizers, no penalty.
+
+    Subclasses add a penalty on D by overriding `extra_placeholders` and
+    `penalty` (DRAGAN).
+    """
+
+    model_name = "GAN"
+    Config = GANConfig
+    output_range = (0.0, 1.0)   # sigmoid
+    presets = {"hwalsuklee": dict(d_lr=2e-4, g_lr=1e-3)}
+
+    # ---- networks --------------------------------------------------------------
+
+    def discriminator(self, x, is_training=True, reuse=False):
+        """x [bs, h, w, c] -> (sigmoid [bs, 1], logit [bs, 1], features [bs, 1024])."""
+        with tf.variable_scope("discriminator", reuse=reuse):
+            net = lrelu(conv2d(x, 64, 4, 4, 2, 2, name="d_conv1"))            # [bs, h/2, w/2, 64]
+            net = lrelu(bn(conv2d(net, 128, 4, 4, 2, 2, name="d_conv2"),
+                           is_training=is_training, scope="d_bn2"))           # [bs, h/4, w/4, 128]
+            net = tf.reshape(net, [-1, int(np.prod(net.get_shape().as_list()[1:]))])
+            net = lrelu(bn(linear(net, 1024, scope="d_fc3"),
+                           is_training=is_training, scope="d_bn3"))           # [bs, 1024]
+            out_logit = linear(net, 1, scope="d_fc4")                         # [bs, 1]
+            return tf.nn.sigmoid(out_logit), out_logit, net
+
+    def generator(self, z, is_training=True, reuse=False):
+        """z [bs, z_dim] -> images [bs, h, w, c] in (0, 1)."""
+        h, w, c = self.image_shape
+        with tf.variable_scope("generator", reuse=reuse):
+            net = tf.nn.relu(bn(linear(z, 1024, scope="g_fc1"),
+                                is_training=is_training, scope="g_bn1"))      # [bs, 1024]
+            net = tf.nn.relu(bn(linear(net, 128 * (h // 4) * (w // 4), scope="g_fc2"),
+                                is_training=is_training, scope="g_bn2"))
+            net = tf.reshape(net, [-1, h // 4, w // 4, 128])                  # [bs, h/4, w/4, 128]
+            net = tf.nn.relu(bn(deconv2d(net, [None, h // 2, w // 2, 64], 4, 4, 2, 2,
+                                         name="g_dc3"),
+                                is_training=is_training, scope="g_bn3"))      # [bs, h/2, w/2, 64]
+            return tf.nn.sigmoid(deconv2d(net, [None, h, w, c], 4, 4, 2, 2,
+                                          name="g_dc4"))                      # [bs, h, w, c]
+
+    # ---- hooks of subclasses -----------------------------------------------------
+
+    def extra_placeholders(self):
+        """Placeholders a penalty needs, created after `inputs`, before `z`."""
+
+    def penalty(self):
+        """(weighted penalty added to d_loss, {summary name: tensor}) or (None, {})."""
+        return None, {}
+
+    # ---- graph -----------------------------------------------------------------
+
+    def build_model(self):
+        cfg = self.config
+        h, w, c = self.image_shape
+        if h % 4 or w % 4:
+            raise ValueError("%s's networks need image sides divisible by 4, got %dx%d"
+                             % (self.model_name, h, w))
+        bs = cfg.batch_size
+        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
+        self.extra_placeholders()
+        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
+        self.sample_z_input = tf.placeholder(tf.float32, [cfg.sample_num, cfg.z_dim],
+                                             name="sample_z")
+
+        _, real_logits, _ = self.discriminator(self.inputs, is_training=True, reuse=False)
+        fake = self.generator(self.z, is_training=True, reuse=False)
+        _, fake_logits, _ = self.discriminator(fake, is_training=True, reuse=True)
+        gan = losses.gan_losses(real_logits, fake_logits)
+        penalty, penalty_logs = self.penalty()
+        self.d_loss_real, self.d_loss_fake = gan["d_loss_real"], gan["d_loss_fake"]
+        self.d_loss = gan["d_loss"] if penalty is None else gan["d_loss"] + penalty
+        self.g_loss = gan["g_loss"]
+
+        d_vars, g_vars = self.variables("discriminator"), self.variables("generator")
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+            d_optim = tf.train.AdamOptimizer(cfg.d_lr, beta1=cfg.beta1, beta2=cfg.beta2,
+                                             epsilon=cfg.adam_epsilon
+                                             ).minimize(self.d_loss, var_list=d_vars)
+            g_optim = tf.train.AdamOptimizer(cfg.g_lr, beta1=cfg.beta1, beta2=cfg.beta2,
+                                             epsilon=cfg.adam_epsilon
+                                             ).minimize(self.g_loss, var_list=g_vars)
+
+        self.sampler = self.generator(self.sample_z_input, is_training=False, reuse=True)
+
+        # The blog's summaries: d_sum with the D step, g_sum with the G step.
+        d_logs = dict(d_loss=self.d_loss, d_loss_real=self.d_loss_real,
+                      d_loss_fake=self.d_loss_fake, **penalty_logs)
+        d_sum = tf.summary.merge([tf.summary.scalar("d_loss_real", self.d_loss_real),
+                                  tf.summary.scalar("d_loss", self.d_loss)]
+                                 + [tf.summary.scalar(k, v) for k, v in penalty_logs.items()])
+        g_sum = tf.summary.merge([tf.summary.scalar("d_loss_fake", self.d_loss_fake),
+                                  tf.summary.scalar("g_loss", self.g_loss)])
+        self.phases = [
+            Phase("d", d_optim, d_sum, d_logs, feed=self.step_feed),
+            Phase("g", g_optim, g_sum, dict(g_loss=self.g_loss)),   # same z as D's
+        ]
+        # Fixed noise of the training grids (the blog's sample_z).
+        self.sample_z = make_rng(cfg.seed, "sample_z").uniform(
+            -1, 1, size=(cfg.sample_num, cfg.z_dim)).astype(np.float32)
+
+    # ---- feeds -----------------------------------------------------------------
+
+    def step_feed(self, images, labels, rng):
+        """Real images and z ~ U[-1, 1] for the D update (the G update reuses it)."""
+        z = rng.uniform(-1, 1, [self.config.batch_size, self.config.z_dim]).astype(np.float32)
+        return {self.inputs: images, self.z: z}
+
+    def sample_feed(self, rng=None):
+        if rng is None:
+            return {self.sample_z_input: self.sample_z}
+        z = rng.uniform(-1, 1, (self.config.sample_num, self.config.z_dim))
+        return {self.sample_z_input: z.astype(np.float32)}
