@@ -77,6 +77,12 @@ class GANModel(abc.ABC):
     input_range = (0.0, 1.0)    # value range the model wants its real images in
     output_range = (0.0, 1.0)   # value range of the generator's images
     presets = {}                # named sets of defaults, e.g. {"paper": {...}}
+    # More fixed grids beside the fixed-noise one, set in build_model:
+    # {name: (feed of `sampler`, (rows, cols))}, e.g. conditional sweeps. Saved
+    # with it as <MODEL>_<name>_<epoch>_<batch>.png and as TensorBoard images
+    # "samples/<name>".
+    extra_grids = {}
+    grid_size = None            # (rows, cols) of the fixed-noise grid; None: square
 
     def __init__(self, config, dataset):
         if not isinstance(config, self.Config):
@@ -165,6 +171,9 @@ class GANModel(abc.ABC):
         self._grid_value = tf.placeholder(tf.uint8, [1, None, None, channels], name="grid")
         self._grid_summary = tf.summary.image("samples/fixed_noise", self._grid_value,
                                               max_outputs=1)
+        self._extra_grid_summaries = {
+            name: tf.summary.image("samples/" + name, self._grid_value, max_outputs=1)
+            for name in sorted(self.extra_grids)}
         self.saver = tf.train.Saver(max_to_keep=self.config.max_to_keep)
         self._init_op = tf.global_variables_initializer()
 
@@ -335,11 +344,27 @@ class GANModel(abc.ABC):
     def save_grid(self, name, rng=None, summary_step=None):
         """Write a sample grid PNG into the result folder (and to TensorBoard)."""
         grid = utils.save_grid(os.path.join(self.result_folder, name), self.samples(rng),
+                               grid_size=self.grid_size,
                                value_range=self.output_range, mapping=self.config.grid_mapping)
         if summary_step is not None and self.writer is not None:
             summary = self.sess.run(self._grid_summary, {self._grid_value: grid[None]})
             self.writer.add_summary(summary, summary_step)
         return grid
+
+    def save_training_grids(self, step):
+        """The fixed-noise grid and every extra grid of step `step` (PNG + TensorBoard)."""
+        epoch, index = divmod(step - 1, self.steps_per_epoch)
+        suffix = "%02d_%04d.png" % (epoch, index + 1)
+        self.save_grid("%s_train_%s" % (self.model_name, suffix), summary_step=step)
+        for name in sorted(self.extra_grids):
+            feed, grid_size = self.extra_grids[name]
+            grid = utils.save_grid(
+                os.path.join(self.result_folder, "%s_%s_%s" % (self.model_name, name, suffix)),
+                self.sess.run(self.sampler, feed), grid_size=grid_size,
+                value_range=self.output_range, mapping=self.config.grid_mapping)
+            if self.writer is not None:
+                self.writer.add_summary(self.sess.run(self._extra_grid_summaries[name],
+                                                      {self._grid_value: grid[None]}), step)
 
     # ---- the loop ---------------------------------------------------------------
 
@@ -376,8 +401,7 @@ class GANModel(abc.ABC):
                     history.append({k: float(v) for k, v in logs.items()})
                 progress.update(step, epoch, index + 1, self.steps_per_epoch, logs)
                 if step % cfg.sample_every == 0:
-                    self.save_grid("%s_train_%02d_%04d.png" % (self.model_name, epoch, index + 1),
-                                   summary_step=step)
+                    self.save_training_grids(step)
                 end_of_epoch = index + 1 == self.steps_per_epoch
                 if end_of_epoch:
                     self.save_grid("%s_epoch%03d_test_all_classes.png" % (self.model_name, epoch),
@@ -388,9 +412,7 @@ class GANModel(abc.ABC):
         if saved_at != step:
             self.save(step)
         if step % cfg.sample_every and step > 0:
-            epoch, index = divmod(step - 1, self.steps_per_epoch)
-            self.save_grid("%s_train_%02d_%04d.png" % (self.model_name, epoch, index + 1),
-                           summary_step=step)
+            self.save_training_grids(step)
         self.writer.flush()
         progress.finish(step, stop_reason, self.checkpoint_folder)
         return TrainResult(step, stop_reason, history)

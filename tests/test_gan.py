@@ -65,3 +65,34 @@ def test_hwalsuklee_preset_sets_its_learning_rates(tmp_path, monkeypatch, capsys
     except SystemExit:
         pass
     assert seen == dict(d_lr=2e-4, g_lr=1e-3)
+
+
+class _SweepGAN(GAN):
+    """GAN with one extra fixed grid, to test the base class's extra grids."""
+
+    def build_model(self):
+        super().build_model()
+        z = np.repeat(np.linspace(-1, 1, 8, dtype=np.float32)[:, None], self.config.z_dim, 1)
+        self.extra_grids = {"sweep": ({self.sample_z_input: np.repeat(z, 8, 0)}, (8, 8))}
+
+
+def test_extra_grids_are_saved_and_summarised_with_the_fixed_noise_grid(run_dirs):
+    import glob
+    import os
+
+    from skimage import io as skio
+
+    from tf_compat import tf
+    with make(run_dirs, cls=_SweepGAN, max_steps=2, sample_every=2) as model:
+        model.train()
+    folder = os.path.join(run_dirs["result_dir"], "GAN_mnist_8_128", "GAN")
+    sweep = skio.imread(os.path.join(folder, "GAN_sweep_00_0002.png"))
+    assert sweep.shape == (224, 224)
+    # rows share one z: the 8 tiles of a row are equal
+    assert all(np.array_equal(sweep[:28, :28], sweep[:28, 28 * j:28 * (j + 1)]) for j in range(8))
+    assert os.path.exists(os.path.join(folder, "GAN_train_00_0002.png"))
+    tags = set()
+    for path in glob.glob(os.path.join(run_dirs["log_dir"], "*", "events.out.tfevents.*")):
+        for event in tf.train.summary_iterator(path):
+            tags.update(v.tag for v in event.summary.value if v.HasField("image"))
+    assert tags == {"samples/fixed_noise/image", "samples/sweep/image"}
