@@ -124,6 +124,11 @@ class GANModel(abc.ABC):
     def sample_feed(self, rng=None):
         """Feed for `self.sampler`: the fixed noise if rng is None, else fresh noise."""
 
+    @classmethod
+    def load_data(cls, config):
+        """The training set a config asks for (a model with other data overrides this)."""
+        return load_training_data(config)
+
     # ---- names and folders ------------------------------------------------------
 
     @property
@@ -566,7 +571,7 @@ def main(model_cls, argv=None):
     args.pop("preset", None)
     try:
         config = model_cls.Config.from_dict(args)
-        dataset = load_training_data(config)
+        dataset = model_cls.load_data(config)
         with model_cls(config, dataset) as model:
             with model.graph.as_default():
                 utils.show_all_variables()

@@ -25,18 +25,31 @@ REFERENCE_DIR = os.path.join(HERE, "reference")
 RTOL, ATOL = 1e-4, 1e-6
 
 
-def _recipes():
-    from models.dragan import DRAGAN
-    return {
-        "dragan": dict(model=DRAGAN, config=dict(
-            dataset="mnist", train_subset=640, max_steps=30, seed=547,
-            intra_op_threads=2, inter_op_threads=2, deterministic=True,
-            sample_every=1000, save_every=0, log_every=10)),
-    }
+# Recipe name -> the registered model (models.MODELS) and config overrides on
+# top of its blog defaults: a small fixed subset, a few steps, fixed threads.
+_COMMON = dict(seed=547, intra_op_threads=2, inter_op_threads=2, deterministic=True,
+               sample_every=1000, save_every=0, log_every=10)
+RECIPES = {
+    "dragan": dict(dataset="mnist", train_subset=640, max_steps=30),
+    "gan": dict(dataset="mnist", train_subset=640, max_steps=30),
+    "dcgan": dict(dataset="mnist", train_subset=640, max_steps=30),
+    "dcgan_pokemon": dict(dataset="pokemon", train_subset=512, max_steps=10),
+    "wgan": dict(dataset="mnist", train_subset=640, max_steps=30),
+    "wgan_gp": dict(dataset="mnist", train_subset=640, max_steps=30),
+    "cgan": dict(dataset="mnist", train_subset=640, max_steps=30),
+    "acgan": dict(dataset="mnist", train_subset=640, max_steps=30),
+    "infogan": dict(dataset="mnist", train_subset=640, max_steps=30),
+}
+
+
+def recipe(name):
+    """{"model": class, "config": overrides} of recipe `name`."""
+    from models import get_model
+    return dict(model=get_model(name), config=dict(_COMMON, **RECIPES[name]))
 
 
 def recipe_names():
-    return sorted(_recipes())
+    return sorted(RECIPES)
 
 
 def run(name, data_dir=None, workdir=None):
@@ -45,14 +58,13 @@ def run(name, data_dir=None, workdir=None):
     Returns:
       dict loss name -> list of per-step values (float).
     """
-    from models.base import load_training_data
-    recipe = _recipes()[name]
+    chosen = recipe(name)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
-        settings = dict(recipe["config"], data_dir=data_dir,
+        settings = dict(chosen["config"], data_dir=data_dir,
                         checkpoint_dir=os.path.join(tmp, "checkpoint"),
                         result_dir=os.path.join(tmp, "results"), log_dir=os.path.join(tmp, "logs"))
-        config = recipe["model"].Config(**settings)
-        with recipe["model"](config, load_training_data(config)) as model:
+        config = chosen["model"].Config(**settings)
+        with chosen["model"](config, chosen["model"].load_data(config)) as model:
             history = model.train(keep_history=True).history
     return {key: [step[key] for step in history] for key in history[0]}
 
@@ -65,9 +77,9 @@ def record(name, data_dir=None):
     """Run recipe `name` and (over)write its reference file."""
     import tensorflow
     losses = run(name, data_dir)
-    recipe = _recipes()[name]
+    chosen = recipe(name)
     utils.write_json(path(name), dict(
-        model=recipe["model"].model_name, recipe=recipe["config"], losses=losses,
+        model=chosen["model"].model_name, recipe=chosen["config"], losses=losses,
         tolerance=dict(rtol=RTOL, atol=ATOL),
         regenerate="python -m reproduce.record %s" % name,
         environment=dict(tensorflow=tensorflow.__version__, numpy=np.__version__,

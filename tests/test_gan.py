@@ -59,7 +59,7 @@ def test_hwalsuklee_preset_sets_its_learning_rates(tmp_path, monkeypatch, capsys
         seen.update(d_lr=self.config.d_lr, g_lr=self.config.g_lr)
         raise SystemExit(0)
     monkeypatch.setattr(GAN, "train", fake_train)
-    monkeypatch.setattr("models.base.load_training_data", lambda config: fake_dataset(64))
+    monkeypatch.setattr(GAN, "load_data", classmethod(lambda cls, config: fake_dataset(64)))
     try:
         main(GAN, ["--preset", "hwalsuklee", "--checkpoint-dir", str(tmp_path)])
     except SystemExit:
