@@ -17,9 +17,11 @@ Keras-GAN wgan/wgan_gp/cgan/acgan, InfoGAN). Variable names (`kernel`, `bias`,
 `gamma`, `beta`, `moving_mean`, `moving_variance`, `embeddings`), shapes,
 parameter counts, initializers (glorot-uniform, zeros, uniform(-0.05, 0.05))
 and forward math are Keras's: `dense`, `conv`, `conv_transpose`, `batch_norm`
-(momentum 0.99, eps 1e-3, in-place moving updates), `dropout` (reproducible:
-mask from a fed stateless seed pair), `upsample2x`, `zero_pad`, `embedding`,
-`leaky_relu` (slope 0.3). No Keras is imported.
+(tf.keras: momentum 0.99, eps 1e-3, in-place moving updates), `keras22_batch_norm`
+(standalone Keras 2.2 on TF1: zero-debiased, Bessel-corrected moving statistics),
+`dropout` (reproducible: mask from a fed stateless seed pair), `upsample2x`,
+`zero_pad`, `embedding`, `leaky_relu` (slope 0.3), and CycleGAN's `instance_norm`
+(from `tf.nn.moments`). No Keras is imported.
 """
 
 import math
@@ -288,6 +290,70 @@ def batch_norm(x, training, momentum=0.99, epsilon=1e-3, update_moving=True, nam
             return tf.nn.batch_normalization(x, mean, variance, beta, gamma, epsilon)
 
 
+def keras22_batch_norm(x, training, momentum=0.99, epsilon=1e-3, update_moving=True,
+                       name="batch_normalization"):
+    """Standalone Keras 2.2 `BatchNormalization` (last axis) as it runs on TensorFlow 1.x.
+
+    The Keras-GAN scripts (WGAN, WGAN-GP, CGAN, ACGAN) and the InfoGAN book code use it;
+    the TF tutorial's tf.keras layer is `batch_norm`. The forward pass is `batch_norm`'s
+    (batch statistics if `training`, else the moving ones). With `training` and
+    `update_moving` the moving statistics are updated as Keras 2.2 does (through
+    `K.moving_average_update`, i.e. TF1 `assign_moving_average(zero_debias=True)`), and
+    the output depends on the updates:
+        biased <- biased - (biased - v) * (1 - momentum);  t <- t + 1
+        moving <- biased / (1 - momentum^t)
+    so after the first update the moving statistics equal the batch's. v is the batch
+    mean, or the batch variance times n/(n-1) (what `tf.nn.fused_batch_norm`, Keras's
+    path for 4-D inputs, returns; 4-D inputs only) times n/(n - (1 + epsilon)) (Keras's
+    own "unbiased" line), n = values per channel.
+
+    Args:
+      x: [batch, ..., channels] tensor with a static shape.
+      training: Python bool.
+      momentum, epsilon: Keras's BN momentum and epsilon.
+      update_moving: with training=True, update the moving statistics.
+      name: variable scope of the layer.
+    Returns:
+      Tensor of the shape of `x`. Variables: those of `batch_norm` and, for each moving
+      statistic, `<moving>/biased` and `<moving>/local_step` (the names TF's
+      zero-debiasing gives them), not trainable.
+    """
+    out = batch_norm(x, training, momentum, epsilon, update_moving=False, name=name)
+    if not (training and update_moving):
+        return out
+    shape = x.get_shape().as_list()
+    if any(d is None for d in shape):
+        raise ValueError("keras22_batch_norm(): %s needs a static shape, got %s" % (name, shape))
+    n = float(math.prod(shape[:-1]))
+    mean, variance = tf.nn.moments(x, axes=list(range(len(shape) - 1)))
+    if len(shape) == 4:
+        variance = variance * (n / (n - 1.0))
+    variance = variance * (n / (n - (1.0 + epsilon)))
+    # (auxiliary_name_scope=False: re-entering the layer's scope must not take the name
+    # scope of the next layer, "<name>_1")
+    with tf.variable_scope(name, reuse=tf.AUTO_REUSE, auxiliary_name_scope=False):
+        moving_mean = tf.get_variable("moving_mean")
+        moving_variance = tf.get_variable("moving_variance")
+        with tf.name_scope(name + "_moving_update"):
+            updates = [_zero_debiased_average(moving_mean, mean, momentum),
+                       _zero_debiased_average(moving_variance, variance, momentum)]
+    with tf.control_dependencies(updates):
+        return tf.identity(out)
+
+
+def _zero_debiased_average(variable, value, momentum):
+    """TF1 `assign_moving_average(variable, value, momentum, zero_debias=True)`."""
+    with tf.variable_scope(variable.op.name.split("/")[-1], auxiliary_name_scope=False):
+        biased = tf.get_variable("biased", variable.get_shape(), tf.float32,
+                                 tf.zeros_initializer(), trainable=False)
+        local_step = tf.get_variable("local_step", [], tf.float32, tf.zeros_initializer(),
+                                     trainable=False)
+    decay = tf.constant(1.0 - momentum, tf.float32)
+    new_biased = tf.assign_sub(biased, (biased - value) * decay)
+    new_step = tf.assign_add(local_step, 1.0)
+    return tf.assign(variable, new_biased / (1.0 - tf.pow(1.0 - decay, new_step)))
+
+
 def dropout(x, rate, seed, salt, training=True):
     """Keras `Dropout`, reproducible across session restarts.
 
@@ -360,3 +426,41 @@ def embedding(ids, num_classes, dim, name="embedding"):
 def leaky_relu(x, alpha=0.3, name="leaky_relu"):
     """Keras `LeakyReLU` (default slope 0.3): max(x, alpha * x)."""
     return lrelu(x, alpha, name=name)
+
+
+def instance_norm(x, per_channel=False, epsilon=1e-3, name="instance_norm"):
+    """keras-contrib `InstanceNormalization` (the CycleGAN blog's), channels-last.
+
+    per_channel=False is the layer's default `axis=None`: each sample is
+    normalised over H, W and C together, with ONE gamma and ONE beta (shape
+    [1]) for the whole layer. per_channel=True is `axis=-1`: each sample and
+    channel over H, W, with gamma and beta of shape [C] (the usual instance
+    norm).
+
+    As keras-contrib computes it, epsilon is added to the standard deviation
+    (its docstring says "to the variance"):
+
+        out = gamma * (x - mean) / (sqrt(var) + epsilon) + beta
+
+    with mean and (biased) variance from `tf.nn.moments` over the normalised
+    axes. Nothing is tracked between batches, so training and inference are
+    the same computation.
+
+    Args:
+      x: [batch, h, w, c] tensor.
+      per_channel: False (keras-contrib axis=None) or True (axis=-1).
+      epsilon: added to the standard deviation (keras-contrib default 1e-3).
+      name: variable scope.
+    Returns:
+      Tensor of the shape of `x`. Variables: `gamma` (ones), `beta` (zeros),
+      trainable, of shape [1] or [c].
+    """
+    channels = int(x.get_shape()[-1])
+    shape = [channels] if per_channel else [1]
+    axes = [1, 2] if per_channel else [1, 2, 3]
+    with tf.variable_scope(name):
+        gamma = tf.get_variable("gamma", shape, tf.float32, tf.ones_initializer())
+        beta = tf.get_variable("beta", shape, tf.float32, tf.zeros_initializer())
+        mean, variance = tf.nn.moments(x, axes=axes, keepdims=True)
+        normed = (x - mean) / (tf.sqrt(variance) + epsilon)
+        return normed * gamma + beta

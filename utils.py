@@ -123,10 +123,17 @@ def write_json(path, obj):
     """Write `obj` as indented JSON, atomically (temp file + rename)."""
     ensure_dir(os.path.dirname(path) or ".")
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".tmp")
+    os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual mode
     with os.fdopen(fd, "w") as f:
         json.dump(obj, f, indent=2, sort_keys=True)
         f.write("\n")
     os.replace(tmp, path)
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def read_json(path):

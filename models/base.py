@@ -101,6 +101,10 @@ class GANModel(abc.ABC):
         self.sess = None
         self.writer = None
         self.graph = tf.Graph()
+        # TensorFlow builds some ops differently while op determinism is on (the sparse
+        # softmax cross-entropy, the bias-add gradient, ...): set it before building, so
+        # the graph does not depend on what an earlier model in the process left.
+        set_op_determinism(config.deterministic)
         with self.graph.as_default():
             tf.set_random_seed(config.seed)
             self.build_model()
@@ -181,6 +185,21 @@ class GANModel(abc.ABC):
             for name in sorted(self.extra_grids)}
         self.saver = tf.train.Saver(max_to_keep=self.config.max_to_keep)
         self._init_op = tf.global_variables_initializer()
+
+    def reuse(self, scope):
+        """For `tf.variable_scope(scope, reuse=...)`: False the first time this model
+        builds the network `scope`, True after (training, inference and sampler copies)."""
+        built = getattr(self, "_built_scopes", set())
+        self._built_scopes = built | {scope}
+        return scope in built
+
+    def require_image_sides(self, multiple):
+        """ConfigError unless the image height and width are multiples of `multiple`
+        (networks that halve or double the size twice need 4)."""
+        h, w = self.image_shape[:2]
+        if h % multiple or w % multiple:
+            raise ConfigError("%s's networks need image sides divisible by %d, got %dx%d "
+                              "(choose another --image-size)" % (self.model_name, multiple, h, w))
 
     def variables(self, scope):
         """Trainable variables under a scope (e.g. "discriminator")."""

@@ -98,9 +98,7 @@ class GAN(GANModel):
     def build_model(self):
         cfg = self.config
         h, w, c = self.image_shape
-        if h % 4 or w % 4:
-            raise ValueError("%s's networks need image sides divisible by 4, got %dx%d"
-                             % (self.model_name, h, w))
+        self.require_image_sides(4)
         bs = cfg.batch_size
         self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
         self.extra_placeholders()

@@ -31,22 +31,31 @@ Keras 2.2.4 Adam, one step (m, v start at 0; epsilon = 1e-7):
     p     = p - lr_t * m / (sqrt(v) + epsilon)
     iterations += 1
 
-With decay == 0 this is exactly `tf.train.AdamOptimizer(lr, beta1, beta2,
-epsilon=1e-7)` (its "epsilon hat" form), which `keras_adam` then uses; with
-decay > 0 it builds the rule above itself.
+With decay == 0 this is exactly what `tf.train.AdamOptimizer(lr, beta1, beta2,
+epsilon=1e-7)` computes (its "epsilon hat" form): `KerasAdam` then runs TF's
+fused kernel (`ResourceApplyAdam`), fed beta^t from its counter; with decay > 0
+it builds the rule above itself.
 
-Both functions compute every gradient before any variable changes, skip
-variables whose gradient is None (they keep their value) and raise ValueError
-when no variable in `var_list` gets a gradient. Their state (accumulators,
-moments, the iteration counter) lives in non-trainable GLOBAL_VARIABLES, so
+`KerasRMSprop` and `KerasAdam` hold one optimizer object's state: like a
+compiled Keras model, whose every `train_on_batch` call steps the same
+accumulators, several update ops can step it in turn (`update(loss)`). And like
+one Keras optimizer object passed to two `compile` calls, two of them can share
+one `iterations` counter (Keras 2.2 keeps the moments per model but the counter
+per object, and the bias correction / lr decay read it). `keras_rmsprop` and
+`keras_adam` are the one-update shorthand.
+
+Every update computes all its gradients (and the caller's `dependencies`)
+before any variable changes. The state (accumulators, moments, the counter)
+lives in non-trainable GLOBAL_VARIABLES (`<name>/<var>/accumulator`,
+`<name>/<var>/m`, `<name>/<var>/v`, `<name>/iterations`), so
 `tf.global_variables_initializer()` initialises it and `tf.train.Saver()`
-checkpoints it; it is created under `tf.init_scope()`, so building the train
-op inside a caller's `tf.control_dependencies([...])` is safe.
+checkpoints it; it is created under `tf.init_scope()`, so building an update
+inside a caller's `tf.control_dependencies([...])` is safe.
 """
 
 from tf_compat import tf
 
-__all__ = ["keras_rmsprop", "keras_adam"]
+__all__ = ["KerasRMSprop", "KerasAdam", "keras_rmsprop", "keras_adam", "iterations_variable"]
 
 
 def _gradients(loss, var_list):
@@ -76,39 +85,140 @@ def _slot(var, suffix):
                        name="%s/%s" % (var.op.name, suffix))
 
 
-def _keras_update(loss, var_list, name, slot_names, step):
-    """Build a Keras-style train op.
-
-    step(iterations_float, grad, var_value, slot_values, dtype) returns
-    (new_var_value, [new_slot_values]) from values read before any update.
-    """
-    with tf.name_scope(None, default_name=name):
-        pairs = _gradients(loss, var_list)
-        with tf.init_scope():
-            iterations = tf.Variable(tf.constant(0, tf.int64), trainable=False,
-                                     name="iterations")
-            slots = [[_slot(v, s) for s in slot_names] for _, v in pairs]
-        with tf.control_dependencies([g for g, _ in pairs]):
-            it = tf.identity(iterations)
-            targets, values = [], []
-            for (g, v), v_slots in zip(pairs, slots):
-                dtype = v.dtype.base_dtype
-                new_v, new_slots = step(tf.cast(it, dtype), tf.cast(g, dtype),
-                                        tf.identity(v), [tf.identity(s) for s in v_slots], dtype)
-                targets += [v] + v_slots
-                values += [new_v] + list(new_slots)
-        # Every new value is computed before any variable is assigned.
-        with tf.control_dependencies(values + [it]):
-            assigns = [tf.assign(t, x) for t, x in zip(targets, values)]
-            assigns.append(tf.assign_add(iterations, tf.constant(1, tf.int64)))
-            return tf.group(*assigns, name="update")
-
-
 def _decayed(lr, decay, iterations, dtype):
     lr = tf.constant(lr, dtype)
     if decay > 0:
         lr = lr * (1.0 / (1.0 + tf.constant(decay, dtype) * iterations))
     return lr
+
+
+class _KerasOptimizer:
+    """One Keras 2.2 optimizer object: slots per variable and an `iterations` counter.
+
+    Subclasses set `slot_names` and implement `_step` (the per-variable rule from values
+    read before the update) or override `_assign_ops`.
+    """
+
+    slot_names = ()
+
+    def __init__(self, var_list, decay=0.0, iterations=None, name="Optimizer"):
+        self.var_list = list(var_list)
+        if not self.var_list:
+            raise ValueError("var_list is empty: no variables to optimise.")
+        if decay < 0:
+            raise ValueError("decay must be >= 0, got %r" % decay)
+        self.decay = decay
+        # A name ending in "/" is a scope opened before (keras_rmsprop, keras_adam): re-enter it.
+        with tf.name_scope(name if name.endswith("/") else None, default_name=name) as scope:
+            self.scope = scope
+            with tf.init_scope():
+                if iterations is None:
+                    iterations = tf.Variable(tf.constant(0, tf.int64), trainable=False,
+                                             name="iterations")
+                self.slots = [[_slot(v, s) for s in self.slot_names] for v in self.var_list]
+        self.iterations = iterations
+
+    def update(self, loss, dependencies=()):
+        """An op doing one step on `loss` with this state, after `dependencies` (e.g. the
+        logged values of the forward pass) are computed. Every variable must get a gradient.
+        """
+        with tf.name_scope(self.scope):
+            grads = tf.gradients(loss, self.var_list)
+            missing = [v.op.name for v, g in zip(self.var_list, grads) if g is None]
+            if missing:
+                raise ValueError("%s does not depend on %s" % (loss.op.name, ", ".join(missing)))
+            return self._apply([tf.convert_to_tensor(g) for g in grads], dependencies)
+
+    def _apply(self, grads, dependencies=()):
+        with tf.control_dependencies(list(grads) + list(dependencies)):
+            it = tf.identity(self.iterations)
+            assigns = self._assign_ops(it, grads)
+        with tf.control_dependencies(assigns):
+            count = tf.assign_add(self.iterations, tf.constant(1, tf.int64))
+        return tf.group(*assigns, count, name="update")
+
+    def _assign_ops(self, it, grads):
+        """Compute every new value from the old ones, then assign them all."""
+        targets, values = [], []
+        for g, v, v_slots in zip(grads, self.var_list, self.slots):
+            dtype = v.dtype.base_dtype
+            new_v, new_slots = self._step(tf.cast(it, dtype), tf.cast(g, dtype), tf.identity(v),
+                                          [tf.identity(s) for s in v_slots], dtype)
+            targets += [v] + v_slots
+            values += [new_v] + list(new_slots)
+        with tf.control_dependencies(values + [it]):
+            return [tf.assign(t, x) for t, x in zip(targets, values)]
+
+
+class KerasRMSprop(_KerasOptimizer):
+    """Keras 2.2.4 `RMSprop(lr, rho, epsilon, decay)`; state `<name>/<var>/accumulator`."""
+
+    slot_names = ("accumulator",)
+
+    def __init__(self, var_list, lr, rho=0.9, epsilon=1e-7, decay=0.0, iterations=None,
+                 name="RMSprop"):
+        self.lr, self.rho, self.epsilon = lr, rho, epsilon
+        super().__init__(var_list, decay, iterations, name)
+
+    def _step(self, iterations, g, p, slots, dtype):
+        (a,) = slots
+        lr_t = _decayed(self.lr, self.decay, iterations, dtype)
+        new_a = self.rho * a + (1.0 - self.rho) * tf.square(g)
+        new_p = p - lr_t * g / (tf.sqrt(new_a) + self.epsilon)
+        return new_p, [new_a]
+
+
+class KerasAdam(_KerasOptimizer):
+    """Keras 2.2.4 `Adam(lr, beta1, beta2, epsilon, decay)`; state `<name>/<var>/m`, `.../v`.
+
+    decay == 0: TF's fused Adam kernel (`ResourceApplyAdam`, as `tf.train.AdamOptimizer`
+    runs it: m and v written m + (g - m)(1 - beta1) etc., equal to Keras's rule up to the
+    last bits), fed beta^t with t = iterations + 1. decay > 0: the rule built here.
+    Gradients are made dense (every row of an embedding's moments decays, as in Keras).
+    """
+
+    slot_names = ("m", "v")
+
+    def __init__(self, var_list, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, decay=0.0,
+                 iterations=None, name="Adam"):
+        self.lr, self.beta1, self.beta2, self.epsilon = lr, beta1, beta2, epsilon
+        super().__init__(var_list, decay, iterations, name)
+
+    def _assign_ops(self, it, grads):
+        if self.decay > 0:
+            return super()._assign_ops(it, grads)
+        dtype = self.var_list[0].dtype.base_dtype
+        t = tf.cast(it, dtype) + 1.0
+        beta1, beta2 = tf.constant(self.beta1, dtype), tf.constant(self.beta2, dtype)
+        beta1_power, beta2_power = tf.pow(beta1, t), tf.pow(beta2, t)
+        lr, epsilon = tf.constant(self.lr, dtype), tf.constant(self.epsilon, dtype)
+        return [tf.raw_ops.ResourceApplyAdam(
+            var=p.handle, m=m.handle, v=v.handle, beta1_power=beta1_power,
+            beta2_power=beta2_power, lr=lr, beta1=beta1, beta2=beta2, epsilon=epsilon,
+            grad=g) for g, p, (m, v) in zip(grads, self.var_list, self.slots)]
+
+    def _step(self, iterations, g, p, slots, dtype):
+        m, v = slots
+        t = iterations + 1.0
+        lr_t = (_decayed(self.lr, self.decay, iterations, dtype)
+                * tf.sqrt(1.0 - tf.pow(tf.constant(self.beta2, dtype), t))
+                / (1.0 - tf.pow(tf.constant(self.beta1, dtype), t)))
+        new_m = self.beta1 * m + (1.0 - self.beta1) * g
+        new_v = self.beta2 * v + (1.0 - self.beta2) * tf.square(g)
+        new_p = p - lr_t * new_m / (tf.sqrt(new_v) + self.epsilon)
+        return new_p, [new_m, new_v]
+
+
+def _one_update(cls, loss, var_list, name, **kwargs):
+    """One update op of a fresh `cls` state over the variables of var_list that get a
+    gradient (the others keep their value)."""
+    if kwargs.get("decay", 0.0) < 0:
+        raise ValueError("decay must be >= 0, got %r" % kwargs["decay"])
+    with tf.name_scope(None, default_name=name) as scope:
+        pairs = _gradients(loss, var_list)
+    optimizer = cls([v for _, v in pairs], name=scope, **kwargs)
+    with tf.name_scope(scope):
+        return optimizer._apply([g for g, _ in pairs])
 
 
 def keras_rmsprop(loss, var_list, lr, rho=0.9, epsilon=1e-7, decay=0.0, name="RMSprop"):
@@ -118,45 +228,23 @@ def keras_rmsprop(loss, var_list, lr, rho=0.9, epsilon=1e-7, decay=0.0, name="RM
     (int64), all non-trainable global variables; a repeated name gets a `_1`,
     `_2`... suffix. lr decays with the iteration count before the step's increment.
     """
-    if decay < 0:
-        raise ValueError("decay must be >= 0, got %r" % decay)
-
-    def step(iterations, g, p, slots, dtype):
-        (a,) = slots
-        lr_t = _decayed(lr, decay, iterations, dtype)
-        new_a = rho * a + (1.0 - rho) * tf.square(g)
-        new_p = p - lr_t * g / (tf.sqrt(new_a) + epsilon)
-        return new_p, [new_a]
-
-    return _keras_update(loss, var_list, name, ["accumulator"], step)
+    return _one_update(KerasRMSprop, loss, var_list, name, lr=lr, rho=rho, epsilon=epsilon,
+                       decay=decay)
 
 
 def keras_adam(loss, var_list, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, decay=0.0, name="Adam"):
     """Train op doing one Keras 2.2.4 `Adam(lr, beta1, beta2, epsilon, decay)` step on var_list.
 
-    decay == 0: `tf.train.AdamOptimizer(lr, beta1, beta2, epsilon, name=name)
-    .minimize(loss, var_list=var_list)` (the same math; its usual slot names
-    `<var>/<name>`, `<var>/<name>_1`, `beta1_power`, `beta2_power`).
-    decay > 0: the Keras rule with the lr decay, built here; state
-    `<name>/<var.op.name>/m`, `.../v` and `<name>/iterations`.
+    State: `<name>/<var.op.name>/m`, `.../v` and `<name>/iterations` (see `KerasAdam`).
     """
-    if decay < 0:
-        raise ValueError("decay must be >= 0, got %r" % decay)
-    if decay == 0:
-        if var_list is not None and not list(var_list):
-            raise ValueError("var_list is empty: no variables to optimise.")
-        return tf.train.AdamOptimizer(lr, beta1, beta2, epsilon, name=name).minimize(
-            loss, var_list=var_list)
+    return _one_update(KerasAdam, loss, var_list, name, lr=lr, beta1=beta1, beta2=beta2,
+                       epsilon=epsilon, decay=decay)
 
-    def step(iterations, g, p, slots, dtype):
-        m, v = slots
-        t = iterations + 1.0
-        lr_t = (_decayed(lr, decay, iterations, dtype)
-                * tf.sqrt(1.0 - tf.pow(tf.constant(beta2, dtype), t))
-                / (1.0 - tf.pow(tf.constant(beta1, dtype), t)))
-        new_m = beta1 * m + (1.0 - beta1) * g
-        new_v = beta2 * v + (1.0 - beta2) * tf.square(g)
-        new_p = p - lr_t * new_m / (tf.sqrt(new_v) + epsilon)
-        return new_p, [new_m, new_v]
 
-    return _keras_update(loss, var_list, name, ["m", "v"], step)
+def iterations_variable(graph, name):
+    """The `iterations` counter of the Keras-style optimizer state called `name`."""
+    found = [v for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+             if v.op.name == name + "/iterations"]
+    if len(found) != 1:
+        raise KeyError("no optimizer state %r in the graph" % name)
+    return found[0]

@@ -35,6 +35,34 @@ def fake_dataset(n=48, size=28, seed=0):
                                  labels=labels, num_classes=10)
 
 
+def dirs_in(root, name=""):
+    """Output folders of one run under root/name, as config keyword arguments."""
+    base = root / name if name else root
+    return {k: str(base / k) for k in ("checkpoint_dir", "result_dir", "log_dir")}
+
+
+def global_vars(model, prefix):
+    """A model's global variables whose names start with prefix."""
+    from tf_compat import tf
+    return [v for v in model.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+            if v.op.name.startswith(prefix)]
+
+
+def placeholders_of(tensor_or_op):
+    """Names of the placeholders a tensor or op depends on (data and control inputs)."""
+    seen, stack, found = set(), [getattr(tensor_or_op, "op", tensor_or_op)], set()
+    while stack:
+        op = stack.pop()
+        if op.name in seen:
+            continue
+        seen.add(op.name)
+        if op.type == "Placeholder":
+            found.add(op.name)
+        stack.extend(t.op for t in op.inputs)
+        stack.extend(op.control_inputs)
+    return found
+
+
 def write_idx(folder, images, labels, split="train"):
     """Write uint8 images [N, 28, 28] and labels [N] as gzipped IDX files."""
     os.makedirs(folder, exist_ok=True)
@@ -46,15 +74,20 @@ def write_idx(folder, images, labels, split="train"):
         f.write(struct.pack(">II", 0x801, n) + np.asarray(labels, np.uint8).tobytes())
 
 
+def make_tiny_mnist(root):
+    """root/data/mnist/ with 40 train + 24 test blob 'digits' as IDX .gz; returns root/data."""
+    images, labels = blobs(64)
+    pixels = (images[..., 0] * 255).astype(np.uint8)
+    folder = root / "data" / "mnist"
+    write_idx(str(folder), pixels[:40], labels[:40], "train")
+    write_idx(str(folder), pixels[40:], labels[40:], "test")
+    return root / "data"
+
+
 @pytest.fixture
 def tiny_mnist_dir(tmp_path):
     """A folder holding mnist/ with 40 train + 24 test blob 'digits' as IDX .gz."""
-    images, labels = blobs(64)
-    pixels = (images[..., 0] * 255).astype(np.uint8)
-    folder = tmp_path / "data" / "mnist"
-    write_idx(str(folder), pixels[:40], labels[:40], "train")
-    write_idx(str(folder), pixels[40:], labels[40:], "test")
-    return tmp_path / "data"
+    return make_tiny_mnist(tmp_path)
 
 
 @pytest.fixture
@@ -68,3 +101,38 @@ def run_dirs(tmp_path):
 def _private_cache(tmp_path, monkeypatch):
     """Never write to the user's cache from a test."""
     monkeypatch.setenv("GAN_REPRO_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def make_tiny_sprites(root):
+    """root/sprites/: 16 RGBA 'sprites' (68x56, transparent background) as PNG."""
+    from PIL import Image
+    rng = np.random.default_rng(0)
+    folder = root / "sprites"
+    folder.mkdir()
+    for i in range(16):
+        rgba = np.zeros((56, 68, 4), np.uint8)
+        y, x = rng.integers(5, 30, 2)
+        rgba[y:y + 20, x:x + 30, :3] = rng.integers(0, 256, 3)
+        rgba[y:y + 20, x:x + 30, 3] = 255
+        Image.fromarray(rgba, "RGBA").save(str(folder / ("sprite%02d.png" % i)))
+    return folder
+
+
+@pytest.fixture
+def tiny_sprite_dir(tmp_path):
+    """A folder of 16 RGBA 'sprites' (68x56, transparent background) as PNG."""
+    return make_tiny_sprites(tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def _op_determinism_on():
+    """Start every test with TensorFlow's op determinism on.
+
+    It is process-wide and the models switch it, so without this a test's
+    outcome (an unseeded random op raises only when it is on) would depend on
+    which tests ran before it.
+    """
+    from tf_compat import set_op_determinism
+
+    set_op_determinism(True)
+    yield

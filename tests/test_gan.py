@@ -1,9 +1,11 @@
 """The DRAGAN blog's plain GAN: DRAGAN's networks and optimizers without the penalty."""
 
 import numpy as np
+import pytest
 from conftest import fake_dataset
 
 import utils
+from errors import ConfigError
 from models.base import main
 from models.dragan import DRAGAN, DRAGANConfig
 from models.gan import GAN, GANConfig
@@ -96,3 +98,9 @@ def test_extra_grids_are_saved_and_summarised_with_the_fixed_noise_grid(run_dirs
         for event in tf.train.summary_iterator(path):
             tags.update(v.tag for v in event.summary.value if v.HasField("image"))
     assert tags == {"samples/fixed_noise/image", "samples/sweep/image"}
+
+
+def test_image_sides_not_divisible_by_4_are_a_config_error(run_dirs):
+    dataset = fake_dataset(16, size=30)
+    with pytest.raises(ConfigError, match="divisible by 4, got 30x30"):
+        GAN(GANConfig(batch_size=8, **run_dirs), dataset)

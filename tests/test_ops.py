@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from ops import (batch_norm, bn, conv, conv2d, conv_transpose, deconv2d, dense, dropout,
-                 embedding, leaky_relu, linear, lrelu, upsample2x, zero_pad)
+from ops import (_zero_debiased_average, batch_norm, bn, conv, conv2d, conv_transpose, deconv2d,
+                 dense, dropout, embedding, keras22_batch_norm, leaky_relu, linear, lrelu,
+                 upsample2x, zero_pad)
 from tf_compat import tf
 
 
@@ -223,6 +224,7 @@ def test_conv_transpose_shape_params_glorot_and_dynamic_batch():
 def test_conv_transpose_forward_matches_numpy_scatter(kernel_size, stride):
     g = tf.Graph()
     with g.as_default():
+        tf.set_random_seed(13)  # op determinism (enabled process-wide) needs it
         x = tf.placeholder(tf.float32, [None, 2, 2, 3])
         y = conv_transpose(x, 2, kernel_size, strides=stride, name="ct")
         rng = np.random.RandomState(kernel_size)
@@ -360,3 +362,64 @@ def test_leaky_relu_keras_default_slope():
     with tf.Graph().as_default() as g:
         out = _values(g, leaky_relu(tf.constant([-2.0, 0.0, 3.0])))
     np.testing.assert_allclose(out, [-0.6, 0.0, 3.0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(4, 3, 3, 2), (36, 2)], ids=["conv", "dense"])
+def test_keras22_batch_norm_moving_statistics_are_zero_debiased_and_bessel_corrected(shape):
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(m, s, shape).astype(np.float32)
+               for m, s in [(1.0, 2.0), (-0.5, 0.5), (3.0, 1.0)]]
+    axes = tuple(range(len(shape) - 1))
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, shape)
+        y = keras22_batch_norm(x, True, 0.8, 1e-3, True, name="bn")
+        frozen = keras22_batch_norm(x, True, 0.8, 1e-3, False, name="bn2")
+        with tf.variable_scope("bn", reuse=True):
+            mean_var = tf.get_variable("moving_mean")
+            var_var = tf.get_variable("moving_variance")
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            seen = []
+            for batch in batches:
+                out = sess.run(y, {x: batch})
+                seen.append(sess.run([mean_var, var_var]))
+            sess.run(frozen, {x: batches[0]})
+            frozen_stats = sess.run(tf.global_variables(scope="bn2/"))
+            with tf.variable_scope(tf.get_variable_scope(), reuse=True):
+                inference = sess.run(keras22_batch_norm(x, False, 0.8, 1e-3, name="bn"),
+                                     {x: batches[0]})
+    n = 36
+    # Keras 2.2 takes 4-D inputs through the fused kernel, whose variance is already
+    # Bessel-corrected; 2-D inputs through tf.nn.moments (biased)
+    bessel = n / (n - 1) if len(shape) == 4 else 1.0
+    biased_m = np.zeros(2)
+    biased_v = np.zeros(2)
+    for t, (batch, (mm, mv)) in enumerate(zip(batches, seen), start=1):
+        mean = batch.mean(axis=axes)
+        var = batch.var(axis=axes) * bessel * n / (n - 1.001)
+        biased_m = 0.8 * biased_m + 0.2 * mean
+        biased_v = 0.8 * biased_v + 0.2 * var
+        np.testing.assert_allclose(mm, biased_m / (1 - 0.8 ** t), rtol=1e-5)
+        np.testing.assert_allclose(mv, biased_v / (1 - 0.8 ** t), rtol=1e-5)
+    np.testing.assert_allclose(seen[0][0], batches[0].mean(axis=axes), rtol=1e-5)  # t = 1
+    # normalised with the (biased) batch statistics, as Keras's training phase
+    last = batches[-1]
+    expected = (last - last.mean(axis=axes)) / np.sqrt(last.var(axis=axes) + 1e-3)
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+    # inference: the moving statistics
+    mm, mv = seen[-1]
+    np.testing.assert_allclose(inference, (batches[0] - mm) / np.sqrt(mv + 1e-3), rtol=1e-4,
+                               atol=1e-5)
+    assert [s.tolist() for s in frozen_stats[2:]] == [[0.0, 0.0], [1.0, 1.0]]   # not updated
+
+
+def test_keras22_zero_debiased_average_names_its_shadows_as_tensorflow():
+    graph = tf.Graph()
+    with graph.as_default():
+        with tf.variable_scope("layer"):
+            v = tf.get_variable("moving_mean", [3], initializer=tf.zeros_initializer())
+            _zero_debiased_average(v, tf.ones([3]), 0.9)
+    names = sorted(x.op.name for x in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES))
+    assert names == ["layer/moving_mean", "layer/moving_mean/biased",
+                     "layer/moving_mean/local_step"]

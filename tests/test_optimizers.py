@@ -192,8 +192,8 @@ def test_adam_is_tf1_adam_with_keras_epsilon():
         loss, params = _problem()
         optimizers.keras_adam(loss, params, 0.001, name="Adam")
         slots = sorted(v.op.name for v in tf.global_variables() if v not in params)
-        assert slots == ["beta1_power", "beta2_power", "net/b/Adam", "net/b/Adam_1",
-                         "net/w/Adam", "net/w/Adam_1"]
+        assert slots == ["Adam/iterations", "Adam/net/b/m", "Adam/net/b/v", "Adam/net/w/m",
+                         "Adam/net/w/v"]
     for lr, beta1 in [(0.01, 0.9), (0.05, 0.5)]:
         got = _train(lambda loss, params: tf.train.AdamOptimizer(lr, beta1, epsilon=1e-7)
                      .minimize(loss, var_list=params))
@@ -292,3 +292,85 @@ def test_bad_arguments():
             optimizers.keras_rmsprop(loss, [], 0.01)
         with pytest.raises(ValueError):
             optimizers.keras_adam(loss, [], 0.01)
+
+
+# ---- one state stepped by several updates (a compiled Keras model), shared counters --------
+
+def test_shared_rmsprop_state_steps_in_turn():
+    init = np.array([[0.5, -1.5], [2.0, 0.25]], np.float32)
+    target = np.array([[1.0, 2.0], [-1.0, 0.5]], np.float32)
+    with tf.Graph().as_default():
+        a = tf.Variable(init, name="a")
+        b = tf.Variable(init, name="b")
+        shared = optimizers.KerasRMSprop([a], lr=0.1, name="shared")
+        first = shared.update(tf.reduce_sum(tf.square(a - target)))
+        with tf.control_dependencies([first]):
+            second = shared.update(tf.reduce_sum(tf.abs(a) * target))
+        one = optimizers.keras_rmsprop(tf.reduce_sum(tf.square(b - target)), [b], lr=0.1)
+        names = sorted(v.op.name for v in tf.global_variables())
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(one)
+            one_step = sess.run(b)
+            sess.run(second)
+            a_after, acc, it = sess.run([a, shared.slots[0][0], shared.iterations])
+    assert names == ["RMSprop/b/accumulator", "RMSprop/iterations", "a", "b",
+                     "shared/a/accumulator", "shared/iterations"]
+    # the first update is keras_rmsprop's step
+    g1 = 2 * (init - target)
+    acc1 = np.float32(0.1) * g1 ** 2
+    np.testing.assert_allclose(one_step, init - 0.1 * g1 / (np.sqrt(acc1) + 1e-7), rtol=1e-6)
+    # the second starts from the weights and the accumulator the first left
+    g2 = np.sign(one_step) * target
+    acc2 = 0.9 * acc1 + 0.1 * g2 ** 2
+    np.testing.assert_allclose(acc, acc2, rtol=1e-6)
+    np.testing.assert_allclose(a_after, one_step - 0.1 * g2 / (np.sqrt(acc2) + 1e-7), rtol=1e-6)
+    assert it == 2
+
+
+@pytest.mark.parametrize("decay", [0.0, 0.1])
+def test_shared_adam_counter_drives_both_bias_corrections(decay):
+    """One Keras Adam object compiled into two models: separate moments, one counter."""
+    with tf.Graph().as_default():
+        x = tf.get_variable("x", initializer=tf.constant(1.0))
+        y = tf.get_variable("y", initializer=tf.constant(1.0))
+        counter = tf.Variable(tf.constant(0, tf.int64), trainable=False, name="Adam/iterations")
+        opt_x = optimizers.KerasAdam([x], 0.1, 0.5, decay=decay, iterations=counter, name="dx")
+        opt_y = optimizers.KerasAdam([y], 0.1, 0.5, decay=decay, iterations=counter, name="dy")
+        step_x, step_y = opt_x.update(2.0 * x), opt_y.update(3.0 * y)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(2):
+                sess.run(step_x)
+            sess.run(step_y)
+            got_x, got_y, count = sess.run([x, y, counter])
+    assert count == 3
+    # a constant gradient g: m_t / sqrt(v_t) = (1 - b1^t) / sqrt(1 - b2^t) * sign(g) and the
+    # bias correction cancels it: each step moves lr_decayed * sign(g) (up to epsilon)
+    lrs = [0.1 / (1.0 + decay * it) for it in range(3)]
+    np.testing.assert_allclose(got_x, 1.0 - lrs[0] - lrs[1], rtol=1e-5)
+    # y's first update runs at t = 3: its fresh moments give m/sqrt(v) = 0.5 / sqrt(0.001),
+    # corrected by sqrt(1 - 0.999^3) / (1 - 0.5^3), not by t = 1's factors
+    t = 3
+    move = lrs[2] * np.sqrt(1 - 0.999 ** t) / (1 - 0.5 ** t) * 0.5 / np.sqrt(0.001)
+    np.testing.assert_allclose(got_y, 1.0 - move, rtol=1e-4)
+
+
+def test_update_needs_a_gradient_for_every_variable():
+    with tf.Graph().as_default():
+        x = tf.get_variable("x", initializer=tf.constant(1.0))
+        unused = tf.get_variable("unused", initializer=tf.constant(1.0))
+        with pytest.raises(ValueError, match="unused"):
+            optimizers.KerasRMSprop([x, unused], 0.1).update(2.0 * x)
+        with pytest.raises(ValueError, match="empty"):
+            optimizers.KerasAdam([], 0.1)
+
+
+def test_iterations_variable_finds_the_counter_by_optimizer_name():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.get_variable("x", initializer=tf.constant(1.0))
+        opt = optimizers.KerasRMSprop([x], 0.1, name="critic_optimizer")
+        assert optimizers.iterations_variable(graph, "critic_optimizer") is opt.iterations
+        with pytest.raises(KeyError):
+            optimizers.iterations_variable(graph, "nothing")
