@@ -1,0 +1,282 @@
+"""DCGAN on MNIST and on Pokemon sprites, as the blog "GAN 生成手写数字和 Pokemon 实战"
+(TF2 Keras) trains it, as a TF1 graph.
+
+Paper: Radford, Metz and Chintala, "Unsupervised Representation Learning with Deep
+Convolutional Generative Adversarial Networks" (DCGAN), 2015.
+Code lineage: the TensorFlow DCGAN tutorial (tensorflow.org/tutorials/generative/dcgan:
+`make_generator_model`, `make_discriminator_model`, `train_step`), which the blog runs
+with its own batch size and epochs on MNIST and then on 40x40 Pokemon sprites.
+
+Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
+kernels, zero biases, Keras BatchNormalization momentum 0.99 / eps 1e-3, LeakyReLU 0.3):
+  G ("generator"): dense h/4*w/4*256 (no bias) - BN - lrelu; reshape [h/4, w/4, 256];
+     (128)5dc1s (no bias) - BN - lrelu; (64)5dc2s (no bias) - BN - lrelu;
+     (C)5dc2s (no bias) - tanh.  MNIST 7x7x256 -> 28x28x1; Pokemon 10x10x256 -> 40x40x3.
+  D ("discriminator"): (64)5c2s - lrelu - dropout 0.3; (128)5c2s - lrelu - dropout 0.3;
+     flatten; dense 1 (logit, no activation).
+Trainable parameters: MNIST G 2,305,472 / D 212,865; Pokemon G 3,640,384 / D 222,593.
+Loss: MNIST `--loss bce`: D = CE(D(x), 1) + CE(D(G(z)), 0), G = CE(D(G(z)), 1) (Keras
+BinaryCrossentropy(from_logits=True)); Pokemon `--loss mse`: the same targets with mean
+squared error on D's raw output (the blog's change for the sprites).
+Optimizers: Keras Adam 1e-4 for each network (beta1 0.9, beta2 0.999, eps 1e-7), which is
+the math of `tf.train.AdamOptimizer` with epsilon 1e-7 ("epsilon hat" form).
+Update: the tutorial's `train_step` -- ONE forward pass (one noise batch z ~ N(0, 1), one
+set of dropout masks, G's BN in training mode updating its moving statistics once), both
+losses from it, both gradients taken from it, then both Adam updates. Here both gradient
+lists come from `tf.gradients` on that pass and both updates run under control
+dependencies on every gradient and every logged loss, so neither update can change a
+variable the other's gradient still reads: one `Phase` per step.
+Images are scaled to [-1, 1] (`input_range`); samples come out in [-1, 1] (tanh).
+
+Deviations from the blog / tutorial code (none changes the model or the loss):
+  - noise is drawn in NumPy from the step's seeded Generator and fed, instead of
+    `tf.random.normal` inside `train_step`, so a resumed run draws exactly what an
+    uninterrupted one would;
+  - dropout masks come from a fed stateless seed pair (drawn from the same Generator)
+    instead of Keras's stateful RNG; the real and the fake pass through D get
+    independent masks, as Keras's two calls of the discriminator do;
+  - the incomplete last batch of an epoch is dropped (the tutorial's `Dataset.batch`
+    keeps it: 60,000 = 937 * 64 + 32, a 32-image batch against 64 fakes); the data order
+    is a seeded permutation per epoch, which is what `Dataset.shuffle(60000)` (a buffer
+    as large as the data set, reshuffled every epoch) draws from;
+  - the losses are written per step (TensorBoard scalars and the progress line) rather
+    than printed as per-epoch means; the fixed-noise grid has 64 samples (8x8, the
+    blog's), saved every `--sample-every` steps and at each epoch end, not the
+    tutorial's 16 per epoch; checkpoints at each epoch end, not every 15 epochs;
+  - Keras's fused batch-norm kernel (its 4-D BN layers) moves `moving_variance` towards
+    the Bessel-corrected batch variance (n/(n-1)); `ops.batch_norm` uses the biased one
+    it normalises with. n = batch * h/4 * w/4 or more (3,136 for MNIST at batch 64), so
+    the moving variance differs by < 0.04 %, and only the `training=False` samples see
+    it (tensorflow/tensorflow#55545);
+  - Pokemon data: the 792 white-background 40x40 sprites of the blog are not available;
+    `--dataset pokemon` loads pokesprite's box sprites (1,333 here) composited on white
+    and resized to 40x40 RGB, every image (`--folder-split all`).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import losses
+from models.base import GANModel, Phase
+from models.config import TrainConfig, setting
+from ops import batch_norm, conv, conv_transpose, dense, dropout, leaky_relu
+from tf_compat import tf
+from utils import make_rng
+
+# loss name -> function(real D outputs, fake D outputs) -> dict of d_loss_real,
+# d_loss_fake, d_loss, g_loss.
+LOSSES = {"bce": losses.gan_losses, "mse": losses.least_squares_losses}
+
+# Salts of D's two dropout layers, per pass: Keras draws a fresh mask at every call,
+# so the real and the fake pass of one step get different masks.
+REAL_PASS_SALTS = (1, 2)
+FAKE_PASS_SALTS = (3, 4)
+
+
+@dataclass
+class DCGANConfig(TrainConfig):
+    """DCGAN settings; defaults from the blog's MNIST run (TF DCGAN tutorial code)."""
+
+    idx_splits: str = setting("train", "MNIST/Fashion-MNIST: which IDX splits to train on "
+                              "('train': the 60,000 of keras' load_data(); 'train+test': "
+                              "all 70,000)", source="blog: tf.keras.datasets.mnist."
+                              "load_data() train images", choices=("train+test", "train"))
+    reshuffle_each_epoch: bool = setting(
+        True, "draw a new data order every epoch", source="TF tutorial: "
+        "Dataset.shuffle(60000) reshuffles every epoch")
+    batch_size: int = setting(64, "images per batch", source="blog: 64 (TF tutorial: 256)",
+                              minimum=1)
+    epochs: int = setting(40, "epochs to train", source="blog: 40 (also shown: 50, 100; "
+                          "TF tutorial: 50)", minimum=1, resumable=True)
+    sample_num: int = setting(64, "samples in a grid (8x8 for 64)",
+                              source="blog: 8x8 grid (TF tutorial: 16)", minimum=1)
+    z_dim: int = setting(100, "noise dimension, z ~ N(0, 1)", source="blog: noise_dim 100",
+                         minimum=1)
+    loss: str = setting("bce", "GAN loss on D's logit: 'bce' sigmoid cross-entropy, 'mse' "
+                        "mean squared error on D's raw output (targets 1 real, 0 fake)",
+                        source="blog: BinaryCrossentropy(from_logits=True) for MNIST, "
+                        "MSE for Pokemon", choices=tuple(LOSSES))
+    d_lr: float = setting(1e-4, "Adam learning rate of D", source="blog: Adam(1e-4)",
+                          minimum=0.0)
+    g_lr: float = setting(1e-4, "Adam learning rate of G", source="blog: Adam(1e-4)",
+                          minimum=0.0)
+    beta1: float = setting(0.9, "Adam beta1", source="Keras Adam default", minimum=0.0,
+                           maximum=1.0)
+    beta2: float = setting(0.999, "Adam beta2", source="Keras Adam default", minimum=0.0,
+                           maximum=1.0)
+    adam_epsilon: float = setting(1e-7, "Adam epsilon", source="Keras Adam default",
+                                  minimum=0.0)
+    leak: float = setting(0.3, "slope of the leaky ReLUs of D and G",
+                          source="Keras LeakyReLU default", minimum=0.0, maximum=1.0)
+    dropout_rate: float = setting(0.3, "dropout rate after D's convolutions",
+                                  source="blog: Dropout(0.3)", minimum=0.0, maximum=0.99)
+    bn_momentum: float = setting(0.99, "momentum of G's batch-norm moving statistics",
+                                 source="Keras BatchNormalization default", minimum=0.0,
+                                 maximum=1.0)
+    bn_epsilon: float = setting(1e-3, "batch-norm variance epsilon",
+                                source="Keras BatchNormalization default", minimum=0.0)
+
+
+@dataclass
+class DCGANPokemonConfig(DCGANConfig):
+    """DCGAN settings of the blog's Pokemon run: 40x40 RGB sprites, MSE loss."""
+
+    dataset: str = setting("pokemon", "training data: an IDX set, 'pokemon' (the sprite "
+                           "PNGs in --data-dir or $GAN_DATA_DIR/pokemon/regular), or an "
+                           "image folder (<dir>/<class>/*.png|jpg, given by --data-dir)",
+                           source="blog: Pokemon sprites",
+                           choices=("mnist", "fashion-mnist", "pokemon", "folder"))
+    image_size: int = setting(40, "image folders: resize images to SIZE x SIZE",
+                              source="blog: 40x40 sprites", minimum=4)
+    channels: int = setting(3, "image folders: 1 (grayscale) or 3 (RGB)",
+                            source="blog: RGB", choices=(1, 3))
+    folder_split: str = setting("all", "image folders: 'train' keeps a seeded 80% (the "
+                                "other 20% is validation), 'all' keeps every image",
+                                source="blog: every sprite", choices=("train", "all"))
+    folder_preprocess: str = setting(
+        "none", "image folders: 'blog' keeps (img<127)*(255-img) (the DRAGAN blog's digit "
+        "inversion); 'none' just scales to [0,1]", source="blog: sprites as they are",
+        choices=("blog", "none"))
+    batch_size: int = setting(256, "images per batch", source="blog: 256", minimum=1)
+    epochs: int = setting(5000, "epochs to train", source="blog: 5000", minimum=1,
+                          resumable=True)
+    loss: str = setting("mse", "GAN loss on D's logit: 'bce' sigmoid cross-entropy, 'mse' "
+                        "mean squared error on D's raw output (targets 1 real, 0 fake)",
+                        source="blog: MSE for Pokemon", choices=tuple(LOSSES))
+
+
+class DCGAN(GANModel):
+    """The TF DCGAN tutorial's GAN with the blog's settings (MNIST)."""
+
+    model_name = "DCGAN"
+    Config = DCGANConfig
+    input_range = (-1.0, 1.0)    # the blog: (images - 127.5) / 127.5
+    output_range = (-1.0, 1.0)   # tanh
+
+    # ---- networks --------------------------------------------------------------
+
+    def generator(self, z, training=True, reuse=False):
+        """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1).
+
+        training=True normalises with batch statistics and updates the moving ones
+        (once per run of the output); False uses the moving statistics.
+        """
+        cfg = self.config
+        h, w, c = self.image_shape
+        bn = dict(momentum=cfg.bn_momentum, epsilon=cfg.bn_epsilon)
+        with tf.variable_scope("generator", reuse=reuse):
+            net = dense(z, (h // 4) * (w // 4) * 256, use_bias=False, name="dense")
+            net = leaky_relu(batch_norm(net, training, name="batch_normalization", **bn),
+                             cfg.leak)                                     # [bs, h/4*w/4*256]
+            net = tf.reshape(net, [-1, h // 4, w // 4, 256])               # [bs, h/4, w/4, 256]
+            net = conv_transpose(net, 128, 5, strides=1, use_bias=False, name="conv2d_transpose")
+            net = leaky_relu(batch_norm(net, training, name="batch_normalization_1", **bn),
+                             cfg.leak)                                     # [bs, h/4, w/4, 128]
+            net = conv_transpose(net, 64, 5, strides=2, use_bias=False,
+                                 name="conv2d_transpose_1")
+            net = leaky_relu(batch_norm(net, training, name="batch_normalization_2", **bn),
+                             cfg.leak)                                     # [bs, h/2, w/2, 64]
+            net = conv_transpose(net, c, 5, strides=2, use_bias=False,
+                                 name="conv2d_transpose_2")                # [bs, h, w, c]
+            return tf.tanh(net)
+
+    def discriminator(self, images, dropout_seed, salts, training=True, reuse=False):
+        """images [bs, h, w, c] in [-1, 1] -> logit [bs, 1] (raw output, no sigmoid).
+
+        Args:
+          dropout_seed: int64 [2] tensor; with `salts` (one Python int per dropout
+            layer) it fixes the dropout masks of this pass.
+          training: apply dropout (Keras `training=True`, as in the blog's train_step).
+        """
+        cfg = self.config
+        with tf.variable_scope("discriminator", reuse=reuse):
+            net = leaky_relu(conv(images, 64, 5, strides=2, name="conv2d"), cfg.leak)
+            net = dropout(net, cfg.dropout_rate, dropout_seed, salts[0],
+                          training)                                        # [bs, h/2, w/2, 64]
+            net = leaky_relu(conv(net, 128, 5, strides=2, name="conv2d_1"), cfg.leak)
+            net = dropout(net, cfg.dropout_rate, dropout_seed, salts[1],
+                          training)                                        # [bs, h/4, w/4, 128]
+            net = tf.reshape(net, [-1, int(np.prod(net.get_shape().as_list()[1:]))])
+            return dense(net, 1, name="dense")                             # [bs, 1]
+
+    # ---- graph -----------------------------------------------------------------
+
+    def build_model(self):
+        cfg = self.config
+        h, w, c = self.image_shape
+        self.require_image_sides(4)
+        bs = cfg.batch_size
+        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
+        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
+        self.dropout_seed = tf.placeholder(tf.int64, [2], name="dropout_seed")
+        self.sample_z_input = tf.placeholder(tf.float32, [cfg.sample_num, cfg.z_dim],
+                                              name="sample_z")
+
+        # The tutorial's train_step: one forward pass feeds both losses.
+        self.fake = self.generator(self.z, training=True)
+        self.real_logits = self.discriminator(self.inputs, self.dropout_seed, REAL_PASS_SALTS)
+        self.fake_logits = self.discriminator(self.fake, self.dropout_seed, FAKE_PASS_SALTS,
+                                              reuse=True)
+        gan = LOSSES[cfg.loss](self.real_logits, self.fake_logits)
+        self.d_loss_real, self.d_loss_fake = gan["d_loss_real"], gan["d_loss_fake"]
+        self.d_loss, self.g_loss = gan["d_loss"], gan["g_loss"]
+        logs = dict(d_loss=self.d_loss, d_loss_real=self.d_loss_real,
+                    d_loss_fake=self.d_loss_fake, g_loss=self.g_loss)
+
+        # Both gradients from that pass, then both updates (simultaneous, as the tape).
+        self.d_vars, self.g_vars = self.variables("discriminator"), self.variables("generator")
+        self.d_grads = _gradients(self.d_loss, self.d_vars)
+        self.g_grads = _gradients(self.g_loss, self.g_vars)
+        self.d_optimizer = tf.train.AdamOptimizer(
+            cfg.d_lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, name="discriminator_optimizer")
+        self.g_optimizer = tf.train.AdamOptimizer(
+            cfg.g_lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, name="generator_optimizer")
+        with tf.control_dependencies(self.d_grads + self.g_grads + list(logs.values())):
+            # (name scopes give each optimizer's beta powers its own name)
+            with tf.name_scope("generator_optimizer"):
+                g_update = self.g_optimizer.apply_gradients(zip(self.g_grads, self.g_vars))
+            with tf.name_scope("discriminator_optimizer"):
+                d_update = self.d_optimizer.apply_gradients(zip(self.d_grads, self.d_vars))
+        train_op = tf.group(g_update, d_update, name="train_step")
+
+        self.sampler = self.generator(self.sample_z_input, training=False, reuse=True)
+
+        summary = tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(logs.items())])
+        self.phases = [Phase("train_step", train_op, summary, logs, feed=self.step_feed)]
+        # Fixed noise of the training grids (the tutorial's `seed`).
+        self.sample_z = make_rng(cfg.seed, "sample_z").standard_normal(
+            (cfg.sample_num, cfg.z_dim)).astype(np.float32)
+
+    # ---- feeds -----------------------------------------------------------------
+
+    def step_feed(self, images, labels, rng):
+        """Real images in [-1, 1], z ~ N(0, 1) and the step's dropout seed pair."""
+        cfg = self.config
+        z = rng.standard_normal((cfg.batch_size, cfg.z_dim)).astype(np.float32)
+        seed = rng.integers(0, 2 ** 31, size=2, dtype=np.int64)
+        return {self.inputs: images, self.z: z, self.dropout_seed: seed}
+
+    def sample_feed(self, rng=None):
+        if rng is None:
+            return {self.sample_z_input: self.sample_z}
+        z = rng.standard_normal((self.config.sample_num, self.config.z_dim))
+        return {self.sample_z_input: z.astype(np.float32)}
+
+
+class DCGANPokemon(DCGAN):
+    """The blog's Pokemon run: same networks on 40x40x3 sprites, MSE loss.
+
+    Its run folder is DCGAN_pokemon_<batch>_<z_dim> (the data tag differs from MNIST's).
+    """
+
+    Config = DCGANPokemonConfig
+
+
+def _gradients(loss, variables):
+    """d loss / d variables, every one present (a None would mean a broken graph)."""
+    grads = tf.gradients(loss, variables)
+    missing = [v.op.name for v, g in zip(variables, grads) if g is None]
+    if missing:
+        raise ValueError("%s does not depend on %s" % (loss.op.name, ", ".join(missing)))
+    return grads

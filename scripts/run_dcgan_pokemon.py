@@ -1,0 +1,16 @@
+#!/usr/bin/env python
+"""Train the blog's DCGAN on 40x40 Pokemon sprites (MSE loss).
+
+`python scripts/run_dcgan_pokemon.py --help`
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from models.base import main  # noqa: E402
+from models.dcgan import DCGANPokemon  # noqa: E402
+
+if __name__ == "__main__":
+    sys.exit(main(DCGANPokemon))
