@@ -1,0 +1,297 @@
+"""WGAN (weight clipping) on MNIST, as the blog "WGAN与DCGAN的区别" runs Keras-GAN's
+`wgan.py`, as a TF1 graph.
+
+Paper: Arjovsky, Chintala and Bottou, "Wasserstein GAN", 2017 (Algorithm 1: RMSprop,
+n_critic 5, clipping 0.01, lr 5e-5). Code lineage: eriklindernoren/Keras-GAN `wgan/wgan.py`
+(standalone Keras 2.2 on TensorFlow 1.x), in the version with the networks below.
+
+Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
+kernels, zero biases, BatchNormalization momentum 0.8 / eps 1e-3, LeakyReLU 0.2):
+  G ("generator"): dense 128*7*7 - relu; reshape 7x7x128; BN; upsample x2;
+     conv 128 k4 - relu; BN; upsample x2; conv 64 k4 - relu; BN; conv 1 k4; tanh.
+  critic ("critic"): conv 16 k3 s2 - lrelu - dropout 0.25; conv 32 k3 s2;
+     zero-pad ((0,1),(0,1)); lrelu; dropout; BN; conv 64 k3 s2 - lrelu - dropout; BN;
+     conv 128 k3 s1 - lrelu - dropout; flatten (2048); dense 1 (linear).
+Trainable parameters: G 1,028,545; critic 99,393.
+Loss: Keras-GAN's `wasserstein_loss = mean(y_true * y_pred)`: critic targets -1 (real)
+and +1 (fake), G target -1. Optimizers: Keras 2.2 RMSprop(lr 5e-5, rho 0.9, eps 1e-7).
+Images are scaled to [-1, 1]; z ~ N(0, 1), 100-d; batch 32.
+
+One step (= one generator iteration, Keras-GAN's "epoch"; 4,000 of them):
+  n_critic (5) times, each with a fresh real batch, fresh noise and fresh dropout masks:
+    fakes = generator.predict(noise)   -- G in inference mode (moving BN statistics);
+    critic.train_on_batch(real, -1)    -- one RMSprop update;
+    critic.train_on_batch(fakes, +1)   -- a second update, from the weights the first left;
+    clip every weight of every critic layer into [-0.01, 0.01]; d_loss = mean of the two.
+  Here that is ONE train op per critic iteration (one Session call): the real update;
+  the fake forward pass and update built under a control dependency on it, so they read
+  the updated weights; the clip under a control dependency on the fake update. Both
+  updates share one RMSprop state, as Keras's single compiled critic does
+  (`optimizers.KerasRMSprop`). Keras's `get_weights()` lists a BN layer's moving mean and
+  variance with its gamma and beta, so those are clipped too (not the optimizer's
+  accumulators, which are no layer weights).
+  Then the generator update: fresh noise, target -1 through the critic; the critic is
+  frozen (no critic variable changes) but runs in Keras's training phase: dropout active,
+  BN with batch statistics, its moving statistics not updated.
+
+Batch normalisation as Keras 2.2 on TensorFlow 1.x does it (`ops.keras22_batch_norm`):
+  - Keras builds a model's train function lazily, at its first `train_on_batch`, and a
+    model whose `trainable` is False then contributes no BN updates. wgan.py sets
+    `critic.trainable = False` (for the combined model) before the first critic update,
+    so the critic's moving statistics are never updated: they stay at their initial 0
+    and 1, which the first clip turns into 0 and 0.01. They are never used either (the
+    critic always runs in the training phase).
+  - G's moving statistics are updated by the generator update only, with TF1's
+    `assign_moving_average(..., zero_debias=True)` (Keras 2.2's `moving_average_update`):
+    a zero-debiased average, moving = biased / (1 - momentum^t), so after the first
+    generator update it equals that batch's statistics. Keras 2.2 takes 4-D batch
+    statistics from `tf.nn.fused_batch_norm`, whose variance is already Bessel-corrected
+    (n/(n-1)), and multiplies by n/(n - 1 - eps) again (keras-team/keras#9028). These
+    moving statistics feed `generator.predict`, i.e. every fake the critic is trained on.
+
+Deviations from Keras-GAN (none changes the networks, the losses or the update rules):
+  - data order: Keras-GAN draws each critic batch with `np.random.randint` (with
+    replacement, from the 60,000 training images of `mnist.load_data()`); here each
+    critic iteration takes the next batch of a seeded permutation, drawn afresh every
+    epoch (each image once per epoch); a step uses n_critic batches, and the leftover
+    batches of an epoch are dropped;
+  - noise and dropout masks come from the step's seeded NumPy Generator and are fed
+    (z ~ N(0, 1); one stateless seed pair per forward pass through the critic: the
+    real pass, the fake pass and the generator update's pass each get independent
+    masks, as Keras's separate calls do), so a resumed run draws exactly what an
+    uninterrupted one would;
+  - Keras-GAN versions differ here: the version with these networks trained the critic
+    on half batches (16) and drew fresh noise of a full batch for G; Keras-GAN's final
+    wgan.py (with WGAN-GP's networks) uses full batches and trains G on the noise of the
+    last critic iteration. This port: full batches of 32 for every update (the blog's
+    batch_size=32) and fresh noise for G;
+  - Keras-GAN passes one RMSprop object to both `compile` calls: its `iterations`
+    counter is shared, its accumulators are per model. Without decay the counter does
+    not enter the update, so a separate optimizer per network is the same math;
+  - the losses are logged raw per step (TensorBoard scalars and the progress line);
+    Keras-GAN prints `1 - d_loss[0]` and `1 - g_loss[0]` (and accuracy metrics);
+  - samples: Keras-GAN plots a 5x5 grid of fresh noise with matplotlib (auto-scaled
+    gray levels) after steps 1, 51, 101, ...; here a fixed-noise 5x5 grid ([-1, 1] mapped
+    onto 0..255) is saved every `--sample-every` steps (50, 100, ...) and at each epoch
+    end, with checkpoints (Keras-GAN saves none);
+  - the batch norm of the forward pass is computed with `tf.nn.moments` and
+    `tf.nn.batch_normalization` rather than the fused kernel: the same math up to the
+    last bits.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import losses
+from models.base import Phase
+from models.config import setting
+from models.keras_gan import KerasGAN, KerasGANConfig
+from models.optimizers import KerasRMSprop, iterations_variable, keras_rmsprop
+from ops import conv, dense, dropout, leaky_relu, upsample2x, zero_pad
+from tf_compat import tf
+from utils import make_rng
+
+
+# ---- configuration -------------------------------------------------------------------
+
+@dataclass
+class WassersteinConfig(KerasGANConfig):
+    """Settings WGAN and WGAN-GP share; defaults from Keras-GAN / the blogs."""
+
+    batch_size: int = setting(32, "images per batch (every critic and generator update)",
+                              source="blog: batch_size=32", minimum=1)
+    epochs: int = setting(1000, "epochs to train (Keras-GAN counts generator iterations "
+                          "only, see --max-steps; this bound is far beyond them)",
+                          source="none in Keras-GAN", minimum=1, resumable=True)
+    max_steps: int = setting(4000, "stop after this many generator iterations in all, "
+                             "counted from step 0 across resumes (0: no limit)",
+                             source="blog: 4,000 iterations", minimum=0, resumable=True)
+    sample_every: int = setting(50, "save the fixed-noise grid (PNG + TensorBoard image) "
+                                "every N steps", source="blog: sample_interval=50",
+                                minimum=1, resumable=True)
+    sample_num: int = setting(25, "samples in a grid (5x5 for 25)",
+                              source="blog: 5x5 grid", minimum=1)
+    n_critic: int = setting(5, "critic iterations per generator iteration",
+                            source="blog: n_critic = 5, the paper's", minimum=1)
+    lr: float = setting(5e-5, "RMSprop learning rate of the critic and of G",
+                        source="blog: RMSprop(lr=0.00005), the paper's", minimum=0.0)
+    rho: float = setting(0.9, "RMSprop rho", source="Keras 2.2 RMSprop default",
+                         minimum=0.0, maximum=1.0)
+    rms_epsilon: float = setting(1e-7, "RMSprop epsilon",
+                                 source="Keras 2.2 RMSprop default, K.epsilon()",
+                                 minimum=0.0)
+    leak: float = setting(0.2, "slope of the critic's leaky ReLUs",
+                          source="blog: LeakyReLU(alpha=0.2)", minimum=0.0, maximum=1.0)
+    dropout_rate: float = setting(0.25, "dropout rate after the critic's convolutions",
+                                  source="blog: Dropout(0.25)", minimum=0.0, maximum=0.99)
+
+
+@dataclass
+class WGANConfig(WassersteinConfig):
+    """WGAN settings; defaults from the blog's Keras-GAN wgan.py."""
+
+    clip_value: float = setting(0.01, "clip every critic weight into [-c, c] after each "
+                                "critic iteration", source="blog: clip_value = 0.01, the paper's",
+                                minimum=0.0)
+
+
+# ---- the model -----------------------------------------------------------------------
+
+class WGAN(KerasGAN):
+    """Keras-GAN's WGAN: n_critic clipped critic iterations per generator update.
+
+    Subclasses change the networks (`generator`, `critic`) and the critic iteration
+    (`critic_iteration`, `critic_feed`); the generator update, sampler and feeds of
+    noise are shared (WGANGP).
+    """
+
+    model_name = "WGAN"
+    Config = WGANConfig
+    critic_optimizer_name = "critic_optimizer"
+    generator_optimizer_name = "generator_optimizer"
+
+    # ---- networks --------------------------------------------------------------
+
+    def generator(self, z, training, update_moving=False):
+        """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1).
+
+        training=False: Keras's inference phase (`generator.predict`, the samples): BN
+        with the moving statistics. training=True: batch statistics; `update_moving`
+        also updates the moving ones (Keras 2.2 rule, see `keras22_batch_norm`).
+        """
+        h, w, c = self.image_shape
+        with tf.variable_scope("generator", reuse=self.reuse("generator")):
+            net = tf.nn.relu(dense(z, 128 * (h // 4) * (w // 4), name="dense"))
+            net = tf.reshape(net, [-1, h // 4, w // 4, 128])                 # [bs, h/4, w/4, 128]
+            net = self._bn(net, training, update_moving, "batch_normalization")
+            net = upsample2x(net)                                            # [bs, h/2, w/2, 128]
+            net = tf.nn.relu(conv(net, 128, 4, name="conv2d"))
+            net = self._bn(net, training, update_moving, "batch_normalization_1")
+            net = upsample2x(net)                                            # [bs, h, w, 128]
+            net = tf.nn.relu(conv(net, 64, 4, name="conv2d_1"))
+            net = self._bn(net, training, update_moving, "batch_normalization_2")
+            return tf.tanh(conv(net, c, 4, name="conv2d_2"))                 # [bs, h, w, c]
+
+    def critic(self, images, dropout_seed):
+        """images [bs, h, w, c] -> critic value [bs, 1] (linear).
+
+        Always Keras's training phase (as in every Keras-GAN update): dropout active
+        with masks fixed by `dropout_seed` (int64 [2]; salts 1..4 per layer), BN with
+        batch statistics and no moving-statistics updates.
+        """
+        cfg = self.config
+
+        def block(net, salt):
+            return dropout(leaky_relu(net, cfg.leak), cfg.dropout_rate, dropout_seed, salt)
+
+        with tf.variable_scope("critic", reuse=self.reuse("critic")):
+            net = block(conv(images, 16, 3, strides=2, name="conv2d"), 1)      # [bs, 14, 14, 16]
+            net = conv(net, 32, 3, strides=2, name="conv2d_1")                 # [bs, 7, 7, 32]
+            net = block(zero_pad(net, bottom=1, right=1), 2)                   # [bs, 8, 8, 32]
+            net = self._bn(net, True, False, "batch_normalization")
+            net = block(conv(net, 64, 3, strides=2, name="conv2d_2"), 3)       # [bs, 4, 4, 64]
+            net = self._bn(net, True, False, "batch_normalization_1")
+            net = block(conv(net, 128, 3, strides=1, name="conv2d_3"), 4)      # [bs, 4, 4, 128]
+            net = tf.reshape(net, [-1, int(np.prod(net.get_shape().as_list()[1:]))])
+            return dense(net, 1, name="dense")                                 # [bs, 1]
+
+    def critic_variables(self):
+        """Every weight of every critic layer (Keras `get_weights()`): trainable ones and
+        the BN moving statistics; not the optimizer state or BN shadow variables."""
+        return [v for v in self.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+                if v.op.name.startswith("critic/")
+                and not v.op.name.endswith(("/biased", "/local_step"))]
+
+    # ---- graph -----------------------------------------------------------------
+
+    def build_model(self):
+        cfg = self.config
+        h, w, c = self.image_shape
+        self.require_image_sides(4)
+        bs = cfg.batch_size
+        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
+        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
+        self.real_seed = tf.placeholder(tf.int64, [2], name="real_dropout_seed")
+        self.fake_seed = tf.placeholder(tf.int64, [2], name="fake_dropout_seed")
+        self.g_z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="g_z")
+        self.g_seed = tf.placeholder(tf.int64, [2], name="g_dropout_seed")
+        self.sample_z_input = tf.placeholder(tf.float32, [cfg.sample_num, cfg.z_dim],
+                                             name="sample_z")
+
+        critic_op, critic_logs = self.critic_iteration()
+        g_op, g_logs = self.generator_update()
+        self.sampler = self.generator(self.sample_z_input, training=False)
+
+        self.phases = [
+            Phase("critic", critic_op, _scalars(critic_logs), critic_logs,
+                  repeat=cfg.n_critic, feed=self.critic_feed),
+            Phase("generator", g_op, _scalars(g_logs), g_logs, feed=self.generator_feed,
+                  batch=False),
+        ]
+        # Fixed noise of the training grids.
+        self.sample_z = make_rng(cfg.seed, "sample_z").standard_normal(
+            (cfg.sample_num, cfg.z_dim)).astype(np.float32)
+
+    def critic_iteration(self):
+        """(train op, logged losses) of one critic iteration: real update, fake update
+        (reading the weights the real update left), clip."""
+        cfg = self.config
+        # generator.predict: inference-mode G; no gradient is taken through it.
+        self.fake_images = tf.stop_gradient(self.generator(self.z, training=False))
+        self.real_out = self.critic(self.inputs, self.real_seed)
+        d_loss_real = losses.wasserstein(self.real_out, -1.0)
+        self.critic_optimizer = KerasRMSprop(
+            self.variables("critic/"), cfg.lr, cfg.rho, cfg.rms_epsilon,
+            name=self.critic_optimizer_name)
+        with tf.control_dependencies([d_loss_real]):
+            self.real_update = self.critic_optimizer.update(d_loss_real)
+        with tf.control_dependencies([self.real_update]):
+            self.fake_out = self.critic(self.fake_images, self.fake_seed)
+            d_loss_fake = losses.wasserstein(self.fake_out, 1.0)
+            with tf.control_dependencies([d_loss_fake]):
+                self.fake_update = self.critic_optimizer.update(d_loss_fake)
+        with tf.control_dependencies([self.fake_update]):
+            clip = losses.clip_weights(self.critic_variables(), cfg.clip_value)
+        d_loss = 0.5 * (d_loss_real + d_loss_fake)
+        return clip, dict(d_loss=d_loss, d_loss_real=d_loss_real, d_loss_fake=d_loss_fake)
+
+    def generator_update(self):
+        """(train op, logged losses) of the generator update: G in training mode
+        (updating its moving statistics), the frozen critic in training mode, target -1."""
+        cfg = self.config
+        self.g_fake = self.generator(self.g_z, training=True, update_moving=True)
+        self.g_out = self.critic(self.g_fake, self.g_seed)
+        g_loss = losses.wasserstein(self.g_out, -1.0)
+        with tf.control_dependencies([g_loss]):
+            g_op = keras_rmsprop(g_loss, self.variables("generator/"), cfg.lr, cfg.rho,
+                                 cfg.rms_epsilon, name=self.generator_optimizer_name)
+        return g_op, dict(g_loss=g_loss)
+
+    def optimizer_iterations(self):
+        """{"critic": counter, "generator": counter}: updates each optimizer has made."""
+        return {"critic": iterations_variable(self.graph, self.critic_optimizer_name),
+                "generator": iterations_variable(self.graph, self.generator_optimizer_name)}
+
+    # ---- feeds -----------------------------------------------------------------
+
+    def _noise(self, rng, n):
+        return rng.standard_normal((n, self.config.z_dim)).astype(np.float32)
+
+    def critic_feed(self, images, labels, rng):
+        """A fresh real batch in [-1, 1], fresh noise, a dropout seed per critic pass."""
+        return {self.inputs: images, self.z: self._noise(rng, self.config.batch_size),
+                self.real_seed: self._dropout_seed(rng), self.fake_seed: self._dropout_seed(rng)}
+
+    def generator_feed(self, images, labels, rng):
+        """Fresh noise and a dropout seed for the critic's pass in the generator update."""
+        return {self.g_z: self._noise(rng, self.config.batch_size), self.g_seed: self._dropout_seed(rng)}
+
+    def sample_feed(self, rng=None):
+        if rng is None:
+            return {self.sample_z_input: self.sample_z}
+        return {self.sample_z_input: self._noise(rng, self.config.sample_num)}
+
+
+def _scalars(logs):
+    return tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(logs.items())])

@@ -1,0 +1,165 @@
+"""WGAN-GP on MNIST, as the blog "WGAN-GP与WGAN的区别" runs Keras-GAN's `wgan_gp.py`,
+as a TF1 graph.
+
+Paper: Gulrajani et al., "Improved Training of Wasserstein GANs", 2017 (gradient
+penalty, lambda 10). Code lineage: eriklindernoren/Keras-GAN `wgan_gp/wgan_gp.py`
+(standalone Keras 2.2 on TensorFlow 1.x; itself after keras-contrib's
+`improved_wgan.py`). Everything not stated here is as in `models/wgan.py` (WGAN), whose
+code this model shares: data in [-1, 1], z ~ N(0, 1) 100-d, batch 32, n_critic 5,
+Keras 2.2 RMSprop(lr 5e-5), the generator update, the sampler, the feeds of noise and
+dropout seeds, the Keras 2.2 batch-norm rules.
+
+Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`):
+  G ("generator"): dense 128*7*7 - relu; reshape 7x7x128; upsample x2; conv 128 k4 - BN
+     - relu; upsample x2; conv 64 k4 - BN - relu; conv 1 k4; tanh.
+  critic ("critic"): conv 16 k3 s2 - lrelu - dropout 0.25; conv 32 k3 s2 - zero-pad
+     ((0,1),(0,1)) - BN - lrelu - dropout; conv 64 k3 s2 - BN - lrelu - dropout;
+     conv 128 k3 s1 - BN - lrelu - dropout; flatten (2048); dense 1 (linear).
+  BN momentum 0.8, eps 1e-3; LeakyReLU 0.2.
+Trainable parameters: G 1,028,289; critic 99,649.
+
+One step (= one generator iteration; 30,000 of them):
+  n_critic (5) times, each with a fresh real batch, fresh noise and fresh dropout masks:
+  ONE update of Keras-GAN's `critic_model` on [real, fake, interpolated] with losses
+  [wasserstein(real, -1), wasserstein(fake, +1), gradient penalty] and weights
+  [1, 1, 10]:
+    fake = G(z) with G frozen (Keras 2.2 `trainable=False`: BN in the training phase,
+      batch statistics);
+    interpolated = alpha * real + (1 - alpha) * fake, alpha ~ U[0, 1) per sample,
+      shape [batch, 1, 1, 1];
+    penalty = mean((1 - ||d critic(interpolated) / d interpolated||_2)^2), the norm over
+      all non-batch axes (`losses.wgan_gp_penalty`);
+    d_loss = d_loss_real + d_loss_fake + gp_weight * penalty, one RMSprop step.
+  The critic runs three times (real, fake, interpolated), each in the training phase
+  with its own batch statistics and dropout masks. No clipping.
+  Then the generator update, as WGAN's: fresh noise, target -1 through the frozen critic.
+
+Batch normalisation (see `models/wgan.py`): the critic's moving statistics are never
+updated (Keras builds the critic model's train function at its first update, after
+wgan_gp.py has set `critic.trainable = False`) and never used. G's moving statistics
+are the zero-debiased Keras 2.2 average over the generator updates' batches. (Keras 2.2
+also runs G's BN updates in the critic model, which it builds after resetting
+`generator.trainable = True`; but a zero-debiased update assigns the moving statistic
+from its own shadow average, so the generator update, which comes last in every step,
+overwrites them with its average: the samples see only that one.) They are only used
+for the samples.
+
+Deviations from Keras-GAN, besides WGAN's (data order, fed noise and seeds, logging,
+samples, checkpoints, the shared RMSprop object):
+  - alpha is drawn in NumPy from the step's Generator and fed; Keras-GAN's
+    `RandomWeightedAverage` calls `K.random_uniform((32, 1, 1, 1))` in the graph, with
+    the batch size hard-coded to 32 (here: any batch size);
+  - Keras-GAN versions differ in the generator update's noise: the final wgan_gp.py
+    trains G on the noise of the last critic iteration, an earlier one drew fresh noise;
+    this port draws fresh noise (as WGAN's);
+  - logged per step: d_loss (the weighted total), d_loss_real, d_loss_fake,
+    gradient_penalty (unweighted) and g_loss; Keras-GAN prints d_loss[0] and g_loss;
+    the samples of Keras-GAN come after steps 1, 101, 201, ..., here after 100, 200, ...
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import losses
+from models.config import setting
+from models.optimizers import keras_rmsprop
+from models.wgan import WGAN, WassersteinConfig
+from ops import conv, dense, dropout, leaky_relu, upsample2x, zero_pad
+from tf_compat import tf
+
+
+@dataclass
+class WGANGPConfig(WassersteinConfig):
+    """WGAN-GP settings; defaults from the blog's Keras-GAN wgan_gp.py."""
+
+    max_steps: int = setting(30000, "stop after this many generator iterations in all, "
+                             "counted from step 0 across resumes (0: no limit)",
+                             source="blog: 30,000 iterations", minimum=0, resumable=True)
+    sample_every: int = setting(100, "save the fixed-noise grid (PNG + TensorBoard image) "
+                                "every N steps", source="blog: sample_interval=100",
+                                minimum=1, resumable=True)
+    gp_weight: float = setting(10.0, "weight of the gradient penalty in the critic loss",
+                               source="blog: loss_weights=[1, 1, 10]; paper: lambda 10",
+                               minimum=0.0)
+
+
+class WGANGP(WGAN):
+    """Keras-GAN's WGAN-GP: WGAN's loop with one penalised critic update per iteration."""
+
+    model_name = "WGAN_GP"
+    Config = WGANGPConfig
+
+    # ---- networks --------------------------------------------------------------
+
+    def generator(self, z, training, update_moving=False):
+        """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1); see WGAN.generator."""
+        h, w, c = self.image_shape
+        with tf.variable_scope("generator", reuse=self.reuse("generator")):
+            net = tf.nn.relu(dense(z, 128 * (h // 4) * (w // 4), name="dense"))
+            net = tf.reshape(net, [-1, h // 4, w // 4, 128])                 # [bs, h/4, w/4, 128]
+            net = upsample2x(net)                                            # [bs, h/2, w/2, 128]
+            net = conv(net, 128, 4, name="conv2d")
+            net = tf.nn.relu(self._bn(net, training, update_moving, "batch_normalization"))
+            net = upsample2x(net)                                            # [bs, h, w, 128]
+            net = conv(net, 64, 4, name="conv2d_1")
+            net = tf.nn.relu(self._bn(net, training, update_moving, "batch_normalization_1"))
+            return tf.tanh(conv(net, c, 4, name="conv2d_2"))                 # [bs, h, w, c]
+
+    def critic(self, images, dropout_seed):
+        """images [bs, h, w, c] -> critic value [bs, 1]; see WGAN.critic."""
+        cfg = self.config
+
+        def block(net, salt):
+            return dropout(leaky_relu(net, cfg.leak), cfg.dropout_rate, dropout_seed, salt)
+
+        with tf.variable_scope("critic", reuse=self.reuse("critic")):
+            net = block(conv(images, 16, 3, strides=2, name="conv2d"), 1)      # [bs, 14, 14, 16]
+            net = zero_pad(conv(net, 32, 3, strides=2, name="conv2d_1"), bottom=1, right=1)
+            net = block(self._bn(net, True, False, "batch_normalization"), 2)  # [bs, 8, 8, 32]
+            net = conv(net, 64, 3, strides=2, name="conv2d_2")
+            net = block(self._bn(net, True, False, "batch_normalization_1"), 3)  # [bs, 4, 4, 64]
+            net = conv(net, 128, 3, strides=1, name="conv2d_3")
+            net = block(self._bn(net, True, False, "batch_normalization_2"), 4)  # [bs, 4, 4, 128]
+            net = tf.reshape(net, [-1, int(np.prod(net.get_shape().as_list()[1:]))])
+            return dense(net, 1, name="dense")                                 # [bs, 1]
+
+    # ---- graph -----------------------------------------------------------------
+
+    def critic_iteration(self):
+        """(train op, logged losses) of one critic iteration: one update on the
+        weighted sum of the real, fake and gradient-penalty losses."""
+        cfg = self.config
+        bs = cfg.batch_size
+        self.alpha = tf.placeholder(tf.float32, [bs, 1, 1, 1], name="alpha")
+        self.interp_seed = tf.placeholder(tf.int64, [2], name="interpolated_dropout_seed")
+        # G frozen: training-phase BN (batch statistics), no updates, no G gradients.
+        self.fake_images = tf.stop_gradient(self.generator(self.z, training=True))
+        self.real_out = self.critic(self.inputs, self.real_seed)
+        self.fake_out = self.critic(self.fake_images, self.fake_seed)
+
+        def interpolated_critic(x):
+            self.interp_out = self.critic(x, self.interp_seed)
+            return self.interp_out
+
+        penalty, self.slopes, self.interpolates = losses.wgan_gp_penalty(
+            interpolated_critic, self.inputs, self.fake_images, self.alpha)
+        d_loss_real = losses.wasserstein(self.real_out, -1.0)
+        d_loss_fake = losses.wasserstein(self.fake_out, 1.0)
+        d_loss = d_loss_real + d_loss_fake + cfg.gp_weight * penalty
+        logs = dict(d_loss=d_loss, d_loss_real=d_loss_real, d_loss_fake=d_loss_fake,
+                    gradient_penalty=penalty)
+        with tf.control_dependencies(list(logs.values())):
+            op = keras_rmsprop(d_loss, self.variables("critic/"), cfg.lr, cfg.rho,
+                               cfg.rms_epsilon, name=self.critic_optimizer_name)
+        return op, logs
+
+    # ---- feeds -----------------------------------------------------------------
+
+    def critic_feed(self, images, labels, rng):
+        """WGAN's critic feed plus alpha ~ U[0, 1) per sample and the interpolated
+        pass's dropout seed."""
+        feed = super().critic_feed(images, labels, rng)
+        feed[self.alpha] = rng.random((self.config.batch_size, 1, 1, 1), dtype=np.float32)
+        feed[self.interp_seed] = self._dropout_seed(rng)
+        return feed
