@@ -1,0 +1,255 @@
+"""ACGAN on MNIST, as the blog "One Day One GAN" (day 4) runs Keras-GAN's `acgan.py`, as a
+TF1 graph.
+
+Paper: Odena, Olah and Shlens, "Conditional Image Synthesis With Auxiliary Classifier
+GANs", 2017. Code lineage: eriklindernoren/Keras-GAN `acgan/acgan.py` (standalone Keras
+2.2 on TensorFlow 1.x), in the version the spec describes: full batches of 32, 14,000
+iterations, an 11-way label head whose class 10 means "fake", a 10x10 sample grid every
+200. (Keras-GAN's final acgan.py drops the "fake" class: a 10-way head, fakes labelled
+with their sampled digit.)
+
+Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
+kernels, zero biases, Embedding uniform(-0.05, 0.05), LeakyReLU 0.2, BatchNormalization
+momentum 0.8 / eps 1e-3):
+  G ("generator"): noise z [bs, 100] * Embedding(10, 100)(label) (element-wise);
+     dense 128*7*7 - relu; reshape 7x7x128; BN; upsample x2 (nearest);
+     conv 128 k3 - relu; BN; upsample x2; conv 64 k3 - relu; BN; conv 1 k3; tanh.
+  D ("discriminator"): conv 16 k3 s2 - lrelu - dropout 0.25; conv 32 k3 s2;
+     zero-pad ((0,1),(0,1)); lrelu; dropout; BN; conv 64 k3 s2 - lrelu - dropout; BN;
+     conv 128 k3 s1 - lrelu - dropout; flatten (2048); heads: "validity" dense 1
+     sigmoid, "label" dense 11 softmax (digits 0..9 and 10 = "fake").
+Trainable parameters: G 856,065 + 1,000 (embedding); D 97,344 + 24,588 (heads).
+Losses: Keras sums the two losses of the two-output model: `binary_crossentropy`
+(validity) + `sparse_categorical_crossentropy` (label), both on probabilities clipped
+to [1e-7, 1 - 1e-7] (see `models/conditional_losses.py`). Optimizer: Keras 2.2
+Adam(0.0002, 0.5) (beta2 0.999, eps 1e-7). Labels are int64 placeholders.
+Images are scaled to [-1, 1]; z ~ N(0, 1).
+
+One step (= one Keras-GAN iteration, its "epoch"):
+  sampled_labels ~ randint(0, 10); fakes = generator.predict([noise, sampled_labels])
+      -- G in inference mode (moving BN statistics);
+  discriminator.train_on_batch(real, [1, true digit])   -- one Adam update of D;
+  discriminator.train_on_batch(fakes, [0, 10])          -- a second one, from the
+                                                           weights the first left;
+  d_loss = mean of the two;
+  combined.train_on_batch([noise, sampled_labels], [1, sampled_labels]) -- G through the
+      frozen D with the SAME noise and labels as the D step: D in Keras's training phase
+      (dropout active, BN with batch statistics) but not updated; G's BN with batch
+      statistics, its moving statistics updated.
+  The D part is ONE train op: the real update; the fake forward pass (G in inference
+  mode, then D) and the fake update built under a control dependency on it, so they
+  read the updated weights. Both D updates share one Adam state (Keras's one compiled
+  D). The G update is a second phase on the same feed.
+
+Keras 2.2 details reproduced (`optimizers.KerasAdam`, `ops.keras22_batch_norm`,
+as in CGAN):
+  - one Adam object for D and the combined model: one `iterations` counter advanced by
+    every update (step k: D at t = 3k+1, 3k+2, G at t = 3k+3), moments per model
+    (`--no-shared-adam-iterations`: a counter per network);
+  - G's moving BN statistics: zero-debiased average (TF1 `assign_moving_average(
+    zero_debias=True)`) of the batch mean and of the batch variance times n/(n-1)
+    (fused kernel) times n/(n - 1 - eps) (Keras), updated by the G update only; they
+    make every fake D is trained on (`generator.predict`);
+  - D's train function is built at its first `train_on_batch`, after
+    `discriminator.trainable = False`: a non-trainable Keras model contributes no BN
+    updates, so D's moving statistics are never updated (they stay 0 and 1, and are
+    never used: D always runs in the training phase). The combined model gets none of
+    them either. D still trains, with the weights collected when it was compiled.
+
+Deviations from Keras-GAN (none changes the networks, the losses or the update rules):
+  - data order: Keras-GAN draws each batch with `np.random.randint` (with replacement,
+    from the 60,000 training images of `mnist.load_data()`); here the next batch of a
+    seeded permutation, drawn afresh every epoch (the last incomplete batch is dropped);
+  - noise, sampled labels and dropout masks come from the step's seeded NumPy Generator
+    and are fed (masks through a stateless seed pair; the real pass, the fake pass and
+    the G update's pass get independent masks, as Keras's separate calls do), so a
+    resumed run draws exactly what an uninterrupted one would;
+  - Keras 2.2's Adam reads its counter without ordering it before its own increment in
+    the same `session.run`; here t = the count of earlier updates + 1, the intended rule;
+  - the forward batch norm uses `tf.nn.moments` (`ops.batch_norm`) rather than the
+    fused kernel: the same math up to the last bits;
+  - d_loss and the accuracies are averaged in float32; losses are logged per step.
+    d_acc is Keras's validity accuracy, d_op_acc its label accuracy (Keras-GAN's
+    "acc" and "op_acc");
+  - samples: Keras-GAN plots a 10x10 grid of fresh noise (tile (i, j) shows digit j,
+    every tile its own noise) at iterations 0, 200, ...; here, every `--sample-every`
+    steps (200, 400, ...) and at each epoch end, a fixed-noise 10x10 grid (row r: one
+    noise vector z_r; column j: digit j) and that grid with its 100 noise vectors fixed
+    (`ACGAN_blog_*.png`); pixel values [-1, 1] map onto 0..255; checkpoints every
+    `--save-every` steps, at each epoch end and at the end (Keras-GAN saves its weights
+    every 200 iterations).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import conditional_losses as closses
+from models.base import Phase
+from models.cgan import (NUM_CLASSES, KerasConditionalConfig, KerasConditionalGAN,
+                         scalar_summaries)
+from models.config import setting
+from ops import conv, dense, dropout, embedding, lrelu, upsample2x, zero_pad
+from tf_compat import tf
+from utils import make_rng
+
+FAKE_CLASS = NUM_CLASSES   # the label head's 11th class: "generated"
+
+# Salts of D's four dropout layers per forward pass (fresh masks at every Keras call).
+REAL_PASS_SALTS = (1, 2, 3, 4)
+FAKE_PASS_SALTS = (5, 6, 7, 8)
+G_PASS_SALTS = (9, 10, 11, 12)
+
+
+@dataclass
+class ACGANConfig(KerasConditionalConfig):
+    """ACGAN settings; defaults from the blog's Keras-GAN acgan.py."""
+
+    max_steps: int = setting(14000, "stop after this many iterations (one D and one G "
+                             "update each) in all, counted from step 0 across resumes "
+                             "(0: no limit)", source="blog: 14,000 iterations",
+                             minimum=0, resumable=True)
+    dropout_rate: float = setting(0.25, "dropout rate after D's convolutions",
+                                  source="blog: Dropout(0.25)", minimum=0.0, maximum=0.99)
+
+
+class ACGAN(KerasConditionalGAN):
+    """Keras-GAN's ACGAN: label-embedding product at G's input, D with a validity and an
+    11-way label head."""
+
+    model_name = "ACGAN"
+    Config = ACGANConfig
+
+    # ---- networks --------------------------------------------------------------
+
+    def generator(self, z, labels, training, update_moving=False):
+        """(z [bs, z_dim], labels int [bs]) -> images [bs, h, w, c] in (-1, 1).
+
+        training=False: Keras's inference phase (`generator.predict`, the samples): BN
+        with the moving statistics. training=True: batch statistics; `update_moving`
+        also updates the moving ones (Keras 2.2 rule, see `keras22_batch_norm`).
+        """
+        cfg = self.config
+        h, w, c = self.image_shape
+        with tf.variable_scope("generator", reuse=self.reuse("generator")):
+            net = z * embedding(labels, NUM_CLASSES, cfg.z_dim, name="embedding")  # [bs, z_dim]
+            net = tf.nn.relu(dense(net, 128 * (h // 4) * (w // 4), name="dense"))
+            net = tf.reshape(net, [-1, h // 4, w // 4, 128])                   # [bs, h/4, w/4, 128]
+            net = self._bn(net, training, update_moving, "batch_normalization")
+            net = upsample2x(net)                                              # [bs, h/2, w/2, 128]
+            net = tf.nn.relu(conv(net, 128, 3, name="conv2d"))
+            net = self._bn(net, training, update_moving, "batch_normalization_1")
+            net = upsample2x(net)                                              # [bs, h, w, 128]
+            net = tf.nn.relu(conv(net, 64, 3, name="conv2d_1"))                # [bs, h, w, 64]
+            net = self._bn(net, training, update_moving, "batch_normalization_2")
+            return tf.tanh(conv(net, c, 3, name="conv2d_2"))                   # [bs, h, w, c]
+
+    def discriminator(self, images, dropout_seed, salts):
+        """images [bs, h, w, c] -> (validity [bs, 1] sigmoid, label [bs, 11] softmax).
+
+        Always Keras's training phase (every Keras-GAN update runs D in it): dropout
+        active, masks fixed by `dropout_seed` (int64 [2]) and `salts` (one per layer);
+        BN with batch statistics, its moving statistics never updated.
+        """
+        cfg = self.config
+
+        def block(net, salt):
+            return dropout(lrelu(net), cfg.dropout_rate, dropout_seed, salt)
+
+        with tf.variable_scope("discriminator", reuse=self.reuse("discriminator")):
+            net = block(conv(images, 16, 3, strides=2, name="conv2d"), salts[0])  # [bs, 14, 14, 16]
+            net = conv(net, 32, 3, strides=2, name="conv2d_1")                    # [bs, 7, 7, 32]
+            net = block(zero_pad(net, bottom=1, right=1), salts[1])               # [bs, 8, 8, 32]
+            net = self._bn(net, True, False, "batch_normalization")
+            net = block(conv(net, 64, 3, strides=2, name="conv2d_2"), salts[2])   # [bs, 4, 4, 64]
+            net = self._bn(net, True, False, "batch_normalization_1")
+            net = block(conv(net, 128, 3, strides=1, name="conv2d_3"), salts[3])  # [bs, 4, 4, 128]
+            features = tf.reshape(net, [-1, int(np.prod(net.get_shape().as_list()[1:]))])
+            validity = tf.sigmoid(dense(features, 1, name="validity"))            # [bs, 1]
+            label = tf.nn.softmax(dense(features, NUM_CLASSES + 1, name="label"))  # [bs, 11]
+            return validity, label
+
+    # ---- graph -----------------------------------------------------------------
+
+    def build_model(self):
+        cfg = self.config
+        h, w, c = self.image_shape
+        self.require_image_sides(4)
+        self._check_labels()
+        bs = cfg.batch_size
+        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
+        self.labels = tf.placeholder(tf.int64, [bs], name="labels")
+        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
+        self.sampled_labels = tf.placeholder(tf.int64, [bs], name="sampled_labels")
+        self.dropout_seed = tf.placeholder(tf.int64, [2], name="dropout_seed")
+        self._sample_inputs()
+
+        # The combined model (built first: it creates every variable): G in training
+        # mode updating its moving BN statistics, D frozen in the training phase.
+        g_images = self.generator(self.z, self.sampled_labels, training=True,
+                                  update_moving=True)
+        self.g_valid, self.g_label = self.discriminator(g_images, self.dropout_seed,
+                                                        G_PASS_SALTS)
+        self.g_loss = (closses.keras_binary_crossentropy(self.g_valid, 1)
+                       + closses.keras_sparse_categorical_crossentropy(self.g_label,
+                                                                       self.sampled_labels))
+
+        # D on the real batch (validity 1, true digit), then on the fakes (0, class 10).
+        self.real_valid, self.real_label = self.discriminator(self.inputs, self.dropout_seed,
+                                                              REAL_PASS_SALTS)
+        d_loss_real = (closses.keras_binary_crossentropy(self.real_valid, 1)
+                       + closses.keras_sparse_categorical_crossentropy(self.real_label,
+                                                                       self.labels))
+        acc_real = closses.binary_accuracy(self.real_valid, 1)
+        op_acc_real = closses.sparse_categorical_accuracy(self.real_label, self.labels)
+        d_optimizer, g_optimizer = self._optimizers()
+        self.d_real_update = d_optimizer.update(d_loss_real, [d_loss_real, acc_real,
+                                                              op_acc_real])
+        with tf.control_dependencies([self.d_real_update]):
+            # generator.predict: inference-mode G; no gradient is taken through it.
+            self.fake_images = tf.stop_gradient(
+                self.generator(self.z, self.sampled_labels, training=False))
+            self.fake_valid, self.fake_label = self.discriminator(
+                self.fake_images, self.dropout_seed, FAKE_PASS_SALTS)
+            d_loss_fake = (closses.keras_binary_crossentropy(self.fake_valid, 0)
+                           + closses.keras_sparse_categorical_crossentropy(self.fake_label,
+                                                                           FAKE_CLASS))
+            acc_fake = closses.binary_accuracy(self.fake_valid, 0)
+            op_acc_fake = closses.sparse_categorical_accuracy(self.fake_label, FAKE_CLASS)
+            self.d_fake_update = d_optimizer.update(d_loss_fake, [d_loss_fake, acc_fake,
+                                                                  op_acc_fake])
+        self.g_update = g_optimizer.update(self.g_loss, [self.g_loss])
+
+        self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
+                                      training=False)
+
+        d_logs = dict(d_loss=0.5 * (d_loss_real + d_loss_fake), d_loss_real=d_loss_real,
+                      d_loss_fake=d_loss_fake, d_acc=0.5 * (acc_real + acc_fake),
+                      d_op_acc=0.5 * (op_acc_real + op_acc_fake))
+        g_logs = dict(g_loss=self.g_loss)
+        self.phases = [
+            Phase("d", tf.group(self.d_fake_update, name="d_train"), scalar_summaries(d_logs),
+                  d_logs, feed=self.step_feed),
+            # Same noise and labels as the D step: the G update reuses its feed.
+            Phase("g", self.g_update, scalar_summaries(g_logs), g_logs),
+        ]
+        self._set_grids()
+
+    # ---- feeds -----------------------------------------------------------------
+
+    def step_feed(self, images, labels, rng):
+        """The iteration's draws: real batch and digits, noise z ~ N(0, 1), sampled
+        labels ~ randint(0, 10) (the fakes' and the G update's), one dropout seed pair."""
+        cfg = self.config
+        z = rng.standard_normal((cfg.batch_size, cfg.z_dim)).astype(np.float32)
+        sampled = rng.integers(0, NUM_CLASSES, size=cfg.batch_size, dtype=np.int64)
+        return {self.inputs: images, self.labels: labels, self.z: z,
+                self.sampled_labels: sampled, self.dropout_seed: self._dropout_seed(rng)}
+
+    def blog_grid(self):
+        """Keras-GAN's `sample_images`: 10x10, tile (i, j) digit j, each tile its own
+        noise (fixed here)."""
+        z = make_rng(self.config.seed, "blog_grid").standard_normal(
+            (NUM_CLASSES * NUM_CLASSES, self.config.z_dim))
+        return (self._grid_feed(z, np.tile(np.arange(NUM_CLASSES), NUM_CLASSES)),
+                (NUM_CLASSES, NUM_CLASSES))

@@ -1,0 +1,354 @@
+"""CGAN on MNIST, as the blog "CGAN与GAN的区别" runs Keras-GAN's `cgan.py`, as a TF1 graph.
+
+Paper: Mirza and Osindero, "Conditional Generative Adversarial Nets", 2014.
+Code lineage: eriklindernoren/Keras-GAN `cgan/cgan.py` (standalone Keras 2.2 on
+TensorFlow 1.x), in its final version: full batches of 32, 20,000 iterations, a
+sample every 200. The blog's copy is that file with Chinese comments (on `tf.keras`
+of TensorFlow 1.x); the semantics reproduced here are standalone Keras 2.2's, the
+library Keras-GAN was written for.
+
+Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
+kernels, zero biases, Embedding uniform(-0.05, 0.05), LeakyReLU 0.2, BatchNormalization
+momentum 0.8 / eps 1e-3):
+  G ("generator"): noise z [bs, 100] * Embedding(10, 100)(label) (element-wise);
+     dense 256 - lrelu - BN; dense 512 - lrelu - BN; dense 1024 - lrelu - BN;
+     dense 784 - tanh; reshape 28x28x1.
+  D ("discriminator"): flatten(image) [bs, 784] * Embedding(10, 784)(label);
+     dense 512 - lrelu; dense 512 - lrelu - dropout 0.4; dense 512 - lrelu - dropout 0.4;
+     dense 1 - sigmoid.
+Trainable parameters: G 1,489,936 + 1,000 (embedding); D 927,745 + 7,840 (embedding).
+Loss: Keras `binary_crossentropy` on D's sigmoid output (probabilities clipped to
+[1e-7, 1 - 1e-7], see `models/conditional_losses.py`). Optimizer: Keras 2.2
+Adam(0.0002, 0.5) (beta2 0.999, eps 1e-7). Labels are int64 placeholders.
+Images are scaled to [-1, 1]; z ~ N(0, 1).
+
+One step (= one Keras-GAN iteration, its "epoch"):
+  fakes = generator.predict([noise, labels])   -- G in inference mode (moving BN
+                                                  statistics), the real batch's labels;
+  discriminator.train_on_batch([real, labels], 1)   -- one Adam update of D;
+  discriminator.train_on_batch([fakes, labels], 0)  -- a second one, from the weights
+                                                       the first left; d_loss = mean;
+  combined.train_on_batch([noise, sampled_labels], 1) -- G through the frozen D:
+      sampled_labels ~ randint(0, 10); the SAME noise as the D step (final cgan.py;
+      `--g-noise fresh` draws new noise, as its earlier 10,000-iteration version did);
+      D in Keras's training phase (dropout active) but not updated; G's BN with batch
+      statistics, its moving statistics updated.
+  Here the D part is ONE train op: the real update; the fake forward pass (G in
+  inference mode, then D) and the fake update built under a control dependency on it,
+  so they read the updated weights. Both D updates share one Adam state, as Keras's one
+  compiled D does. The G update is a second phase on the same feed (its labels and, by
+  default, its noise are drawn with the D step's).
+
+Keras 2.2 details reproduced (`optimizers.KerasAdam`, `ops.keras22_batch_norm`):
+  - Keras-GAN passes ONE Adam object to both `compile` calls. Keras 2.2's Adam keeps
+    its moments per model but one `iterations` counter per object, and every update of
+    either model advances it; the bias correction lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+    uses t = counter + 1. So step k's D updates run at t = 3k+1 and 3k+2, its G update
+    at t = 3k+3 (`--no-shared-adam-iterations`: a counter per network).
+  - G's moving BN statistics follow TF1 `assign_moving_average(zero_debias=True)`
+    (Keras 2.2's `moving_average_update`): biased average / (1 - momentum^t), with the
+    batch variance times n/(n - 1 - eps) (Keras's unbiased estimate; 4-D inputs, the
+    fused kernel's n/(n-1) too). They feed `generator.predict`, i.e. every fake D is
+    trained on. D has no BN here.
+  - Keras builds a train function at its first `train_on_batch`; D's is built after
+    `discriminator.trainable = False`, which only drops BN updates (none in this D):
+    D still trains, with the weights collected when it was compiled.
+
+Deviations from Keras-GAN (none changes the networks, the losses or the update rules):
+  - data order: Keras-GAN draws each batch with `np.random.randint` (with replacement,
+    from the 60,000 training images of `mnist.load_data()`); here the next batch of a
+    seeded permutation, drawn afresh every epoch (each image once per epoch; the last
+    incomplete batch is dropped);
+  - noise, sampled labels and dropout masks come from the step's seeded NumPy Generator
+    and are fed (masks through a stateless seed pair; the real pass, the fake pass and
+    the G update's pass get independent masks, as Keras's separate calls do), so a
+    resumed run draws exactly what an uninterrupted one would;
+  - Keras 2.2's Adam reads its counter without ordering it before the counter's own
+    increment in the same `session.run` (a race in principle); here t = the count of
+    earlier updates + 1, the intended rule;
+  - the forward batch norm uses `tf.nn.moments` (`ops.batch_norm`): Keras's math;
+  - d_loss, d_acc are averaged in float32 (Keras-GAN averages the two results in
+    NumPy); losses are logged per step (TensorBoard and the progress line);
+  - samples: Keras-GAN plots a 2x5 grid of digits 0..9 from fresh noise at iterations
+    0, 200, ...; here, every `--sample-every` steps (200, 400, ...) and at each epoch
+    end, a fixed-noise 10x10 grid (row r: one noise vector z_r; column j: digit j, the
+    styles side by side) and that 2x5 grid from fixed noise (`CGAN_blog_*.png`); pixel
+    values [-1, 1] map onto 0..255 (Keras-GAN: 0.5x+0.5 and matplotlib's gray map);
+    checkpoints every `--save-every` steps, at each epoch end and at the end
+    (Keras-GAN saves none).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from errors import ConfigError, DataError
+from models import conditional_losses as closses
+from models.base import Phase
+from models.config import setting
+from models.keras_gan import KerasGAN, KerasGANConfig
+from models.optimizers import KerasAdam
+from ops import dense, dropout, embedding, lrelu
+from tf_compat import tf
+from utils import make_rng
+
+NUM_CLASSES = 10   # MNIST digits: Embedding(10, ...), 10 columns in the grids
+
+# Salts of D's dropout layers per forward pass: Keras draws fresh masks at every call.
+REAL_PASS_SALTS = (1, 2)
+FAKE_PASS_SALTS = (3, 4)
+G_PASS_SALTS = (5, 6)
+
+
+# ---- configuration -------------------------------------------------------------------
+
+@dataclass
+class KerasConditionalConfig(KerasGANConfig):
+    """Settings CGAN and ACGAN share; defaults from Keras-GAN / the blogs."""
+
+    batch_size: int = setting(32, "images per batch (every D and G update)",
+                              source="blog: batch_size=32", minimum=1)
+    epochs: int = setting(1000, "epochs to train (Keras-GAN counts iterations only, see "
+                          "--max-steps; this bound is far beyond them)",
+                          source="none in Keras-GAN", minimum=1, resumable=True)
+    max_steps: int = setting(20000, "stop after this many iterations (one D and one G "
+                             "update each) in all, counted from step 0 across resumes "
+                             "(0: no limit)", source="blog: 20,000 iterations",
+                             minimum=0, resumable=True)
+    sample_every: int = setting(200, "save the sample grids (PNG + TensorBoard image) "
+                                "every N steps", source="blog: sample_interval=200",
+                                minimum=1, resumable=True)
+    sample_num: int = setting(100, "samples in the fixed-noise grid, a multiple of 10: "
+                              "one row per noise vector, one column per digit",
+                              source="10x10 (the blog's own grid is saved beside it)",
+                              minimum=NUM_CLASSES)
+    lr: float = setting(2e-4, "Adam learning rate of D and of G",
+                        source="blog: Adam(0.0002, 0.5)", minimum=0.0)
+    beta1: float = setting(0.5, "Adam beta1", source="blog: Adam(0.0002, 0.5)",
+                           minimum=0.0, maximum=1.0)
+    beta2: float = setting(0.999, "Adam beta2", source="Keras 2.2 Adam default",
+                           minimum=0.0, maximum=1.0)
+    adam_epsilon: float = setting(1e-7, "Adam epsilon",
+                                  source="Keras 2.2 Adam default (K.epsilon())", minimum=0.0)
+    shared_adam_iterations: bool = setting(
+        True, "one Adam iteration counter for D and G, so each update's bias correction "
+        "counts every update of both networks", source="Keras-GAN passes one Adam object "
+        "to both compile calls")
+    dropout_rate: float = setting(0.4, "dropout rate in D", source="blog: Dropout(0.4)",
+                                  minimum=0.0, maximum=0.99)
+
+    def validate(self):
+        super().validate()
+        if self.sample_num % NUM_CLASSES:
+            raise ConfigError("sample_num must be a multiple of %d (one column per digit), "
+                              "got %d" % (NUM_CLASSES, self.sample_num))
+
+
+@dataclass
+class CGANConfig(KerasConditionalConfig):
+    """CGAN settings; defaults from the blog's Keras-GAN cgan.py."""
+
+    g_noise: str = setting("reuse", "noise of the G update: 'reuse' the D step's noise, "
+                           "'fresh' noise", source="Keras-GAN cgan.py, 20,000-iteration "
+                           "version: combined.train_on_batch([noise, sampled_labels]) with "
+                           "the D step's noise (its 10,000-iteration version: fresh)",
+                           choices=("reuse", "fresh"))
+
+
+# ---- the shared machinery of the conditional models ---------------------------------
+
+class KerasConditionalGAN(KerasGAN):
+    """What CGAN and ACGAN share: label checks, Keras 2.2 BN and Adam, the conditional
+    sample grids and their feeds. Subclasses build the networks and `phases`."""
+
+    def _check_labels(self):
+        labels = np.asarray(self.dataset.labels)
+        if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
+            raise DataError("%s needs class labels 0..%d; %s has labels %d..%d"
+                            % (self.model_name, NUM_CLASSES - 1, self.dataset.source,
+                               labels.min(), labels.max()))
+
+    def _sample_inputs(self):
+        """Placeholders of the sampler: noise [n, z_dim] and labels [n] (any n)."""
+        self.sample_z_input = tf.placeholder(tf.float32, [None, self.config.z_dim],
+                                             name="sample_z")
+        self.sample_labels_input = tf.placeholder(tf.int64, [None], name="sample_labels")
+
+    def _optimizers(self):
+        """(D's KerasAdam, G's KerasAdam), sharing one counter unless configured not to."""
+        cfg = self.config
+        shared = None
+        if cfg.shared_adam_iterations:
+            with tf.init_scope():
+                shared = tf.Variable(tf.constant(0, tf.int64), trainable=False,
+                                     name="Adam/iterations")
+        kwargs = dict(lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2,
+                      epsilon=cfg.adam_epsilon, iterations=shared)
+        return (KerasAdam(self.variables("discriminator"), name="discriminator_optimizer",
+                          **kwargs),
+                KerasAdam(self.variables("generator"), name="generator_optimizer", **kwargs))
+
+    # ---- sample grids ------------------------------------------------------------
+
+    def _grid_feed(self, z, labels):
+        return {self.sample_z_input: np.asarray(z, np.float32),
+                self.sample_labels_input: np.asarray(labels, np.int64)}
+
+    def conditional_feed(self, z_rows):
+        """Feed of a conditional grid: row r = noise z_rows[r], column j = digit j.
+
+        Args:
+          z_rows: [rows, z_dim] noise.
+        Returns:
+          sampler feed of rows * 10 samples, row-major.
+        """
+        rows = len(z_rows)
+        return self._grid_feed(np.repeat(z_rows, NUM_CLASSES, axis=0),
+                               np.tile(np.arange(NUM_CLASSES), rows))
+
+    def blog_grid(self):
+        """(feed, (rows, cols)) of the blog's own grid, or None."""
+        return None
+
+    def _set_grids(self):
+        cfg = self.config
+        rows = cfg.sample_num // NUM_CLASSES
+        self.grid_size = (rows, NUM_CLASSES)
+        z_rows = make_rng(cfg.seed, "sample_z").standard_normal((rows, cfg.z_dim))
+        self._fixed_feed = self.conditional_feed(z_rows)
+        blog = self.blog_grid()
+        self.extra_grids = {"blog": blog} if blog else {}
+
+    def sample_feed(self, rng=None):
+        """The fixed-noise conditional grid's feed, or the same layout with fresh noise."""
+        if rng is None:
+            return self._fixed_feed
+        rows = self.config.sample_num // NUM_CLASSES
+        return self.conditional_feed(rng.standard_normal((rows, self.config.z_dim)))
+
+
+
+def scalar_summaries(logs):
+    """One merged summary of scalar tensors, named by their keys."""
+    return tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(logs.items())])
+
+
+# ---- the model -----------------------------------------------------------------------
+
+class CGAN(KerasConditionalGAN):
+    """Keras-GAN's CGAN: label-embedding products at the inputs of G and D."""
+
+    model_name = "CGAN"
+    Config = CGANConfig
+
+    # ---- networks --------------------------------------------------------------
+
+    def generator(self, z, labels, training, update_moving=False):
+        """(z [bs, z_dim], labels int [bs]) -> images [bs, h, w, c] in (-1, 1).
+
+        training=False: Keras's inference phase (`generator.predict`, the samples): BN
+        with the moving statistics. training=True: batch statistics; `update_moving`
+        also updates the moving ones (Keras 2.2 rule, see `keras22_batch_norm`).
+        """
+        cfg = self.config
+        h, w, c = self.image_shape
+        with tf.variable_scope("generator", reuse=self.reuse("generator")):
+            net = z * embedding(labels, NUM_CLASSES, cfg.z_dim, name="embedding")  # [bs, z_dim]
+            for i, units in enumerate((256, 512, 1024)):
+                suffix = "_%d" % i if i else ""
+                net = lrelu(dense(net, units, name="dense" + suffix))
+                net = self._bn(net, training, update_moving, "batch_normalization" + suffix)
+            net = tf.tanh(dense(net, h * w * c, name="dense_3"))                  # [bs, h*w*c]
+            return tf.reshape(net, [-1, h, w, c])                                 # [bs, h, w, c]
+
+    def discriminator(self, images, labels, dropout_seed, salts):
+        """(images [bs, h, w, c], labels int [bs]) -> validity [bs, 1] (sigmoid).
+
+        Always Keras's training phase (every Keras-GAN update runs D in it): dropout
+        active, masks fixed by `dropout_seed` (int64 [2]) and `salts` (one per layer).
+        """
+        cfg = self.config
+        h, w, c = self.image_shape
+        with tf.variable_scope("discriminator", reuse=self.reuse("discriminator")):
+            net = tf.reshape(images, [-1, h * w * c])
+            net = net * embedding(labels, NUM_CLASSES, h * w * c, name="embedding")  # [bs, 784]
+            net = lrelu(dense(net, 512, name="dense"))                               # [bs, 512]
+            net = dropout(lrelu(dense(net, 512, name="dense_1")), cfg.dropout_rate,
+                          dropout_seed, salts[0])
+            net = dropout(lrelu(dense(net, 512, name="dense_2")), cfg.dropout_rate,
+                          dropout_seed, salts[1])
+            return tf.sigmoid(dense(net, 1, name="dense_3"))                          # [bs, 1]
+
+    # ---- graph -----------------------------------------------------------------
+
+    def build_model(self):
+        cfg = self.config
+        h, w, c = self.image_shape
+        self._check_labels()
+        bs = cfg.batch_size
+        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
+        self.labels = tf.placeholder(tf.int64, [bs], name="labels")
+        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
+        self.g_z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="g_z")
+        self.g_labels = tf.placeholder(tf.int64, [bs], name="sampled_labels")
+        self.dropout_seed = tf.placeholder(tf.int64, [2], name="dropout_seed")
+        self._sample_inputs()
+
+        # The combined model (built first: it creates every variable): G in training
+        # mode updating its moving BN statistics, D frozen in the training phase.
+        g_images = self.generator(self.g_z, self.g_labels, training=True, update_moving=True)
+        self.g_valid = self.discriminator(g_images, self.g_labels, self.dropout_seed,
+                                          G_PASS_SALTS)
+        self.g_loss = closses.keras_binary_crossentropy(self.g_valid, 1)
+
+        # D on the real batch, then on fakes made with the real batch's labels.
+        self.real_valid = self.discriminator(self.inputs, self.labels, self.dropout_seed,
+                                             REAL_PASS_SALTS)
+        d_loss_real = closses.keras_binary_crossentropy(self.real_valid, 1)
+        d_acc_real = closses.binary_accuracy(self.real_valid, 1)
+        d_optimizer, g_optimizer = self._optimizers()
+        self.d_real_update = d_optimizer.update(d_loss_real, [d_loss_real, d_acc_real])
+        with tf.control_dependencies([self.d_real_update]):
+            # generator.predict: inference-mode G; no gradient is taken through it.
+            self.fake_images = tf.stop_gradient(
+                self.generator(self.z, self.labels, training=False))
+            self.fake_valid = self.discriminator(self.fake_images, self.labels,
+                                                 self.dropout_seed, FAKE_PASS_SALTS)
+            d_loss_fake = closses.keras_binary_crossentropy(self.fake_valid, 0)
+            d_acc_fake = closses.binary_accuracy(self.fake_valid, 0)
+            self.d_fake_update = d_optimizer.update(d_loss_fake, [d_loss_fake, d_acc_fake])
+        self.g_update = g_optimizer.update(self.g_loss, [self.g_loss])
+
+        self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
+                                      training=False)
+
+        d_logs = dict(d_loss=0.5 * (d_loss_real + d_loss_fake), d_loss_real=d_loss_real,
+                      d_loss_fake=d_loss_fake, d_acc=0.5 * (d_acc_real + d_acc_fake))
+        g_logs = dict(g_loss=self.g_loss)
+        self.phases = [
+            Phase("d", tf.group(self.d_fake_update, name="d_train"), scalar_summaries(d_logs),
+                  d_logs, feed=self.step_feed),
+            # The D step's feed holds the G update's labels (and noise): no new feed.
+            Phase("g", self.g_update, scalar_summaries(g_logs), g_logs),
+        ]
+        self._set_grids()
+
+    # ---- feeds -----------------------------------------------------------------
+
+    def step_feed(self, images, labels, rng):
+        """The iteration's draws: real batch and labels, noise z ~ N(0, 1), the G update's
+        labels ~ randint(0, 10) (and noise: the same z, or fresh with --g-noise fresh),
+        one dropout seed pair."""
+        cfg = self.config
+        z = rng.standard_normal((cfg.batch_size, cfg.z_dim)).astype(np.float32)
+        g_labels = rng.integers(0, NUM_CLASSES, size=cfg.batch_size, dtype=np.int64)
+        g_z = z if cfg.g_noise == "reuse" else rng.standard_normal(
+            (cfg.batch_size, cfg.z_dim)).astype(np.float32)
+        return {self.inputs: images, self.labels: labels, self.z: z, self.g_z: g_z,
+                self.g_labels: g_labels, self.dropout_seed: self._dropout_seed(rng)}
+
+    def blog_grid(self):
+        """Keras-GAN's `sample_images`: a 2x5 grid of digits 0..9 (fixed noise here)."""
+        z = make_rng(self.config.seed, "blog_grid").standard_normal(
+            (NUM_CLASSES, self.config.z_dim))
+        return self._grid_feed(z, np.arange(NUM_CLASSES)), (2, 5)

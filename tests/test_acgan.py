@@ -1,0 +1,195 @@
+"""ACGAN (Keras-GAN acgan.py): architecture, Keras losses (the 11-way label head),
+the chained D update, update isolation (D's frozen batch norm), the shared Adam counter,
+conditional grids, determinism and resume (tiny data, CPU)."""
+
+import os
+
+import numpy as np
+import pytest
+import conditional_checks as checks
+from conditional_checks import step_feed
+from conftest import dirs_in, fake_dataset, placeholders_of
+from skimage import io as skio
+
+import utils
+from models.acgan import ACGAN, ACGANConfig
+from models.conditional_losses import (keras_binary_crossentropy,
+                                       keras_sparse_categorical_crossentropy,
+                                       sparse_categorical_accuracy)
+from tf_compat import tf
+
+FAST = dict(batch_size=8, log_every=1000, save_every=0, sample_every=1000)
+
+
+def make(run_dirs, **changes):
+    return ACGAN(ACGANConfig(**dict(FAST, **run_dirs, **changes)), fake_dataset())
+
+
+def train(run_dirs, **changes):
+    with make(run_dirs, **changes) as model:
+        return model.train(keep_history=True).history
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """An open ACGAN without dropout (so a D pass is a pure function of its inputs)."""
+    with make(dirs_in(tmp_path_factory.mktemp("acgan"), "m"), dropout_rate=0.0) as m:
+        m.open()
+        yield m
+
+
+# ---- configuration and architecture -----------------------------------------------
+
+def test_config_holds_the_blog_defaults():
+    cfg = ACGANConfig()
+    assert (cfg.dataset, cfg.idx_splits, cfg.batch_size, cfg.max_steps, cfg.sample_every,
+            cfg.sample_num, cfg.z_dim) == ("mnist", "train", 32, 14000, 200, 100, 100)
+    assert (cfg.lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, cfg.shared_adam_iterations) == (
+        2e-4, 0.5, 0.999, 1e-7, True)
+    assert (cfg.dropout_rate, cfg.bn_momentum, cfg.bn_epsilon) == (0.25, 0.8, 1e-3)
+    assert not hasattr(cfg, "g_noise")      # ACGAN's G update always reuses the D draws
+
+
+def test_parameter_counts_and_disjoint_complete_variable_sets(model):
+    g_vars, d_vars = model.variables("generator"), model.variables("discriminator")
+    g_emb = [v for v in g_vars if v.op.name == "generator/embedding/embeddings"]
+    heads = [v for v in d_vars if v.op.name.startswith(("discriminator/validity/",
+                                                        "discriminator/label/"))]
+    assert utils.count_params(g_emb) == 1000
+    assert utils.count_params(g_vars) - 1000 == 856065
+    assert utils.count_params(heads) == 24588 and len(heads) == 4
+    assert utils.count_params(d_vars) - 24588 == 97344
+    label_kernel = [v for v in heads if v.op.name == "discriminator/label/kernel"][0]
+    assert label_kernel.get_shape().as_list() == [2048, 11]       # 10 digits + "fake"
+    trainable = set(model.graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES))
+    assert set(g_vars) | set(d_vars) == trainable and not set(g_vars) & set(d_vars)
+    assert model.model_dir == "ACGAN_mnist_8_100"
+    names = {v.op.name for v in model.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)}
+    # G's BN keeps TF1 zero-debias shadows; D's BN has moving statistics only (never
+    # updated: Keras builds D's train function after freezing D).
+    assert "generator/batch_normalization_2/moving_mean/biased" in names
+    assert "discriminator/batch_normalization_1/moving_variance" in names
+    assert not [n for n in names if n.startswith("discriminator/") and "biased" in n]
+
+
+def test_g_update_uses_the_noise_and_labels_of_the_d_step(model):
+    # (this model has no dropout, so no pass reads the dropout seed)
+    assert placeholders_of(model.phases[0].train_op) == {
+        "real_images", "labels", "z", "sampled_labels"}
+    assert model.phases[1].feed is None                 # the D step's feed, reused
+    assert placeholders_of(model.g_loss) == {"z", "sampled_labels"}
+    feed = step_feed(model)
+    assert set(np.unique(feed[model.sampled_labels])) <= set(range(10))
+
+
+# ---- losses ------------------------------------------------------------------------
+
+def test_keras_sparse_crossentropy_11_way_against_hand_computed_values():
+    logits = np.array([[2.0, 1.0, 0.0, -1.0, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 3.0],
+                       [0.0] * 10 + [40.0]], np.float32)
+    probs = np.exp(logits - logits.max(1, keepdims=True))
+    probs = (probs / probs.sum(1, keepdims=True)).astype(np.float32)
+    labels = np.array([0, 3], np.int64)
+
+    def reference(target):
+        eps = np.float32(1e-7)                 # Keras clips in float32, then renormalises
+        p = np.clip(probs, eps, np.float32(1) - eps).astype(np.float64)
+        return float(np.mean([-np.log(p[i, t] / p[i].sum()) for i, t in enumerate(target)]))
+
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.constant(probs)
+        true_ce = keras_sparse_categorical_crossentropy(x, tf.constant(labels))
+        fake_ce = keras_sparse_categorical_crossentropy(x, 10)    # the "fake" class
+        acc = sparse_categorical_accuracy(x, tf.constant(labels))
+        fake_acc = sparse_categorical_accuracy(x, 10)
+        total = keras_binary_crossentropy(tf.constant([[0.5], [0.5]]), 1) + true_ce
+        with tf.Session() as sess:
+            got = sess.run(dict(true_ce=true_ce, fake_ce=fake_ce, acc=acc, fake_acc=fake_acc,
+                                total=total))
+    assert np.isclose(got["true_ce"], reference(labels), rtol=1e-5)
+    assert np.isclose(got["fake_ce"], reference([10, 10]), rtol=1e-5)
+    # by hand: row 0 is a plain softmax (nothing clipped): -log p_0 = 1.643; in row 1
+    # p_3 = e^-40 is clipped to 1e-7 and the clipped row sums to 1 + 9e-7: -log(1e-7) = 16.118
+    row0 = -(2.0 - np.log(np.exp(logits[0]).sum()))
+    assert np.isclose(row0, 1.6430835, rtol=1e-6)
+    assert np.isclose(got["true_ce"], (row0 + 16.118095) / 2, rtol=1e-4)
+    assert got["acc"] == 0.0 and got["fake_acc"] == 1.0         # both argmaxes are class 10
+    assert np.isclose(got["total"], np.log(2) + got["true_ce"], rtol=1e-6)  # Keras sums
+
+
+# ---- the update schedule -----------------------------------------------------------
+
+def test_fake_d_update_reads_the_weights_the_real_update_left(model, tmp_path):
+    sess = model.sess
+    feed = step_feed(model)
+    feed[model.fake_images] = feed[model.inputs]   # fakes := the real images: no dropout
+    start = model.saver.save(sess, str(tmp_path / "start"), write_meta_graph=False)
+    outputs = [model.real_valid, model.real_label, model.fake_valid, model.fake_label]
+    real_v, real_l, fake_v, fake_l, _ = sess.run(outputs + [model.phases[0].train_op], feed)
+    model.saver.restore(sess, start)
+    sess.run(model.d_real_update, feed)
+    after_v, after_l = sess.run([model.real_valid, model.real_label], feed)
+    # the fake pass saw exactly the weights after the real update, not those before it
+    assert np.array_equal(fake_v, after_v) and np.array_equal(fake_l, after_l)
+    assert not np.array_equal(fake_v, real_v) and not np.array_equal(fake_l, real_l)
+
+
+def test_d_update_changes_only_d_and_g_update_only_g(model):
+    checks.update_isolation(model)
+
+
+def test_one_adam_counter_counts_every_update(model):
+    checks.one_adam_counter(model)
+
+
+# ---- samples -----------------------------------------------------------------------
+
+def test_sampler_shape_range_and_conditional_grid_layout(model):
+    samples = model.samples()
+    assert samples.shape == (100, 28, 28, 1)
+    assert samples.min() >= -1.0 and samples.max() <= 1.0
+    assert np.array_equal(samples, model.samples())          # fixed noise, moving BN
+    feed = model.sample_feed()
+    z = feed[model.sample_z_input].reshape(10, 10, -1)
+    labels = feed[model.sample_labels_input].reshape(10, 10)
+    assert model.grid_size == (10, 10)
+    assert (labels == np.arange(10)[None, :]).all()           # column j: digit j
+    assert (z == z[:, :1]).all() and not np.array_equal(z[0, 0], z[1, 0])  # row r: z_r
+    # tile (r, j) of the grid is G(z_r, digit j)
+    grid = utils.make_grid(samples, model.grid_size, value_range=(-1, 1))
+    for r, j in [(0, 0), (4, 6), (9, 9)]:
+        alone = model.sess.run(model.sampler, {model.sample_z_input: z[r, :1],
+                                               model.sample_labels_input: [j]})
+        tile = grid[28 * r:28 * (r + 1), 28 * j:28 * (j + 1)]
+        assert np.array_equal(tile, utils.to_uint8(alone[0], (-1, 1)))
+    # images filled with label / 10, tiled the same way: column j holds digit j only
+    stand_in = np.broadcast_to(feed[model.sample_labels_input][:, None, None, None] / 10.0,
+                               samples.shape)
+    tiles = utils.make_grid(stand_in, model.grid_size, value_range=(-1, 1))
+    for j in range(10):
+        assert (tiles[:, 28 * j:28 * (j + 1)] == utils.to_uint8(j / 10.0, (-1, 1))).all()
+    # Keras-GAN's own grid: 10x10, tile (i, j) digit j, every tile its own noise
+    blog_feed, blog_size = model.extra_grids["blog"]
+    assert blog_size == (10, 10)
+    assert (blog_feed[model.sample_labels_input].reshape(10, 10)
+            == np.arange(10)[None, :]).all()
+    assert len(np.unique(blog_feed[model.sample_z_input][:, 0])) == 100
+
+
+# ---- determinism and resume --------------------------------------------------------
+
+def test_seed_decides_the_losses_and_resume_equals_a_straight_run(tmp_path):
+    straight = train(dirs_in(tmp_path, "straight"), max_steps=7)  # 6 steps an epoch: crosses one
+    first = train(dirs_in(tmp_path, "resumed"), max_steps=3, sample_every=7)
+    rest = train(dirs_in(tmp_path, "resumed"), max_steps=7, sample_every=7)
+    other = train(dirs_in(tmp_path, "other"), max_steps=1, seed=548)
+    assert set(straight[0]) == {"d_loss", "d_loss_real", "d_loss_fake", "d_acc", "d_op_acc",
+                                "g_loss"}
+    assert all(np.isfinite(v) for s in straight for v in s.values())
+    assert first == straight[:3]                                 # same seed, same losses
+    assert other[0]["d_loss"] != first[0]["d_loss"]             # other seed, other losses
+    assert len(rest) == 4 and first + rest == straight
+    folder = os.path.join(tmp_path, "resumed", "result_dir", "ACGAN_mnist_8_100", "ACGAN")
+    assert skio.imread(os.path.join(folder, "ACGAN_blog_01_0001.png")).shape[:2] == (280, 280)
+    assert os.path.exists(os.path.join(folder, "ACGAN_train_01_0001.png"))

@@ -1,0 +1,199 @@
+"""CGAN (Keras-GAN cgan.py): architecture, Keras losses, the chained D update, update
+isolation, the shared Adam counter, conditional grids, determinism and resume
+(tiny data, CPU)."""
+
+import os
+
+import numpy as np
+import pytest
+import conditional_checks as checks
+from conditional_checks import step_feed
+from conftest import dirs_in, fake_dataset, placeholders_of
+from skimage import io as skio
+
+import utils
+from errors import ConfigError
+from models.cgan import CGAN, CGANConfig
+from models.conditional_losses import binary_accuracy, keras_binary_crossentropy
+from tf_compat import tf
+
+FAST = dict(batch_size=8, log_every=1000, save_every=0, sample_every=1000)
+
+
+def make(run_dirs, **changes):
+    return CGAN(CGANConfig(**dict(FAST, **run_dirs, **changes)), fake_dataset())
+
+
+def train(run_dirs, **changes):
+    with make(run_dirs, **changes) as model:
+        return model.train(keep_history=True).history
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    """An open CGAN without dropout (so a D pass is a pure function of its inputs)."""
+    with make(dirs_in(tmp_path_factory.mktemp("cgan"), "m"), dropout_rate=0.0) as m:
+        m.open()
+        yield m
+
+
+# ---- configuration and architecture -----------------------------------------------
+
+def test_config_holds_the_blog_defaults():
+    cfg = CGANConfig()
+    assert (cfg.dataset, cfg.idx_splits, cfg.batch_size, cfg.max_steps, cfg.sample_every,
+            cfg.sample_num, cfg.z_dim, cfg.g_noise) == ("mnist", "train", 32, 20000, 200,
+                                                        100, 100, "reuse")
+    assert (cfg.lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, cfg.shared_adam_iterations) == (
+        2e-4, 0.5, 0.999, 1e-7, True)
+    assert (cfg.dropout_rate, cfg.bn_momentum, cfg.bn_epsilon) == (0.4, 0.8, 1e-3)
+    assert cfg.epochs * (60000 // 32) > cfg.max_steps      # the step budget binds
+    assert CGAN.input_range == CGAN.output_range == (-1.0, 1.0)
+    with pytest.raises(ConfigError, match="multiple of 10"):
+        CGANConfig(sample_num=64)
+
+
+def test_parameter_counts_and_disjoint_complete_variable_sets(model):
+    g_vars, d_vars = model.variables("generator"), model.variables("discriminator")
+    g_emb = [v for v in g_vars if v.op.name == "generator/embedding/embeddings"]
+    d_emb = [v for v in d_vars if v.op.name == "discriminator/embedding/embeddings"]
+    assert utils.count_params(g_emb) == 1000 and utils.count_params(d_emb) == 7840
+    assert utils.count_params(g_vars) - 1000 == 1489936
+    assert utils.count_params(d_vars) - 7840 == 927745
+    trainable = set(model.graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES))
+    assert set(g_vars) | set(d_vars) == trainable and not set(g_vars) & set(d_vars)
+    assert model.model_dir == "CGAN_mnist_8_100"
+    # G's BN keeps moving statistics with TF1's zero-debias shadows; D has no BN.
+    names = {v.op.name for v in model.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)}
+    for suffix in ("moving_mean", "moving_variance", "moving_variance/biased",
+                   "moving_variance/local_step"):
+        assert "generator/batch_normalization_2/" + suffix in names
+    assert not [n for n in names if n.startswith("discriminator/") and "moving" in n]
+
+
+def test_update_inputs_are_the_keras_gan_ones(model):
+    feed = step_feed(model)
+    # (this model has no dropout, so no pass reads the dropout seed)
+    # D: real images with their labels, fakes from z with the same labels.
+    assert placeholders_of(model.phases[0].train_op) == {"real_images", "labels", "z"}
+    # G: its own noise and sampled labels; by default the noise is the D step's.
+    assert model.phases[1].feed is None
+    assert placeholders_of(model.g_loss) == {"g_z", "sampled_labels"}
+    assert feed[model.g_z] is feed[model.z]
+    assert set(np.unique(feed[model.g_labels])) <= set(range(10))
+    original = model.config
+    try:
+        model.config = original.replace(g_noise="fresh")
+        fresh = step_feed(model)
+    finally:
+        model.config = original
+    assert not np.array_equal(fresh[model.g_z], fresh[model.z])
+
+
+# ---- losses ------------------------------------------------------------------------
+
+def test_keras_binary_crossentropy_and_accuracy_against_hand_computed_values():
+    probs = np.array([[0.9], [0.2], [1.0 - 1e-9], [1e-12]], np.float32)
+
+    def reference(target):
+        eps = np.float32(1e-7)                 # Keras clips in float32: 1 - eps = 0.99999988
+        p = np.clip(probs, eps, np.float32(1) - eps).astype(np.float64)
+        return float(np.mean(-(target * np.log(p) + (1 - target) * np.log(1 - p))))
+
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.constant(probs)
+        ones, zeros = keras_binary_crossentropy(x, 1), keras_binary_crossentropy(x, 0)
+        grad = tf.gradients(ones, x)[0]
+        acc = binary_accuracy(x, 1)
+        with tf.Session() as sess:
+            got_ones, got_zeros, got_grad, got_acc = sess.run([ones, zeros, grad, acc])
+    assert np.isclose(got_ones, reference(1), rtol=1e-5)
+    assert np.isclose(got_zeros, reference(0), rtol=1e-5)
+    # by hand: mean(-log 0.9, -log 0.2, -log(0.99999988), -log(1e-7))
+    assert np.isclose(got_ones, np.mean([0.1053605, 1.6094379, 1.192e-7, 16.118096]), rtol=1e-5)
+    # the clip zeroes the gradient of saturated outputs
+    assert got_grad[0, 0] != 0 and got_grad[2, 0] == 0 and got_grad[3, 0] == 0
+    assert got_acc == 0.5
+
+
+# ---- the update schedule -----------------------------------------------------------
+
+def test_fake_d_update_reads_the_weights_the_real_update_left(model, tmp_path):
+    sess = model.sess
+    feed = step_feed(model)
+    images = feed[model.inputs]
+    feed[model.fake_images] = images       # fakes := the real images: without dropout
+    start = model.saver.save(sess, str(tmp_path / "start"), write_meta_graph=False)
+    real_before, fake_seen, _ = sess.run(
+        [model.real_valid, model.fake_valid, model.phases[0].train_op], feed)
+    model.saver.restore(sess, start)
+    sess.run(model.d_real_update, feed)
+    real_after = sess.run(model.real_valid, feed)
+    # the fake pass saw exactly the weights after the real update, not those before it
+    assert np.array_equal(fake_seen, real_after)
+    assert not np.array_equal(fake_seen, real_before)
+
+
+def test_d_update_changes_only_d_and_g_update_only_g(model):
+    checks.update_isolation(model)
+
+
+def test_one_adam_counter_counts_every_update(model):
+    checks.one_adam_counter(model)
+
+
+# ---- samples -----------------------------------------------------------------------
+
+def test_sampler_shape_range_and_conditional_grid_layout(model):
+    samples = model.samples()
+    assert samples.shape == (100, 28, 28, 1)
+    assert samples.min() >= -1.0 and samples.max() <= 1.0
+    assert np.array_equal(samples, model.samples())          # fixed noise, moving BN
+    feed = model.sample_feed()
+    z = feed[model.sample_z_input].reshape(10, 10, -1)
+    labels = feed[model.sample_labels_input].reshape(10, 10)
+    assert model.grid_size == (10, 10)
+    assert (labels == np.arange(10)[None, :]).all()           # column j: digit j
+    assert (z == z[:, :1]).all() and not np.array_equal(z[0, 0], z[1, 0])  # row r: z_r
+    # tile (r, j) of the grid is G(z_r, digit j)
+    grid = utils.make_grid(samples, model.grid_size, value_range=(-1, 1))
+    for r, j in [(0, 0), (3, 7), (9, 9)]:
+        alone = model.sess.run(model.sampler, {model.sample_z_input: z[r, :1],
+                                               model.sample_labels_input: [j]})
+        tile = grid[28 * r:28 * (r + 1), 28 * j:28 * (j + 1)]
+        assert np.array_equal(tile, utils.to_uint8(alone[0], (-1, 1)))
+    other = model.sess.run(model.sampler, {model.sample_z_input: z[3, :1],
+                                           model.sample_labels_input: [2]})
+    assert not np.array_equal(other[0], samples[37])
+    # images filled with label / 10, tiled the same way: column j holds digit j only
+    stand_in = np.broadcast_to(feed[model.sample_labels_input][:, None, None, None] / 10.0,
+                               samples.shape)
+    tiles = utils.make_grid(stand_in, model.grid_size, value_range=(-1, 1))
+    for j in range(10):
+        assert (tiles[:, 28 * j:28 * (j + 1)] == utils.to_uint8(j / 10.0, (-1, 1))).all()
+    # the blog's grid: 2x5, digit i*5 + j at (i, j)
+    blog_feed, blog_size = model.extra_grids["blog"]
+    assert blog_size == (2, 5)
+    assert (blog_feed[model.sample_labels_input].reshape(2, 5)
+            == np.arange(10).reshape(2, 5)).all()
+    fresh = model.sample_feed(utils.make_rng(1, "x"))
+    assert (fresh[model.sample_labels_input] == feed[model.sample_labels_input]).all()
+    assert not np.array_equal(fresh[model.sample_z_input], feed[model.sample_z_input])
+
+
+# ---- determinism and resume --------------------------------------------------------
+
+def test_seed_decides_the_losses_and_resume_equals_a_straight_run(tmp_path):
+    straight = train(dirs_in(tmp_path, "straight"), max_steps=7)  # 6 steps an epoch: crosses one
+    first = train(dirs_in(tmp_path, "resumed"), max_steps=3, sample_every=7)
+    rest = train(dirs_in(tmp_path, "resumed"), max_steps=7, sample_every=7)
+    other = train(dirs_in(tmp_path, "other"), max_steps=1, seed=548)
+    assert set(straight[0]) == {"d_loss", "d_loss_real", "d_loss_fake", "d_acc", "g_loss"}
+    assert all(np.isfinite(v) for s in straight for v in s.values())
+    assert first == straight[:3]                                 # same seed, same losses
+    assert other[0]["d_loss"] != first[0]["d_loss"]             # other seed, other losses
+    assert len(rest) == 4 and first + rest == straight
+    folder = os.path.join(tmp_path, "resumed", "result_dir", "CGAN_mnist_8_100", "CGAN")
+    assert skio.imread(os.path.join(folder, "CGAN_blog_01_0001.png")).shape[:2] == (56, 140)
+    assert os.path.exists(os.path.join(folder, "CGAN_train_01_0001.png"))
