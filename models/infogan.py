@@ -1,0 +1,397 @@
+"""InfoGAN on MNIST as the blog "Принцип ИнфоГАН" (Keras) trains it, as a TF1 graph.
+
+Paper: Chen, Duan, Houthooft, Schulman, Sutskever and Abbeel, "InfoGAN:
+Interpretable Representation Learning by Information Maximizing Generative
+Adversarial Nets", NIPS 2016.
+Code lineage: the blog follows Rowel Atienza, "Advanced Deep Learning with Keras"
+(Packt, 2018), chapter 6, `infogan-mnist-6.1.1.py` with the builders of its
+`lib/gan.py` (`generator`, `discriminator`), standalone Keras 2.2.x. The book's
+networks are DCGAN-like (Radford et al. 2015) with an ACGAN-style label head.
+
+Inputs: z ~ U[-1, 1] (100-d), a one-hot digit label (10-d, uniform), and two
+continuous codes c1, c2 ~ N(0, 0.5) (`np.random.normal(scale=0.5)`, std 0.5).
+Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`:
+glorot-uniform kernels, zero biases; BatchNormalization momentum 0.99 / eps 1e-3 with
+standalone Keras 2.2's moving statistics, `keras22_batch_norm`):
+  G ("generator"): concat(z, label, c1, c2) [112] - dense 7*7*128 - reshape
+     [7, 7, 128]; then for (filters, stride) in (128, 2), (64, 2), (32, 1), (1, 1):
+     BN - relu - conv-transpose k5 'same'; sigmoid.           28x28x1 in (0, 1)
+  D ("discriminator"): for (filters, stride) in (32, 2), (64, 2), (128, 2), (256, 1):
+     lrelu(0.2) - conv k5 'same' (the activation comes BEFORE each conv, also on
+     the input image; the last conv's output is not activated); flatten [4*4*256];
+       validity: dense 1 - sigmoid;
+       Q: dense 128 (linear, no activation) on the same features, then
+          label dense 10 - softmax, code1 dense 1 - sigmoid, code2 dense 1 - sigmoid.
+Trainable parameters: G 1,376,065; D (all four heads) 1,606,541.
+Loss (both models, Keras `loss_weights` [1, 1, 0.5, 0.5]):
+  1 * BCE(validity) + 1 * categorical CE(label) + 0.5 * mi_loss(c1) + 0.5 * mi_loss(c2),
+  mi_loss(c, q) = mean(-sum(log(q + 1e-7) * c, axis=1)), the book's formula kept as
+  written: applied to the sigmoid code heads and Gaussian codes, it is not the
+  Gaussian log-likelihood of the paper (see `models/info_losses.py`). BCE and CE are
+  Keras 2.2.4's: probabilities clipped into [1e-7, 1 - 1e-7].
+Optimizers: Keras RMSprop (rho 0.9, eps 1e-7) with Keras's time decay
+  lr_t = lr / (1 + decay * iterations): D lr 2e-4, decay 6e-8; the adversarial
+  model (G's variables) lr 1e-4, decay 3e-8 (the book's lr*0.5, decay*0.5). Built by
+  `models.optimizers.keras_rmsprop` (TF's RMSPropOptimizer differs).
+Loop (the book's `train()`), per step:
+  1. D: real batch (64 images, their one-hot labels, random codes c1, c2 for them
+     too) and 64 fakes from fresh noise, sampled labels and codes, made by
+     `generator.predict` (G in inference mode: BN with the moving statistics, no
+     update of them); ONE update of D on the concatenation (128 images) with targets
+     validity 1 (real) / 0 (fake), labels (real, sampled), codes (real-half random,
+     fake-half the ones G got).
+  2. Adversarial: fresh noise, labels and codes; G's BN in training mode (batch
+     statistics, moving statistics updated); targets validity 1 and those labels and
+     codes, through the frozen D (no D variable changes).
+  40,000 steps, batch 64; grids every 500 steps.
+Logged (TensorBoard scalars every step, progress line): d_loss and its unweighted
+parts d_bce, d_label_ce, d_mi_c1, d_mi_c2, and d_label_acc (the book prints
+`discriminator loss` and `label_acc`); the same for the adversarial update as g_*.
+Grids (PNG every `--sample-every` steps and at the end, TensorBoard images):
+  - the fixed-noise grid, 10x10 for `--sample-num 100`: row r is one fixed z_r,
+    column j is digit j, both codes 0 ("style by style");
+  - `book_4x4`: the book's fixed `plot_images` grid: 16 fixed z, labels
+    `np.eye(10)[arange(16) % 10]` (digits 0..9, 0..5), 16 fixed codes ~ N(0, 0.5);
+  - `code1_sweep` / `code2_sweep`: rows digits 0..9, columns the code value
+    `np.linspace(-2, 2, 16)` (the book's `--p1` / `--p2` test values), one fixed z
+    for the whole grid, the other code 0.
+Images are scaled to [0, 1] (`x / 255`); samples come out in [0, 1] (sigmoid).
+
+Deviations from the book's Keras code (none changes the model or the loss):
+  - real batches come from a seeded permutation of the 60,000 training images, a
+    fresh one every epoch, taken in order (the book draws `np.random.randint`
+    indices every step, i.e. with replacement); `--max-steps` (40,000) ends the run,
+    `--epochs` only bounds it;
+  - every random draw (codes, noise, labels) comes from one NumPy Generator seeded
+    by (seed, step), in the book's order within a step, so a resumed run repeats an
+    uninterrupted one; the fixed grids' noise comes from its own seeded streams;
+  - `generator.predict` and the D update run in one session call: the fakes are
+    made inside the graph by G in inference mode and concatenated after the real
+    half behind a `stop_gradient` (the same numbers as predicting and feeding them);
+  - Keras RMSprop semantics through `keras_rmsprop` (accumulators from 0, eps
+    outside the square root, the lr decay with the iteration count before the
+    step's increment); each optimizer's `iterations` counts one per step;
+  - batch norm: G's BN layers are `ops.keras22_batch_norm`, not `ops.batch_norm`,
+    because standalone Keras 2.2 (the book's) moves the statistics differently from
+    tf.keras: zero-debiased moving averages (after the first adversarial update the
+    moving statistics equal that batch's, where a plain EMA would still be 99 % at
+    mean 0 / variance 1) and a moving variance of var * n/(n-1) * n/(n-1.001). It
+    matters because `predict` (the fakes of every D update, and every grid) uses the
+    moving statistics; training-mode outputs are the same either way. The one
+    difference left: Keras's fused kernel and `tf.nn.moments` round differently;
+  - the book repository's `__main__` (in at least one version) passes
+    `latent_size=62`; the blog and `build_and_train_models`' default use 100, which
+    the parameter counts above assume (`--z-dim 62` gives the other);
+  - losses go to TensorBoard and a progress line every `--log-every` steps instead
+    of one printed line per step; checkpoints every `--save-every` steps and at the
+    end (the book saves only the final generator as infogan_mnist.h5); the grids
+    above are saved as PNG with the run's other outputs (the book's matplotlib
+    4x4 figure is `book_4x4`).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from errors import ConfigError, DataError
+from models import info_losses
+from models.base import GANModel, Phase
+from models.config import TrainConfig, setting
+from models.optimizers import keras_rmsprop
+from ops import conv, conv_transpose, dense, keras22_batch_norm, lrelu
+from tf_compat import tf
+from utils import make_rng
+
+# The book's --p1 / --p2 test values: np.linspace(-2, 2, 16).
+CODE_SWEEP = np.linspace(-2.0, 2.0, 16)
+# The book's training-time grid: 16 samples, 4x4.
+BOOK_GRID = (4, 4)
+
+
+@dataclass
+class InfoGANConfig(TrainConfig):
+    """InfoGAN settings; defaults from the blog / the book's infogan-mnist-6.1.1.py."""
+
+    idx_splits: str = setting("train", "MNIST/Fashion-MNIST: which IDX splits to train on "
+                              "('train': the 60,000 of keras' load_data(); 'train+test': "
+                              "all 70,000)", source="blog: keras mnist.load_data() train "
+                              "images", choices=("train+test", "train"))
+    reshuffle_each_epoch: bool = setting(
+        True, "draw a new data order every epoch", source="blog: random indices every "
+        "step (np.random.randint); a fresh permutation per epoch is the epoch-wise "
+        "equivalent")
+    batch_size: int = setting(64, "real images per batch (D trains on twice as many: "
+                              "real + fake)", source="blog: 64", minimum=1)
+    max_steps: int = setting(40000, "stop after this many steps in all, counted from "
+                             "step 0 across resumes (0: no limit)",
+                             source="blog: 40,000 train steps", minimum=0, resumable=True)
+    epochs: int = setting(1000, "epochs to train; an upper bound only (--max-steps ends "
+                          "the blog's run: 40,000 steps = 42.7 epochs of 937 batches)",
+                          source="blog: counts steps, not epochs", minimum=1,
+                          resumable=True)
+    sample_every: int = setting(500, "save the fixed grids (PNG + TensorBoard images) "
+                                "every N steps", source="blog: save_interval 500",
+                                minimum=1, resumable=True)
+    sample_num: int = setting(100, "samples in the fixed-noise grid: rows of one fixed z, "
+                              "one column per digit (a multiple of 10; 10x10 for 100)",
+                              source="blog: 'style by style' digit grid (its fixed "
+                              "4x4 grid is saved beside it)", minimum=1)
+    z_dim: int = setting(100, "noise dimension, z ~ U[-1, 1]",
+                         source="blog: latent_size 100 (the book's __main__: 62)", minimum=1)
+    code_std: float = setting(0.5, "standard deviation of the continuous codes c1, c2 ~ "
+                              "N(0, std)", source="blog: np.random.normal(scale=0.5)",
+                              minimum=0.0)
+    d_lr: float = setting(2e-4, "RMSprop learning rate of D", source="blog: lr 2e-4",
+                          minimum=0.0)
+    d_decay: float = setting(6e-8, "Keras lr decay of D's RMSprop: lr / (1 + decay * "
+                             "iterations)", source="blog: decay 6e-8", minimum=0.0)
+    g_lr: float = setting(1e-4, "RMSprop learning rate of the adversarial model (G)",
+                          source="blog: lr * 0.5", minimum=0.0)
+    g_decay: float = setting(3e-8, "Keras lr decay of the adversarial RMSprop",
+                             source="blog: decay * 0.5", minimum=0.0)
+    rho: float = setting(0.9, "RMSprop rho", source="Keras RMSprop default", minimum=0.0,
+                         maximum=1.0)
+    rms_epsilon: float = setting(1e-7, "RMSprop epsilon", source="Keras: K.epsilon()",
+                                 minimum=0.0)
+    bce_weight: float = setting(1.0, "loss weight of the validity BCE",
+                                source="blog: loss_weights [1, 1, 0.5, 0.5]", minimum=0.0)
+    label_weight: float = setting(1.0, "loss weight of the label categorical CE",
+                                  source="blog: loss_weights [1, 1, 0.5, 0.5]", minimum=0.0)
+    code_weight: float = setting(0.5, "loss weight of each code's mi_loss",
+                                 source="blog: loss_weights [1, 1, 0.5, 0.5] ('lamda or "
+                                 "mi_loss weight is 0.5')", minimum=0.0)
+    mi_epsilon: float = setting(1e-7, "epsilon inside mi_loss's log(q + eps)",
+                                source="blog: K.epsilon()", minimum=0.0)
+    leak: float = setting(0.2, "slope of D's leaky ReLUs", source="blog: LeakyReLU(alpha=0.2)",
+                          minimum=0.0, maximum=1.0)
+    bn_momentum: float = setting(0.99, "momentum of G's batch-norm moving statistics",
+                                 source="Keras BatchNormalization default", minimum=0.0,
+                                 maximum=1.0)
+    bn_epsilon: float = setting(1e-3, "batch-norm variance epsilon",
+                                source="Keras BatchNormalization default", minimum=0.0)
+
+
+class InfoGAN(GANModel):
+    """The book's InfoGAN: one-hot label and two continuous codes, Q heads on D."""
+
+    model_name = "InfoGAN"
+    Config = InfoGANConfig
+    input_range = (0.0, 1.0)    # the blog: x_train / 255
+    output_range = (0.0, 1.0)   # sigmoid
+    num_codes = 2               # the book's code1, code2
+
+    # ---- networks --------------------------------------------------------------
+
+    def generator(self, z, labels, code1, code2, training=True, reuse=False):
+        """(z [bs, z_dim], one-hot labels [bs, L], codes [bs, 1] x 2) -> images in (0, 1).
+
+        training=True normalises with batch statistics and updates the moving ones;
+        False uses the moving statistics (Keras `predict`).
+        """
+        cfg = self.config
+        h, w, c = self.image_shape
+        bn = dict(momentum=cfg.bn_momentum, epsilon=cfg.bn_epsilon)
+        with tf.variable_scope("generator", reuse=reuse):
+            net = tf.concat([z, labels, code1, code2], axis=1)              # [bs, z+L+2]
+            net = dense(net, (h // 4) * (w // 4) * 128, name="dense")
+            net = tf.reshape(net, [-1, h // 4, w // 4, 128])                 # [bs, h/4, w/4, 128]
+            for i, (filters, strides) in enumerate([(128, 2), (64, 2), (32, 1), (c, 1)]):
+                suffix = "_%d" % i if i else ""
+                net = keras22_batch_norm(net, training, name="batch_normalization" + suffix,
+                                         **bn)
+                net = tf.nn.relu(net)
+                net = conv_transpose(net, filters, 5, strides=strides,
+                                     name="conv2d_transpose" + suffix)
+            return tf.sigmoid(net)                                           # [bs, h, w, c]
+
+    def discriminator(self, images, reuse=False):
+        """images [bs, h, w, c] in [0, 1] -> dict of the four heads' outputs.
+
+        Returns:
+          validity [bs, 1] (sigmoid), label [bs, L] (softmax), code1 [bs, 1] and
+          code2 [bs, 1] (sigmoid).
+        """
+        cfg = self.config
+        with tf.variable_scope("discriminator", reuse=reuse):
+            net = images
+            for i, (filters, strides) in enumerate([(32, 2), (64, 2), (128, 2), (256, 1)]):
+                net = lrelu(net, cfg.leak)
+                net = conv(net, filters, 5, strides=strides,
+                           name="conv2d" + ("_%d" % i if i else ""))
+            features = tf.reshape(net, [-1, int(np.prod(net.get_shape().as_list()[1:]))])
+            validity = tf.sigmoid(dense(features, 1, name="validity"))       # [bs, 1]
+            q = dense(features, 128, name="q_dense")                         # [bs, 128], linear
+            label = tf.nn.softmax(dense(q, self.num_labels, name="label"))   # [bs, L]
+            code1 = tf.sigmoid(dense(q, 1, name="code1"))                    # [bs, 1]
+            code2 = tf.sigmoid(dense(q, 1, name="code2"))                    # [bs, 1]
+            return dict(validity=validity, label=label, code1=code1, code2=code2)
+
+    def keras_loss(self, outputs, validity, labels, code1, code2, prefix):
+        """The compiled Keras loss of the book on D's outputs against targets.
+
+        Returns:
+          (weighted total, {prefix + "loss": total, prefix + part: unweighted part,
+          prefix + "label_acc": label accuracy}).
+        """
+        cfg = self.config
+        parts = dict(
+            bce=info_losses.binary_crossentropy(validity, outputs["validity"]),
+            label_ce=info_losses.categorical_crossentropy(labels, outputs["label"]),
+            mi_c1=info_losses.mi_loss(code1, outputs["code1"], cfg.mi_epsilon),
+            mi_c2=info_losses.mi_loss(code2, outputs["code2"], cfg.mi_epsilon))
+        # Keras sums the weighted output losses in output order.
+        total = (cfg.bce_weight * parts["bce"] + cfg.label_weight * parts["label_ce"]
+                 + cfg.code_weight * parts["mi_c1"] + cfg.code_weight * parts["mi_c2"])
+        logs = {prefix + "loss": total}
+        logs.update({prefix + k: v for k, v in parts.items()})
+        logs[prefix + "label_acc"] = info_losses.categorical_accuracy(labels, outputs["label"])
+        return total, logs
+
+    # ---- graph -----------------------------------------------------------------
+
+    def build_model(self):
+        cfg = self.config
+        h, w, c = self.image_shape
+        self.require_image_sides(4)
+        self.num_labels = int(getattr(self.dataset, "num_classes", 10))
+        labels_seen = np.asarray(self.dataset.labels)
+        if labels_seen.size and (labels_seen.min() < 0 or labels_seen.max() >= self.num_labels):
+            raise DataError("%s: labels must lie in 0..%d" % (self.dataset.source,
+                                                               self.num_labels - 1))
+        if cfg.sample_num % self.num_labels:
+            raise ConfigError("sample_num must be a multiple of the %d labels (one column "
+                              "per digit), got %d" % (self.num_labels, cfg.sample_num))
+        bs, L = cfg.batch_size, self.num_labels
+
+        # Real half of D's batch: images, their one-hot labels, random codes.
+        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
+        self.real_labels = tf.placeholder(tf.float32, [bs, L], name="real_labels")
+        self.real_code1 = tf.placeholder(tf.float32, [bs, 1], name="real_code1")
+        self.real_code2 = tf.placeholder(tf.float32, [bs, 1], name="real_code2")
+        # G's inputs (D update: the fake half; adversarial update: its own draw).
+        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
+        self.labels = tf.placeholder(tf.float32, [bs, L], name="labels")
+        self.code1 = tf.placeholder(tf.float32, [bs, 1], name="code1")
+        self.code2 = tf.placeholder(tf.float32, [bs, 1], name="code2")
+        # The sampler's inputs (any number of samples).
+        self.sample_z_input = tf.placeholder(tf.float32, [None, cfg.z_dim], name="sample_z")
+        self.sample_labels_input = tf.placeholder(tf.float32, [None, L], name="sample_labels")
+        self.sample_code1_input = tf.placeholder(tf.float32, [None, 1], name="sample_code1")
+        self.sample_code2_input = tf.placeholder(tf.float32, [None, 1], name="sample_code2")
+        g_inputs = (self.z, self.labels, self.code1, self.code2)
+
+        # 1. D update: fakes from G in inference mode (`generator.predict`), then one
+        #    update on concat(real, fake).
+        self.fake_predict = self.generator(*g_inputs, training=False)
+        self.d_input = tf.concat([self.inputs, tf.stop_gradient(self.fake_predict)], axis=0,
+                                 name="discriminator_input")                 # [2bs, h, w, c]
+        validity = tf.concat([tf.ones([bs, 1]), tf.zeros([bs, 1])], axis=0)
+        d_outputs = self.discriminator(self.d_input)
+        self.d_loss, d_logs = self.keras_loss(
+            d_outputs, validity,
+            tf.concat([self.real_labels, self.labels], axis=0),
+            tf.concat([self.real_code1, self.code1], axis=0),
+            tf.concat([self.real_code2, self.code2], axis=0), "d_")
+
+        # 2. Adversarial update: G in training mode through the frozen D.
+        self.fake = self.generator(*g_inputs, training=True, reuse=True)
+        g_outputs = self.discriminator(self.fake, reuse=True)
+        self.g_loss, g_logs = self.keras_loss(g_outputs, tf.ones([bs, 1]), self.labels,
+                                          self.code1, self.code2, "g_")
+
+        self.d_vars, self.g_vars = self.variables("discriminator"), self.variables("generator")
+        # The logged losses are those of the forward pass each update used.
+        with tf.control_dependencies(list(d_logs.values())):
+            d_optim = keras_rmsprop(self.d_loss, self.d_vars, cfg.d_lr, rho=cfg.rho,
+                                    epsilon=cfg.rms_epsilon, decay=cfg.d_decay,
+                                    name="discriminator_RMSprop")
+        with tf.control_dependencies(list(g_logs.values())):
+            g_optim = keras_rmsprop(self.g_loss, self.g_vars, cfg.g_lr, rho=cfg.rho,
+                                    epsilon=cfg.rms_epsilon, decay=cfg.g_decay,
+                                    name="adversarial_RMSprop")
+
+        self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
+                                      self.sample_code1_input, self.sample_code2_input,
+                                      training=False, reuse=True)
+
+        d_sum = tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(d_logs.items())])
+        g_sum = tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(g_logs.items())])
+        self.phases = [
+            Phase("discriminator", d_optim, d_sum, d_logs, feed=self.d_feed),
+            Phase("adversarial", g_optim, g_sum, g_logs, feed=self.g_feed, batch=False),
+        ]
+        self._build_grids()
+
+    def _build_grids(self):
+        """Fixed noise of the grids (each from its own seeded stream)."""
+        cfg = self.config
+        L, rows = self.num_labels, cfg.sample_num // self.num_labels
+        self.grid_size = (rows, L)
+        # Fixed-noise grid: row r = z_r, column j = digit j, codes 0.
+        self.sample_z = make_rng(cfg.seed, "sample_z").uniform(
+            -1, 1, (rows, cfg.z_dim)).astype(np.float32)
+        # The book's 4x4 grid: noise_input, noise_label, noise_code1, noise_code2.
+        book = make_rng(cfg.seed, "book_grid")
+        n = BOOK_GRID[0] * BOOK_GRID[1]
+        book_feed = self._sampler_feed(
+            book.uniform(-1.0, 1.0, (n, cfg.z_dim)), np.arange(n) % L,
+            book.normal(scale=cfg.code_std, size=(n, 1)),
+            book.normal(scale=cfg.code_std, size=(n, 1)))
+        # Code sweeps: rows digits, columns CODE_SWEEP, one fixed z, the other code 0.
+        sweep_z = make_rng(cfg.seed, "sweep_z").uniform(-1.0, 1.0, (1, cfg.z_dim))
+        k = len(CODE_SWEEP)
+        digits = np.repeat(np.arange(L), k)
+        values = np.tile(CODE_SWEEP, L)[:, None]
+        zeros = np.zeros_like(values)
+        z = np.repeat(sweep_z, L * k, axis=0)
+        self.extra_grids = {
+            "book_4x4": (book_feed, BOOK_GRID),
+            "code1_sweep": (self._sampler_feed(z, digits, values, zeros), (L, k)),
+            "code2_sweep": (self._sampler_feed(z, digits, zeros, values), (L, k)),
+        }
+
+    # ---- feeds -----------------------------------------------------------------
+
+    def one_hot(self, ids):
+        return np.eye(self.num_labels, dtype=np.float32)[np.asarray(ids)]
+
+    def draw_codes(self, rng, n):
+        return rng.normal(scale=self.config.code_std, size=(n, 1)).astype(np.float32)
+
+    def draw_generator_inputs(self, rng):
+        """noise, one-hot labels, code1, code2 for G, in the book's order of draws."""
+        cfg = self.config
+        z = rng.uniform(-1.0, 1.0, (cfg.batch_size, cfg.z_dim)).astype(np.float32)
+        labels = self.one_hot(rng.choice(self.num_labels, cfg.batch_size))
+        code1 = self.draw_codes(rng, cfg.batch_size)
+        code2 = self.draw_codes(rng, cfg.batch_size)
+        return {self.z: z, self.labels: labels, self.code1: code1, self.code2: code2}
+
+    def d_feed(self, images, labels, rng):
+        """The D update: real images and labels, random codes for them, G's inputs."""
+        feed = {self.inputs: images, self.real_labels: self.one_hot(labels),
+                self.real_code1: self.draw_codes(rng, self.config.batch_size),
+                self.real_code2: self.draw_codes(rng, self.config.batch_size)}
+        feed.update(self.draw_generator_inputs(rng))
+        return feed
+
+    def g_feed(self, images, labels, rng):
+        """The adversarial update: fresh noise, sampled labels and codes."""
+        return self.draw_generator_inputs(rng)
+
+    def _sampler_feed(self, z, digits, code1, code2):
+        return {self.sample_z_input: np.asarray(z, np.float32),
+                self.sample_labels_input: self.one_hot(digits),
+                self.sample_code1_input: np.asarray(code1, np.float32),
+                self.sample_code2_input: np.asarray(code2, np.float32)}
+
+    def sample_feed(self, rng=None):
+        """The digit grid: row r one z (fixed, or fresh from rng), column j digit j, codes 0."""
+        rows, L = self.grid_size
+        if rng is None:
+            z = self.sample_z
+        else:
+            z = rng.uniform(-1.0, 1.0, (rows, self.config.z_dim))
+        zeros = np.zeros((rows * L, 1), np.float32)
+        return self._sampler_feed(np.repeat(z, L, axis=0), np.tile(np.arange(L), rows),
+                                  zeros, zeros)
