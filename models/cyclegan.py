@@ -1,0 +1,661 @@
+"""CycleGAN as the blog "CycleGAN模型原理" runs it (Keras-GAN `cyclegan/cyclegan.py`), as a
+TF1 graph; here on Pokemon sprites, regular (A) <-> shiny (B).
+
+Paper: Zhu, Park, Isola and Efros, "Unpaired Image-to-Image Translation using
+Cycle-Consistent Adversarial Networks", 2017. Code lineage: eriklindernoren/Keras-GAN
+`cyclegan.py` + `data_loader.py` (apple2orange, 128x128).
+
+Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
+kernels, zero biases; keras-contrib `InstanceNormalization()` as `ops.instance_norm`):
+  G ("g_AB", "g_BA"), U-Net, gf 32:
+     d1..d4 = conv k4 s2 'same' -> LeakyReLU(0.2) -> instance norm, gf, 2gf, 4gf, 8gf
+     u1..u3 = upsample x2 -> conv k4 s1 'same' relu -> instance norm -> concat [u, skip]
+              with 4gf (skip d3), 2gf (skip d2), gf (skip d1); Keras-GAN's
+              `dropout_rate=0`, so no dropout
+     upsample x2 -> conv C k4 s1 'same' tanh
+  D ("d_A", "d_B"), PatchGAN, df 64:
+     conv k4 s2 'same' -> LeakyReLU(0.2) [-> instance norm] with df (no norm), 2df, 4df,
+     8df; conv 1 k4 s1 'same' (raw output) -> a (size/16) x (size/16) patch map
+     (8x8 at 128, 4x4 at 64).
+  Parameters at gf 32 / df 64, 3 channels: each G 1,545,425, each D 2,764,743.
+Instance norm: keras-contrib's default axis=None normalises each sample over H, W and C
+together with ONE gamma and ONE beta per layer, and adds epsilon (1e-3) to the standard
+deviation; `--instance-norm channel` normalises per channel with per-channel gamma/beta.
+Losses: D_A = 0.5 * (MSE(D_A(A), 1) + MSE(D_A(G_BA(B)), 0)), D_B likewise,
+d_loss = 0.5 * (D_A + D_B); G (the "combined" model, discriminators frozen):
+  1 * MSE(D_A(G_BA(B)), 1) + 1 * MSE(D_B(G_AB(A)), 1)
+  + lambda_cycle * (MAE(G_BA(G_AB(A)), A) + MAE(G_AB(G_BA(B)), B))       lambda_cycle 10
+  + lambda_id * (MAE(G_BA(A), A) + MAE(G_AB(B), B))                      lambda_id 1
+Optimizer: Adam(2e-4, 0.5) (Keras: beta2 0.999, epsilon 1e-7, the math of
+`tf.train.AdamOptimizer` in its "epsilon hat" form). Keras-GAN compiles d_A, d_B and the
+combined model with the SAME Adam object, and Keras 2.2's Adam keeps its iteration counter
+on the object: the five updates of a step share one bias-correction counter (t advances by
+5 per step) while each network has its own moments. `--adam-counter shared` (default)
+reproduces that with one `tf.train.AdamOptimizer` whose beta powers all updates share;
+`separate` gives each network its own.
+
+One training step, as Keras-GAN's loop (batch 1):
+  phase "d" (one session run, four Adam updates chained by control dependencies, so each
+  reads the weights the one before left):
+     fake_B = G_AB(A), fake_A = G_BA(B)           (generators as they are: `predict`)
+     1. D_A on A against 1          (d_a_real, read before this update)
+     2. D_A on fake_A against 0     (d_a_fake, with D_A after update 1)
+     3. D_B on B against 1          (d_b_real)
+     4. D_B on fake_B against 0     (d_b_fake, with D_B after update 3)
+  phase "g" (the next session run, same A and B): one Adam update of both generators on
+     the combined loss, through D_A and D_B as updated in phase "d".
+Logged: d_loss, d_a_loss, d_b_loss, g_loss (the weighted total), g_adv, g_cycle,
+g_identity (each the mean of its A and B terms, unweighted).
+
+Data (`load_data`): two flat image folders, A (`--domain-a`, default the 'pokemon' set:
+$GAN_DATA_DIR/pokemon/regular) and B (`--domain-b`, default 'pokemon-shiny':
+$GAN_DATA_DIR/pokemon/shiny), alpha composited on white, padded on white to a square and
+resized to image_size x image_size (`--image-fit pad`; `stretch` resizes directly, as
+Keras-GAN's `imresize` does), RGB, scaled to [-1, 1]. An epoch has n = min(|A|, |B|) //
+batch steps; every epoch draws a seeded subset of n images of A (the base `data_order`,
+key ("order", epoch)) and, independently, of B (key ("order-b", epoch)) -- Keras-GAN's
+`np.random.choice(path, n, replace=False)` per domain and epoch -- and each (A, B) pair
+is flipped left-right together with probability 0.5 (Keras-GAN's `np.fliplr`).
+
+Deviations from Keras-GAN (none changes the networks or the losses):
+  - data: sprites instead of apple2orange; alpha on white instead of dropped (Keras-GAN
+    reads RGB); padded to a square before resizing by default; random draws come from
+    (seed, epoch) and (seed, step) Generators, so a resumed run equals a straight one;
+  - Keras-GAN's loop runs `range(n_batches - 1)` (its last batch of every epoch is never
+    used); here every batch is;
+  - the sample grid has `sample_num / 6` fixed images of each domain (seeded draw from
+    the training images) in 6 rows: A, G_AB(A), G_BA(G_AB(A)), B, G_BA(B), G_AB(G_BA(B))
+    (Keras-GAN: 2 x 3 with one random test image each); PNG + TensorBoard image every
+    `--sample-every` steps (Keras-GAN: sample_interval 200);
+  - the discriminators' accuracy metric is not computed.
+"""
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import data as data_lib
+import utils
+from errors import CheckpointError, ConfigError, DataError
+from models import losses
+from models.base import GANModel, Phase
+from models.config import TrainConfig, setting
+from ops import conv, instance_norm, lrelu
+from tf_compat import set_op_determinism, tf
+
+GENERATORS = ("g_AB", "g_BA")
+DISCRIMINATORS = ("d_A", "d_B")
+_CACHE_TAG = "cyclegan-domain-1"
+# Gradients without the per-op `tf.tuple` gating (GATE_OP adds ~2,000 Identity/NoOp ops
+# to this graph); gating orders the computation, it does not change any value.
+_NO_GATING = 0   # tf.train.Optimizer.GATE_NONE
+
+
+@dataclass
+class CycleGANConfig(TrainConfig):
+    """CycleGAN settings; defaults from Keras-GAN cyclegan.py (the blog's code)."""
+
+    dataset: str = setting("pokemon", "CycleGAN trains on two image folders (--domain-a, "
+                           "--domain-b)", choices=("pokemon",), flag=False)
+    data_dir: str = setting(None, "folder used for a domain that --domain-a / --domain-b "
+                            "leave unset (as for --dataset pokemon: the image folder "
+                            "itself, so with neither set both domains are this folder); "
+                            "default: $GAN_DATA_DIR/pokemon/regular (A) and "
+                            "$GAN_DATA_DIR/pokemon/shiny (B), then the per-user cache",
+                            resumable=True)
+    domain_a: str = setting(None, "folder of domain A images (flat *.png|jpg...); default: "
+                            "the 'pokemon' set (pokemon/regular)",
+                            source="Keras-GAN: datasets/apple2orange/trainA", resumable=True)
+    domain_b: str = setting(None, "folder of domain B images; default: the "
+                            "'pokemon-shiny' set (pokemon/shiny)",
+                            source="Keras-GAN: datasets/apple2orange/trainB", resumable=True)
+    idx_splits: str = setting("train+test", "unused by CycleGAN", flag=False)
+    folder_split: str = setting("all", "CycleGAN trains on every image of both folders",
+                                flag=False)
+    folder_preprocess: str = setting("none", "unused by CycleGAN", flag=False)
+    train_subset: int = setting(0, "use only the first N images (by file name) of each "
+                                "domain (0: all)", minimum=0)
+    image_size: int = setting(64, "images are made SIZE x SIZE (divisible by 16: the "
+                              "U-Net halves it four times)",
+                              source="Keras-GAN: 128 (apple2orange); 64 for the 68x56 "
+                              "sprites", minimum=16)
+    channels: int = setting(3, "1 (grayscale) or 3 (RGB)", source="Keras-GAN: 3",
+                            choices=(1, 3))
+    image_fit: str = setting("pad", "'pad': pad each image on white to a centred square, "
+                             "then resize (keeps the sprites' shape); 'stretch': resize "
+                             "straight to SIZE x SIZE",
+                             source="Keras-GAN: scipy.misc.imresize, i.e. stretch",
+                             choices=("pad", "stretch"))
+    random_flip: bool = setting(True, "flip each (A, B) pair of a batch left-right with "
+                                "probability 0.5 (one coin per pair)",
+                                source="Keras-GAN data_loader: np.fliplr")
+    reshuffle_each_epoch: bool = setting(
+        True, "draw new orders of both domains every epoch (unpaired: A and B independent)",
+        source="Keras-GAN: np.random.choice per domain every epoch")
+    batch_size: int = setting(1, "images per batch (of each domain)",
+                              source="Keras-GAN: batch_size=1", minimum=1)
+    epochs: int = setting(200, "epochs to train", source="Keras-GAN: epochs=200", minimum=1,
+                          resumable=True)
+    sample_every: int = setting(200, "save the sample grid (PNG + TensorBoard image) every "
+                                "N steps", source="Keras-GAN: sample_interval=200",
+                                minimum=1, resumable=True)
+    sample_num: int = setting(36, "tiles of the sample grid, a multiple of 6: 6 rows (A, "
+                              "A->B, A->B->A, B, B->A, B->A->B) of sample_num/6 fixed "
+                              "images of each domain",
+                              source="Keras-GAN: 2x3, one image per domain; here 6x6",
+                              minimum=6)
+    gf: int = setting(32, "filters of G's first layer", source="Keras-GAN: gf = 32",
+                      minimum=1)
+    df: int = setting(64, "filters of D's first layer", source="Keras-GAN: df = 64",
+                      minimum=1)
+    lambda_cycle: float = setting(10.0, "weight of the two cycle-consistency (MAE) losses",
+                                  source="Keras-GAN: lambda_cycle = 10.0", minimum=0.0)
+    lambda_id: float = setting(None, "weight of the two identity (MAE) losses; unset: "
+                               "0.1 * lambda_cycle (= 1.0)",
+                               source="Keras-GAN: lambda_id = 0.1 * lambda_cycle",
+                               minimum=0.0)
+    lr: float = setting(2e-4, "Adam learning rate (D_A, D_B and G)",
+                        source="Keras-GAN: Adam(0.0002, 0.5)", minimum=0.0)
+    beta1: float = setting(0.5, "Adam beta1", source="Keras-GAN: Adam(0.0002, 0.5)",
+                           minimum=0.0, maximum=1.0)
+    beta2: float = setting(0.999, "Adam beta2", source="Keras Adam default", minimum=0.0,
+                           maximum=1.0)
+    adam_epsilon: float = setting(1e-7, "Adam epsilon", source="Keras Adam default",
+                                  minimum=0.0)
+    adam_counter: str = setting("shared", "'shared': the five Adam updates of a step share "
+                                "one iteration counter (bias correction), as Keras-GAN's "
+                                "single Adam object compiled into d_A, d_B and the combined "
+                                "model; 'separate': one Adam per network",
+                                source="Keras-GAN: one `optimizer` for all three compiles",
+                                choices=("shared", "separate"))
+    instance_norm: str = setting("blog", "'blog': keras-contrib InstanceNormalization() "
+                                 "(axis=None: each sample over H, W and C, one scalar "
+                                 "gamma/beta per layer); 'channel': per channel over H, W "
+                                 "with per-channel gamma/beta",
+                                 source="Keras-GAN: InstanceNormalization()",
+                                 choices=("blog", "channel"))
+
+    def __post_init__(self):
+        if self.lambda_id is None:
+            self.lambda_id = 0.1 * self.lambda_cycle
+        super().__post_init__()
+
+    def validate(self):
+        super().validate()
+        if self.image_size % 16:
+            nearest = max(16, int(round(self.image_size / 16.0)) * 16)
+            raise ConfigError("image_size must be divisible by 16 (the U-Net halves it four "
+                              "times), got %d: use e.g. %d" % (self.image_size, nearest))
+        if self.sample_num % 6:
+            raise ConfigError("sample_num must be a multiple of 6 (6 rows: A, A->B, A->B->A, "
+                              "B, B->A, B->A->B), got %d" % self.sample_num)
+
+
+# ---- data ---------------------------------------------------------------------------
+
+@dataclass
+class TwoDomainDataset:
+    """Two unpaired image sets of one size; `images` (domain A) drives the base class.
+
+    Attributes:
+      images / images_b: float32 [N_a, H, W, C] / [N_b, H, W, C] in [0, 1].
+      names_a / names_b: file names, in the order of the arrays (sorted).
+      labels: int64 zeros [N_a] (the base class wants labels).
+      source / source_b: the two folders.
+    """
+    name: str
+    images: np.ndarray = field(repr=False)
+    images_b: np.ndarray = field(repr=False)
+    names_a: list = field(repr=False)
+    names_b: list = field(repr=False)
+    source: str
+    source_b: str
+    labels: np.ndarray = field(default=None, repr=False)
+    num_classes: int = 1
+    class_names: list = field(default_factory=lambda: ["A"])
+
+    def __post_init__(self):
+        if self.labels is None:
+            self.labels = np.zeros(len(self.images), np.int64)
+
+
+def _decode(path, size, channels, fit):
+    """One image file -> float32 [size, size, channels] in [0, 1] (alpha on white)."""
+    from skimage.color import rgb2gray
+    from skimage.transform import resize
+    rgb = data_lib._read_image(path)
+    if fit == "pad":
+        h, w = rgb.shape[:2]
+        side = max(h, w)
+        top, left = (side - h) // 2, (side - w) // 2
+        rgb = np.pad(rgb, ((top, side - h - top), (left, side - w - left), (0, 0)),
+                     constant_values=1.0)
+    out = resize(rgb, (size, size))
+    if channels == 1:
+        out = rgb2gray(out)[..., None]
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def load_domain(folder, size, channels=3, fit="pad"):
+    """Every image of a flat folder, sorted by file name.
+
+    Images are read as RGB with alpha composited on white, padded on white to a centred
+    square (fit="pad") or not ("stretch"), resized to size x size and, for channels=1,
+    made grayscale. Decoded arrays are cached like `data.load_image_folder`'s.
+
+    Returns:
+      (names: list of file names, images: float32 [N, size, size, channels] in [0, 1]).
+    Raises:
+      DataError: the folder is missing, holds no images, or an image is unreadable.
+    """
+    root = os.path.abspath(os.path.expanduser(str(folder)))
+    if not os.path.isdir(root):
+        raise DataError("image folder %s does not exist: pass a folder of images "
+                        "(--domain-a / --domain-b)" % root)
+    try:
+        import pathlib
+        files = sorted(p for p in pathlib.Path(root).iterdir() if data_lib._is_image(p))
+        stamps = [data_lib._file_stamp(p) for p in files]
+    except OSError as e:
+        raise DataError("cannot list image folder %s: %s" % (root, e)) from e
+    if not files:
+        raise DataError("no images found in %s (looked for %s files): put the domain's "
+                        "images there" % (root, ", ".join(data_lib.IMAGE_EXTENSIONS)))
+    key = data_lib._cache_key(_CACHE_TAG, stamps, int(size), int(channels), fit)
+    cached = data_lib._load_cached(key)
+    if cached is None or len(cached[0]) != len(files):
+        images = np.stack([_decode(p, int(size), channels, fit) for p in files])
+        cached = (images, np.zeros(len(files), np.int64))
+        data_lib._save_cached(key, *cached)
+    return [p.name for p in files], np.asarray(cached[0], np.float32)
+
+
+def domain_folders(config):
+    """(folder A, folder B) a config names, default folders located by name."""
+    folder_a = config.domain_a or data_lib.locate_named_folder("pokemon", config.data_dir)
+    folder_b = config.domain_b or data_lib.locate_named_folder("pokemon-shiny", config.data_dir)
+    return (os.path.abspath(os.path.expanduser(str(folder_a))),
+            os.path.abspath(os.path.expanduser(str(folder_b))))
+
+
+# ---- layers ------------------------------------------------------------------------
+
+def upsample2x(x, name="upsample2x"):
+    """Keras `UpSampling2D(size=2)` (nearest neighbour), the values of `ops.upsample2x`.
+
+    Built from one reshape, one tile and one reshape instead of `tf.repeat` (about 60
+    graph ops per call): CycleGAN's graph has 40 upsamplings (4 per generator pass, 10
+    passes) plus their gradients, and this keeps it quick to build.
+
+    Args:
+      x: [batch, h, w, c] tensor with static h, w, c (batch may be unknown).
+    Returns:
+      [batch, 2h, 2w, c] tensor; out[:, 2i + a, 2j + b] = x[:, i, j] for a, b in {0, 1}.
+    """
+    _, h, w, c = x.get_shape().as_list()
+    with tf.name_scope(name):
+        net = tf.tile(tf.reshape(x, [-1, h, 1, w, 1, c]), [1, 1, 2, 1, 2, 1])
+        return tf.reshape(net, [-1, 2 * h, 2 * w, c])
+
+
+def unet_generator(images, gf, channels, per_channel, scope):
+    """Keras-GAN's U-Net generator.
+
+    Args:
+      images: [bs, h, w, c] in [-1, 1]; h and w divisible by 16.
+      gf: filters of the first down block (gf, 2gf, 4gf, 8gf down; 4gf, 2gf, gf up).
+      channels: output channels.
+      per_channel: instance norm per channel (True) or keras-contrib's axis=None (False).
+      scope: variable scope; calls with the same scope share the weights.
+    Returns:
+      [bs, h, w, channels] in (-1, 1).
+    """
+    with tf.variable_scope(scope, reuse=tf.AUTO_REUSE):
+        skips, net = [], images
+        for i, filters in enumerate((gf, gf * 2, gf * 4, gf * 8), 1):       # down
+            with tf.variable_scope("d%d" % i):
+                net = lrelu(conv(net, filters, 4, strides=2, name="conv"), 0.2)
+                net = instance_norm(net, per_channel, name="instance_norm")   # [bs, h/2^i, ., f]
+            skips.append(net)
+        for i, filters in enumerate((gf * 4, gf * 2, gf), 1):               # up, no dropout
+            with tf.variable_scope("u%d" % i):
+                net = tf.nn.relu(conv(upsample2x(net), filters, 4, strides=1, name="conv"))
+                net = instance_norm(net, per_channel, name="instance_norm")
+                net = tf.concat([net, skips[-1 - i]], axis=-1)             # [u, skip]
+        return tf.tanh(conv(upsample2x(net), channels, 4, strides=1, name="output"))
+
+
+def patch_discriminator(images, df, per_channel, scope):
+    """Keras-GAN's PatchGAN discriminator.
+
+    Args:
+      images: [bs, h, w, c]; h and w divisible by 16.
+      df: filters of the first layer (df, 2df, 4df, 8df).
+      per_channel: instance norm per channel (True) or keras-contrib's axis=None (False).
+      scope: variable scope; calls with the same scope share the weights.
+    Returns:
+      raw patch map [bs, h/16, w/16, 1] (no activation: MSE against 1 / 0).
+    """
+    with tf.variable_scope(scope, reuse=tf.AUTO_REUSE):
+        net = images
+        for i, filters in enumerate((df, df * 2, df * 4, df * 8), 1):
+            with tf.variable_scope("d%d" % i):
+                net = lrelu(conv(net, filters, 4, strides=2, name="conv"), 0.2)
+                if i > 1:                                                   # d1: no norm
+                    net = instance_norm(net, per_channel, name="instance_norm")
+        return conv(net, 1, 4, strides=1, name="validity")
+
+
+# ---- losses (pure functions) ---------------------------------------------------------
+
+def mae(outputs, targets):
+    """Keras 'mae': mean(|outputs - targets|) over every element."""
+    return tf.reduce_mean(tf.abs(outputs - targets))
+
+
+def discriminator_losses(real_outputs, fake_outputs):
+    """(real, fake, 0.5 * (real + fake)): MSE of D's patch map against 1 and 0."""
+    real = losses.least_squares(real_outputs, 1.0)
+    fake = losses.least_squares(fake_outputs, 0.0)
+    return real, fake, 0.5 * (real + fake)
+
+
+def generator_losses(d_a_of_fake_a, d_b_of_fake_b, real_a, real_b, rec_a, rec_b, id_a, id_b,
+                     lambda_cycle, lambda_id):
+    """The combined model's loss, summed in Keras's output order.
+
+    Outputs [valid_A, valid_B, reconstr_A, reconstr_B, img_A_id, img_B_id] against
+    [1, 1, A, B, A, B] with losses [mse, mse, mae x 4] and weights [1, 1, lambda_cycle,
+    lambda_cycle, lambda_id, lambda_id].
+
+    Returns:
+      dict g_loss (weighted total), g_adv, g_cycle, g_identity (means of their A and B
+      terms) and the six terms (g_adv_a, g_adv_b, g_cycle_a, g_cycle_b, g_id_a, g_id_b).
+    """
+    terms = [("g_adv_a", losses.least_squares(d_a_of_fake_a, 1.0), 1.0),
+             ("g_adv_b", losses.least_squares(d_b_of_fake_b, 1.0), 1.0),
+             ("g_cycle_a", mae(rec_a, real_a), lambda_cycle),
+             ("g_cycle_b", mae(rec_b, real_b), lambda_cycle),
+             ("g_id_a", mae(id_a, real_a), lambda_id),
+             ("g_id_b", mae(id_b, real_b), lambda_id)]
+    total = None
+    for _, loss, weight in terms:
+        total = weight * loss if total is None else total + weight * loss
+    out = {name: loss for name, loss, _ in terms}
+    out.update(g_loss=total, g_adv=0.5 * (out["g_adv_a"] + out["g_adv_b"]),
+               g_cycle=0.5 * (out["g_cycle_a"] + out["g_cycle_b"]),
+               g_identity=0.5 * (out["g_id_a"] + out["g_id_b"]))
+    return out
+
+
+# ---- the model -----------------------------------------------------------------------
+
+class CycleGAN(GANModel):
+    """Keras-GAN's CycleGAN: two U-Net generators, two PatchGAN discriminators."""
+
+    model_name = "CycleGAN"
+    Config = CycleGANConfig
+    input_range = (-1.0, 1.0)    # Keras-GAN: imgs / 127.5 - 1
+    output_range = (-1.0, 1.0)   # tanh
+
+    def __init__(self, config, dataset):
+        images_b = getattr(dataset, "images_b", None)
+        if images_b is None:
+            raise DataError("CycleGAN needs two domains (a dataset with images_b)")
+        if tuple(images_b.shape[1:]) != tuple(dataset.images.shape[1:]):
+            raise DataError("domain A images are %s, domain B images %s: load both at one "
+                            "size" % (dataset.images.shape[1:], images_b.shape[1:]))
+        # Keras-GAN: n_batches = min(|A|, |B|) / batch_size per epoch.
+        self.num_pairs = min(len(dataset.images), len(images_b))
+        if self.num_pairs < config.batch_size:
+            raise DataError("%s / %s hold %d / %d images, fewer than one batch of %d "
+                            "(lower --batch-size)" % (
+                                dataset.source, getattr(dataset, "source_b", "B"),
+                                len(dataset.images), len(images_b), config.batch_size))
+        super().__init__(config, dataset)
+
+    @classmethod
+    def load_data(cls, config):
+        """Both domains at image_size (see `load_domain`); train_subset cuts each."""
+        folder_a, folder_b = domain_folders(config)
+        size, channels, fit = config.image_size, config.channels, config.image_fit
+        names_a, images_a = load_domain(folder_a, size, channels, fit)
+        names_b, images_b = load_domain(folder_b, size, channels, fit)
+        if config.train_subset:
+            n = config.train_subset
+            names_a, images_a = names_a[:n], images_a[:n]
+            names_b, images_b = names_b[:n], images_b[:n]
+        if folder_a == folder_b:
+            print("warning: domain A and domain B are the same folder (%s): the model "
+                  "learns the identity; name two folders with --domain-a / --domain-b"
+                  % folder_a, file=sys.stderr)
+        name = "pokemon" if (config.domain_a is None and config.domain_b is None
+                             and config.data_dir is None) else \
+            "folder:%s|folder:%s" % (folder_a, folder_b)
+        return TwoDomainDataset(name=name, images=images_a, images_b=images_b,
+                                names_a=names_a, names_b=names_b, source=folder_a,
+                                source_b=folder_b)
+
+    @property
+    def data_tag(self):
+        """'pokemon' for the default domains, else '<A folder>2<B folder>' (Keras-GAN's
+        dataset names read 'apple2orange')."""
+        if self.dataset.name == "pokemon":
+            return "pokemon"
+        return "%s2%s" % (os.path.basename(os.path.normpath(self.dataset.source)),
+                          os.path.basename(os.path.normpath(self.dataset.source_b)))
+
+    # ---- networks --------------------------------------------------------------
+
+    def generator(self, images, scope):
+        """G_AB or G_BA (`scope`), shared weights across calls; see `unet_generator`."""
+        return unet_generator(images, self.config.gf, self.image_shape[-1],
+                              self.config.instance_norm == "channel", scope)
+
+    def discriminator(self, images, scope):
+        """D_A or D_B (`scope`), shared weights across calls; see `patch_discriminator`."""
+        return patch_discriminator(images, self.config.df,
+                                   self.config.instance_norm == "channel", scope)
+
+    # ---- graph -----------------------------------------------------------------
+
+    def _optimizers(self):
+        """{network: AdamOptimizer}; one shared object for 'shared' (see module doc)."""
+        cfg = self.config
+
+        def adam(name):
+            return tf.train.AdamOptimizer(cfg.lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon,
+                                          name=name)
+        if cfg.adam_counter == "shared":
+            shared = adam("Adam")
+            return dict(d_A=shared, d_B=shared, g=shared)
+        return dict(d_A=adam("Adam_d_A"), d_B=adam("Adam_d_B"), g=adam("Adam_g"))
+
+    def build_model(self):
+        cfg = self.config
+        h, w, c = self.image_shape
+        if h % 16 or w % 16:
+            raise ConfigError("CycleGAN needs image sides divisible by 16, got %dx%d" % (h, w))
+        # An epoch is min(|A|, |B|) // batch steps (the base counted domain A alone).
+        self.num_examples = self.num_pairs
+        self.num_batches = self.num_pairs // cfg.batch_size
+        bs = cfg.batch_size
+        self.real_A = tf.placeholder(tf.float32, [bs, h, w, c], name="real_A")
+        self.real_B = tf.placeholder(tf.float32, [bs, h, w, c], name="real_B")
+
+        # Translations of the step (the D phase runs them as Keras-GAN's `predict`).
+        self.fake_B = self.generator(self.real_A, "g_AB")
+        self.fake_A = self.generator(self.real_B, "g_BA")
+        self.patch_shape = tuple(self.discriminator(self.real_A, "d_A").get_shape()
+                                 .as_list()[1:])
+        self.discriminator(self.real_B, "d_B")   # create D_B's variables before the chain
+        self.g_vars = self.variables("g_AB/") + self.variables("g_BA/")
+        self.d_a_vars, self.d_b_vars = self.variables("d_A/"), self.variables("d_B/")
+        optimizers = self._optimizers()
+
+        # Phase "d": four updates in Keras-GAN's order, each reading the weights the one
+        # before left (its forward pass is built under a control dependency on it).
+        fake_A, fake_B = tf.stop_gradient(self.fake_A), tf.stop_gradient(self.fake_B)
+        plan = [("d_a_real", "d_A", self.real_A, 1.0), ("d_a_fake", "d_A", fake_A, 0.0),
+                ("d_b_real", "d_B", self.real_B, 1.0), ("d_b_fake", "d_B", fake_B, 0.0)]
+        d_logs, previous, self.d_updates = {}, [], []
+        for name, scope, images, target in plan:
+            with tf.control_dependencies(previous):
+                loss = losses.least_squares(self.discriminator(images, scope), target)
+                with tf.name_scope("train_" + name):
+                    update = optimizers[scope].minimize(
+                        loss, var_list=self.d_a_vars if scope == "d_A" else self.d_b_vars,
+                        gate_gradients=_NO_GATING)
+            d_logs[name], previous = loss, [update]
+            self.d_updates.append(update)
+        d_logs["d_a_loss"] = 0.5 * (d_logs["d_a_real"] + d_logs["d_a_fake"])
+        d_logs["d_b_loss"] = 0.5 * (d_logs["d_b_real"] + d_logs["d_b_fake"])
+        d_logs["d_loss"] = 0.5 * (d_logs["d_a_loss"] + d_logs["d_b_loss"])
+        with tf.control_dependencies(self.d_updates):
+            d_train = tf.no_op(name="train_d")
+
+        # Phase "g": the combined model, discriminators frozen (not in var_list).
+        self.reconstr_A = self.generator(self.fake_B, "g_BA")
+        self.reconstr_B = self.generator(self.fake_A, "g_AB")
+        self.id_A = self.generator(self.real_A, "g_BA")
+        self.id_B = self.generator(self.real_B, "g_AB")
+        g = generator_losses(self.discriminator(self.fake_A, "d_A"),
+                             self.discriminator(self.fake_B, "d_B"),
+                             self.real_A, self.real_B, self.reconstr_A, self.reconstr_B,
+                             self.id_A, self.id_B, cfg.lambda_cycle, cfg.lambda_id)
+        self.g_terms = g
+        with tf.name_scope("train_g"):
+            g_train = optimizers["g"].minimize(g["g_loss"], var_list=self.g_vars,
+                                               gate_gradients=_NO_GATING)
+
+        # Sampler: fixed images of each domain, translated and reconstructed.
+        self.sample_A = tf.placeholder(tf.float32, [None, h, w, c], name="sample_A")
+        self.sample_B = tf.placeholder(tf.float32, [None, h, w, c], name="sample_B")
+        self.sample_fake_B = self.generator(self.sample_A, "g_AB")
+        self.sample_fake_A = self.generator(self.sample_B, "g_BA")
+        self.sample_rec_A = self.generator(self.sample_fake_B, "g_BA")
+        self.sample_rec_B = self.generator(self.sample_fake_A, "g_AB")
+        self.sampler = tf.concat([self.sample_A, self.sample_fake_B, self.sample_rec_A,
+                                  self.sample_B, self.sample_fake_A, self.sample_rec_B], 0)
+        self.sample_count = cfg.sample_num // 6
+        self.grid_size = (6, self.sample_count)
+        rng = utils.make_rng(cfg.seed, "sample-images")
+        self.sample_images = (self._draw(self.dataset.images, rng),
+                              self._draw(self.dataset.images_b, rng))
+
+        d_keys = ("d_loss", "d_a_loss", "d_b_loss")
+        g_keys = ("g_loss", "g_adv", "g_cycle", "g_identity")
+        d_sum = tf.summary.merge([tf.summary.scalar(k, d_logs[k]) for k in
+                                  d_keys + ("d_a_real", "d_a_fake", "d_b_real", "d_b_fake")])
+        g_sum = tf.summary.merge([tf.summary.scalar(k, g[k]) for k in g_keys])
+        self.phases = [
+            Phase("d", d_train, d_sum, {k: d_logs[k] for k in d_keys}, feed=self.step_feed),
+            Phase("g", g_train, g_sum, {k: g[k] for k in g_keys}),   # same A and B
+        ]
+
+    # ---- data order and feeds ----------------------------------------------------
+
+    def data_order(self, epoch):
+        """Domain A: a seeded draw of num_examples of its images (all, if A is the
+        smaller domain) for `epoch`, without replacement."""
+        key = ("order", epoch) if self.config.reshuffle_each_epoch else ("order",)
+        rng = utils.make_rng(self.config.seed, *key)
+        return rng.permutation(len(self.dataset.images))[:self.num_examples]
+
+    def order_b(self, epoch):
+        """Domain B's draw for `epoch`, independent of A's (key "order-b")."""
+        key = ("order-b", epoch) if self.config.reshuffle_each_epoch else ("order-b",)
+        rng = utils.make_rng(self.config.seed, *key)
+        return rng.permutation(len(self.dataset.images_b))[:self.num_examples]
+
+    def batch_b(self, step, draw=0):
+        """Domain B images (in input_range) of the `draw`-th batch of `step`."""
+        epoch, index = divmod(step, self.steps_per_epoch)
+        if epoch != getattr(self, "_order_b_epoch", None):
+            self._order_b = self.order_b(epoch)
+            self._order_b_epoch = epoch
+        bs = self.config.batch_size
+        start = (index * self.batches_per_step + draw) * bs
+        return self._scale(self.dataset.images_b[self._order_b[start:start + bs]])
+
+    def batch(self, step, draw=0):
+        """Domain A's batch (the base's); the B batch of the same (step, draw) is kept
+        for the feed."""
+        self._batch_b = self.batch_b(step, draw)
+        return super().batch(step, draw)
+
+    def _scale(self, images):
+        lo, hi = self.input_range
+        return (images * (hi - lo) + lo).astype(np.float32)
+
+    def step_feed(self, images, labels, rng):
+        """The A batch, the B batch of the same step, each pair flipped left-right with
+        probability 0.5 (coins from the step's Generator)."""
+        images_a, images_b = np.array(images), np.array(self._batch_b)
+        if self.config.random_flip:
+            flip = rng.random(len(images_a)) > 0.5
+            images_a[flip] = images_a[flip][:, :, ::-1]
+            images_b[flip] = images_b[flip][:, :, ::-1]
+        return {self.real_A: images_a, self.real_B: images_b}
+
+    def _draw(self, images, rng):
+        k = self.config.sample_num // 6
+        idx = rng.choice(len(images), k, replace=len(images) < k)
+        return self._scale(images[np.sort(idx)])
+
+    def sample_feed(self, rng=None):
+        if rng is None:
+            images_a, images_b = self.sample_images
+        else:
+            images_a = self._draw(self.dataset.images, rng)
+            images_b = self._draw(self.dataset.images_b, rng)
+        return {self.sample_A: images_a, self.sample_B: images_b}
+
+    # ---- use of a trained model ----------------------------------------------------
+
+    @classmethod
+    def checkpoint_folder_of(cls, config, dataset):
+        """The checkpoint folder of a run with `config` on `dataset`, without building
+        the graph (the folder only depends on the config and the data)."""
+        probe = cls.__new__(cls)
+        probe.config, probe.dataset = config, dataset
+        return probe.checkpoint_folder
+
+    def restore_latest(self):
+        """Open a session on the latest checkpoint, writing nothing.
+
+        Returns:
+          (checkpoint path, its global step).
+        Raises:
+          CheckpointError: no checkpoint, or one that does not fit this model.
+        """
+        latest = self._latest_checkpoint()
+        if not latest:
+            raise CheckpointError("no %s checkpoint in %s: train one first "
+                                  "(scripts/run_cyclegan.py with the same flags)"
+                                  % (self.model_name, self.checkpoint_folder))
+        self._check_checkpoint(latest)
+        set_op_determinism(self.config.deterministic)
+        self.sess = tf.Session(graph=self.graph, config=self.session_config())
+        try:
+            self.saver.restore(self.sess, latest)
+        except (tf.errors.OpError, ValueError) as e:
+            raise CheckpointError("cannot restore %s: %s" % (latest, str(e).splitlines()[0]))
+        self.start_step = int(self.sess.run(self.global_step))
+        return latest, self.start_step
+
+    def translate(self, images, direction, batch_size=64):
+        """Translate images [N, h, w, c] in [0, 1]: direction "AB" (G_AB) or "BA" (G_BA).
+
+        Returns:
+          float32 [N, h, w, c] in [0, 1] (the tanh output mapped by (y + 1) / 2).
+        """
+        source, output = {"AB": (self.sample_A, self.sample_fake_B),
+                          "BA": (self.sample_B, self.sample_fake_A)}[direction]
+        out = []
+        for i in range(0, len(images), batch_size):
+            y = self.sess.run(output, {source: self._scale(images[i:i + batch_size])})
+            out.append((y + 1.0) / 2.0)
+        return np.concatenate(out).astype(np.float32)
