@@ -10,6 +10,10 @@ MODELS = {
     "dcgan_pokemon": ("models.dcgan", "DCGANPokemon"),
     "wgan": ("models.wgan", "WGAN"),
     "wgan_gp": ("models.wgan_gp", "WGANGP"),
+    "cgan": ("models.cgan", "CGAN"),
+    "acgan": ("models.acgan", "ACGAN"),
+    "infogan": ("models.infogan", "InfoGAN"),
+    "cyclegan": ("models.cyclegan", "CycleGAN"),
 }
 
 

@@ -30,16 +30,25 @@ RTOL, ATOL = 1e-4, 1e-6
 _COMMON = dict(seed=547, intra_op_threads=2, inter_op_threads=2, deterministic=True,
                sample_every=1000, save_every=0, log_every=10)
 RECIPES = {
-    "dragan": dict(dataset="mnist", train_subset=640, max_steps=30),
-    "gan": dict(dataset="mnist", train_subset=640, max_steps=30),
-    "dcgan": dict(dataset="mnist", train_subset=640, max_steps=30),
-    "dcgan_pokemon": dict(dataset="pokemon", train_subset=512, max_steps=10),
-    "wgan": dict(dataset="mnist", train_subset=640, max_steps=30),
-    "wgan_gp": dict(dataset="mnist", train_subset=640, max_steps=30),
+    "dragan": dict(dataset="mnist", train_subset=640, max_steps=15),
+    "gan": dict(dataset="mnist", train_subset=640, max_steps=15),
+    "dcgan": dict(dataset="mnist", train_subset=640, max_steps=15),
+    "dcgan_pokemon": dict(dataset="pokemon", train_subset=256, batch_size=64, max_steps=6),
+    "wgan": dict(dataset="mnist", train_subset=640, max_steps=6),
+    "wgan_gp": dict(dataset="mnist", train_subset=640, max_steps=6),
     "cgan": dict(dataset="mnist", train_subset=640, max_steps=30),
-    "acgan": dict(dataset="mnist", train_subset=640, max_steps=30),
-    "infogan": dict(dataset="mnist", train_subset=640, max_steps=30),
+    "acgan": dict(dataset="mnist", train_subset=640, max_steps=15),
+    "infogan": dict(dataset="mnist", train_subset=640, max_steps=8),
+    "cyclegan": dict(train_subset=64, max_steps=4),
 }
+
+# Rough seconds a recipe takes here (2 cores): the test runs the slowest first.
+_SECONDS = dict(dragan=15, gan=12, dcgan=12, dcgan_pokemon=12, wgan=14, wgan_gp=14, cgan=8,
+                acgan=12, infogan=16, cyclegan=20)
+
+
+def expected_cost(name):
+    return _SECONDS.get(name, 10)
 
 
 def recipe(name):
@@ -67,6 +76,32 @@ def run(name, data_dir=None, workdir=None):
         with chosen["model"](config, chosen["model"].load_data(config)) as model:
             history = model.train(keep_history=True).history
     return {key: [step[key] for step in history] for key in history[0]}
+
+
+def run_many(names, data_dir=None, workers=2):
+    """Run several recipes, `workers` at a time, each in a fresh spawned process (as
+    `reproduce.record` runs one: the recipes fix their own thread counts, so running two
+    side by side changes the time, not the numbers).
+
+    Returns:
+      dict name -> concurrent.futures.Future of `run(name)`'s result; the pool finishes
+      them in the background (call `.result()`; an error is raised there).
+    """
+    import concurrent.futures
+    import multiprocessing
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    futures = {name: pool.submit(_run_quietly, name, data_dir) for name in names}
+    pool.shutdown(wait=False)
+    return futures
+
+
+def _run_quietly(name, data_dir=None):
+    """`run(name)` without its progress lines (a background job's would mix with other output)."""
+    import contextlib
+    import io
+    with contextlib.redirect_stdout(io.StringIO()):
+        return run(name, data_dir)
 
 
 def path(name):

@@ -136,3 +136,39 @@ def _op_determinism_on():
 
     set_op_determinism(True)
     yield
+
+
+# ---- slow process-based checks, started in the background --------------------------
+#
+# The reference trajectories and the per-model script runs each need fresh processes
+# (a TensorFlow import, a graph build, a few steps). The in-process tests keep about one
+# core busy, so as soon as the selected tests are known these jobs start beside them,
+# one process at a time (two when nothing else is selected); their tests collect the
+# results. Nothing about the checks changes, only when they run.
+
+_BACKGROUND = {}
+
+
+def pytest_collection_finish(session):
+    files = {os.path.basename(str(item.fspath)) for item in session.items}
+    workers = 2 if files <= {"test_reference.py", "test_model_scripts.py"} else 1
+    if "test_model_scripts.py" in files:
+        import test_model_scripts
+        _BACKGROUND["scripts"] = test_model_scripts.start_script_runs(workers)
+    if "test_reference.py" in files:
+        from reproduce import reference
+        names = sorted(reference.recipe_names(), key=reference.expected_cost, reverse=True)
+        _BACKGROUND["reference"] = reference.run_many(names, workers=workers)
+
+
+def background(key, start):
+    """The jobs started for `key` at collection, or `start()`'s if none were."""
+    if key not in _BACKGROUND:
+        _BACKGROUND[key] = start()
+    return _BACKGROUND[key]
+
+
+def pytest_sessionfinish(session):
+    for futures in _BACKGROUND.values():       # an early stop (-x, Ctrl-C): start no more
+        for future in futures.values():
+            future.cancel()
