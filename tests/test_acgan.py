@@ -146,29 +146,7 @@ def test_one_adam_counter_counts_every_update(model):
 # ---- samples -----------------------------------------------------------------------
 
 def test_sampler_shape_range_and_conditional_grid_layout(model):
-    samples = model.samples()
-    assert samples.shape == (100, 28, 28, 1)
-    assert samples.min() >= -1.0 and samples.max() <= 1.0
-    assert np.array_equal(samples, model.samples())          # fixed noise, moving BN
-    feed = model.sample_feed()
-    z = feed[model.sample_z_input].reshape(10, 10, -1)
-    labels = feed[model.sample_labels_input].reshape(10, 10)
-    assert model.grid_size == (10, 10)
-    assert (labels == np.arange(10)[None, :]).all()           # column j: digit j
-    assert (z == z[:, :1]).all() and not np.array_equal(z[0, 0], z[1, 0])  # row r: z_r
-    # tile (r, j) of the grid is G(z_r, digit j)
-    grid = utils.make_grid(samples, model.grid_size, value_range=(-1, 1))
-    for r, j in [(0, 0), (4, 6), (9, 9)]:
-        alone = model.sess.run(model.sampler, {model.sample_z_input: z[r, :1],
-                                               model.sample_labels_input: [j]})
-        tile = grid[28 * r:28 * (r + 1), 28 * j:28 * (j + 1)]
-        assert np.array_equal(tile, utils.to_uint8(alone[0], (-1, 1)))
-    # images filled with label / 10, tiled the same way: column j holds digit j only
-    stand_in = np.broadcast_to(feed[model.sample_labels_input][:, None, None, None] / 10.0,
-                               samples.shape)
-    tiles = utils.make_grid(stand_in, model.grid_size, value_range=(-1, 1))
-    for j in range(10):
-        assert (tiles[:, 28 * j:28 * (j + 1)] == utils.to_uint8(j / 10.0, (-1, 1))).all()
+    checks.conditional_grid_layout(model)
     # Keras-GAN's own grid: 10x10, tile (i, j) digit j, every tile its own noise
     blog_feed, blog_size = model.extra_grids["blog"]
     assert blog_size == (10, 10)
