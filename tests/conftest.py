@@ -150,6 +150,8 @@ _BACKGROUND = {}
 
 
 def pytest_collection_finish(session):
+    if session.config.option.collectonly:
+        return
     files = {os.path.basename(str(item.fspath)) for item in session.items}
     workers = 2 if files <= {"test_reference.py", "test_model_scripts.py"} else 1
     if "test_model_scripts.py" in files:
