@@ -87,7 +87,7 @@ from models import conditional_losses as closses
 from models.base import Phase
 from models.config import setting
 from models.keras_gan import KerasGAN, KerasGANConfig
-from models.optimizers import KerasAdam
+from models.optimizers import KerasAdam, iterations_counter
 from ops import dense, dropout, embedding, lrelu
 from tf_compat import tf
 from utils import make_rng
@@ -177,11 +177,7 @@ class KerasConditionalGAN(KerasGAN):
     def _optimizers(self):
         """(D's KerasAdam, G's KerasAdam), sharing one counter unless configured not to."""
         cfg = self.config
-        shared = None
-        if cfg.shared_adam_iterations:
-            with tf.init_scope():
-                shared = tf.Variable(tf.constant(0, tf.int64), trainable=False,
-                                     name="Adam/iterations")
+        shared = iterations_counter("Adam") if cfg.shared_adam_iterations else None
         kwargs = dict(lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2,
                       epsilon=cfg.adam_epsilon, iterations=shared)
         return (KerasAdam(self.variables("discriminator"), name="discriminator_optimizer",

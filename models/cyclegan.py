@@ -31,8 +31,8 @@ Optimizer: Adam(2e-4, 0.5) (Keras: beta2 0.999, epsilon 1e-7, the math of
 combined model with the SAME Adam object, and Keras 2.2's Adam keeps its iteration counter
 on the object: the five updates of a step share one bias-correction counter (t advances by
 5 per step) while each network has its own moments. `--adam-counter shared` (default)
-reproduces that with one `tf.train.AdamOptimizer` whose beta powers all updates share;
-`separate` gives each network its own.
+reproduces that with one `iterations` counter that the three `optimizers.KerasAdam`
+states (d_A, d_B, G) share; `separate` gives each network its own.
 
 One training step, as Keras-GAN's loop (batch 1):
   phase "d" (one session run, four Adam updates chained by control dependencies, so each
@@ -82,15 +82,13 @@ from errors import CheckpointError, ConfigError, DataError
 from models import losses
 from models.base import GANModel, Phase
 from models.config import TrainConfig, setting
+from models.optimizers import KerasAdam, iterations_counter
 from ops import conv, instance_norm, lrelu
 from tf_compat import set_op_determinism, tf
 
 GENERATORS = ("g_AB", "g_BA")
 DISCRIMINATORS = ("d_A", "d_B")
 _CACHE_TAG = "cyclegan-domain-1"
-# Gradients without the per-op `tf.tuple` gating (GATE_OP adds ~2,000 Identity/NoOp ops
-# to this graph); gating orders the computation, it does not change any value.
-_NO_GATING = 0   # tf.train.Optimizer.GATE_NONE
 
 
 @dataclass
@@ -462,22 +460,20 @@ class CycleGAN(GANModel):
     # ---- graph -----------------------------------------------------------------
 
     def _optimizers(self):
-        """{network: AdamOptimizer}; one shared object for 'shared' (see module doc)."""
+        """{network: KerasAdam}: moments per network; one `iterations` counter for all five
+        updates of a step ('shared', see module doc) or one per network."""
         cfg = self.config
-
-        def adam(name):
-            return tf.train.AdamOptimizer(cfg.lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon,
-                                          name=name)
-        if cfg.adam_counter == "shared":
-            shared = adam("Adam")
-            return dict(d_A=shared, d_B=shared, g=shared)
-        return dict(d_A=adam("Adam_d_A"), d_B=adam("Adam_d_B"), g=adam("Adam_g"))
+        shared = iterations_counter("Adam") if cfg.adam_counter == "shared" else None
+        kwargs = dict(lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon,
+                      iterations=shared)
+        return dict(d_A=KerasAdam(self.d_a_vars, name="Adam_d_A", **kwargs),
+                    d_B=KerasAdam(self.d_b_vars, name="Adam_d_B", **kwargs),
+                    g=KerasAdam(self.g_vars, name="Adam_g", **kwargs))
 
     def build_model(self):
         cfg = self.config
         h, w, c = self.image_shape
-        if h % 16 or w % 16:
-            raise ConfigError("CycleGAN needs image sides divisible by 16, got %dx%d" % (h, w))
+        self.require_image_sides(16)
         # An epoch is min(|A|, |B|) // batch steps (the base counted domain A alone).
         self.num_examples = self.num_pairs
         self.num_batches = self.num_pairs // cfg.batch_size
@@ -505,9 +501,7 @@ class CycleGAN(GANModel):
             with tf.control_dependencies(previous):
                 loss = losses.least_squares(self.discriminator(images, scope), target)
                 with tf.name_scope("train_" + name):
-                    update = optimizers[scope].minimize(
-                        loss, var_list=self.d_a_vars if scope == "d_A" else self.d_b_vars,
-                        gate_gradients=_NO_GATING)
+                    update = optimizers[scope].update(loss)
             d_logs[name], previous = loss, [update]
             self.d_updates.append(update)
         d_logs["d_a_loss"] = 0.5 * (d_logs["d_a_real"] + d_logs["d_a_fake"])
@@ -527,8 +521,7 @@ class CycleGAN(GANModel):
                              self.id_A, self.id_B, cfg.lambda_cycle, cfg.lambda_id)
         self.g_terms = g
         with tf.name_scope("train_g"):
-            g_train = optimizers["g"].minimize(g["g_loss"], var_list=self.g_vars,
-                                               gate_gradients=_NO_GATING)
+            g_train = optimizers["g"].update(g["g_loss"])
 
         # Sampler: fixed images of each domain, translated and reconstructed.
         self.sample_A = tf.placeholder(tf.float32, [None, h, w, c], name="sample_A")

@@ -55,7 +55,8 @@ inside a caller's `tf.control_dependencies([...])` is safe.
 
 from tf_compat import tf
 
-__all__ = ["KerasRMSprop", "KerasAdam", "keras_rmsprop", "keras_adam", "iterations_variable"]
+__all__ = ["KerasRMSprop", "KerasAdam", "keras_rmsprop", "keras_adam", "iterations_counter",
+           "iterations_variable"]
 
 
 def _gradients(loss, var_list):
@@ -239,6 +240,13 @@ def keras_adam(loss, var_list, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, decay=0
     """
     return _one_update(KerasAdam, loss, var_list, name, lr=lr, beta1=beta1, beta2=beta2,
                        epsilon=epsilon, decay=decay)
+
+
+def iterations_counter(name="Adam"):
+    """A fresh `<name>/iterations` counter (int64, 0) to pass as `iterations=` to several
+    optimizers: one Keras optimizer object compiled into several models."""
+    with tf.init_scope():
+        return tf.Variable(tf.constant(0, tf.int64), trainable=False, name=name + "/iterations")
 
 
 def iterations_variable(graph, name):
