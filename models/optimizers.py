@@ -55,8 +55,7 @@ inside a caller's `tf.control_dependencies([...])` is safe.
 
 from tf_compat import tf
 
-__all__ = ["KerasRMSprop", "KerasAdam", "keras_rmsprop", "keras_adam", "iterations_counter",
-           "iterations_variable"]
+__all__ = ["KerasRMSprop", "KerasAdam", "keras_rmsprop", "keras_adam", "iterations_counter"]
 
 
 def _gradients(loss, var_list):
@@ -247,12 +246,3 @@ def iterations_counter(name="Adam"):
     optimizers: one Keras optimizer object compiled into several models."""
     with tf.init_scope():
         return tf.Variable(tf.constant(0, tf.int64), trainable=False, name=name + "/iterations")
-
-
-def iterations_variable(graph, name):
-    """The `iterations` counter of the Keras-style optimizer state called `name`."""
-    found = [v for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
-             if v.op.name == name + "/iterations"]
-    if len(found) != 1:
-        raise KeyError("no optimizer state %r in the graph" % name)
-    return found[0]

@@ -87,7 +87,7 @@ from models import losses
 from models.base import Phase
 from models.config import setting
 from models.keras_gan import KerasGAN, KerasGANConfig
-from models.optimizers import KerasRMSprop, iterations_variable, keras_rmsprop
+from models.optimizers import KerasRMSprop
 from ops import conv, dense, dropout, leaky_relu, upsample2x, zero_pad
 from tf_compat import tf
 from utils import make_rng
@@ -263,15 +263,16 @@ class WGAN(KerasGAN):
         self.g_fake = self.generator(self.g_z, training=True, update_moving=True)
         self.g_out = self.critic(self.g_fake, self.g_seed)
         g_loss = losses.wasserstein(self.g_out, -1.0)
-        with tf.control_dependencies([g_loss]):
-            g_op = keras_rmsprop(g_loss, self.variables("generator/"), cfg.lr, cfg.rho,
-                                 cfg.rms_epsilon, name=self.generator_optimizer_name)
+        self.generator_optimizer = KerasRMSprop(
+            self.variables("generator/"), cfg.lr, cfg.rho, cfg.rms_epsilon,
+            name=self.generator_optimizer_name)
+        g_op = self.generator_optimizer.update(g_loss, dependencies=[g_loss])
         return g_op, dict(g_loss=g_loss)
 
     def optimizer_iterations(self):
         """{"critic": counter, "generator": counter}: updates each optimizer has made."""
-        return {"critic": iterations_variable(self.graph, self.critic_optimizer_name),
-                "generator": iterations_variable(self.graph, self.generator_optimizer_name)}
+        return {"critic": self.critic_optimizer.iterations,
+                "generator": self.generator_optimizer.iterations}
 
     # ---- feeds -----------------------------------------------------------------
 

@@ -63,7 +63,7 @@ import numpy as np
 
 from models import losses
 from models.config import setting
-from models.optimizers import keras_rmsprop
+from models.optimizers import KerasRMSprop
 from models.wgan import WGAN, WassersteinConfig
 from ops import conv, dense, dropout, leaky_relu, upsample2x, zero_pad
 from tf_compat import tf
@@ -149,10 +149,10 @@ class WGANGP(WGAN):
         d_loss = d_loss_real + d_loss_fake + cfg.gp_weight * penalty
         logs = dict(d_loss=d_loss, d_loss_real=d_loss_real, d_loss_fake=d_loss_fake,
                     gradient_penalty=penalty)
-        with tf.control_dependencies(list(logs.values())):
-            op = keras_rmsprop(d_loss, self.variables("critic/"), cfg.lr, cfg.rho,
-                               cfg.rms_epsilon, name=self.critic_optimizer_name)
-        return op, logs
+        self.critic_optimizer = KerasRMSprop(
+            self.variables("critic/"), cfg.lr, cfg.rho, cfg.rms_epsilon,
+            name=self.critic_optimizer_name)
+        return self.critic_optimizer.update(d_loss, dependencies=list(logs.values())), logs
 
     # ---- feeds -----------------------------------------------------------------
 

@@ -364,13 +364,3 @@ def test_update_needs_a_gradient_for_every_variable():
             optimizers.KerasRMSprop([x, unused], 0.1).update(2.0 * x)
         with pytest.raises(ValueError, match="empty"):
             optimizers.KerasAdam([], 0.1)
-
-
-def test_iterations_variable_finds_the_counter_by_optimizer_name():
-    graph = tf.Graph()
-    with graph.as_default():
-        x = tf.get_variable("x", initializer=tf.constant(1.0))
-        opt = optimizers.KerasRMSprop([x], 0.1, name="critic_optimizer")
-        assert optimizers.iterations_variable(graph, "critic_optimizer") is opt.iterations
-        with pytest.raises(KeyError):
-            optimizers.iterations_variable(graph, "nothing")
