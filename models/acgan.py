@@ -85,9 +85,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import conditional_losses as closses
-from models.base import Phase
-from models.cgan import (NUM_CLASSES, KerasConditionalConfig, KerasConditionalGAN,
-                         scalar_summaries)
+from models.base import Phase, scalar_summaries
+from models.cgan import NUM_CLASSES, KerasConditionalConfig, KerasConditionalGAN
 from models.config import setting
 from ops import conv, dense, dropout, embedding, lrelu, upsample2x, zero_pad
 from tf_compat import tf

@@ -61,6 +61,11 @@ Phase.__new__.__defaults__ = (1, None, True)
 TrainResult = collections.namedtuple("TrainResult", "step stop_reason history")
 
 
+def scalar_summaries(logs):
+    """One merged summary of scalar tensors, each named by its key (a Phase's `summary`)."""
+    return tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(logs.items())])
+
+
 class TrainingDiverged(GanReproError):
     """A loss became NaN or infinite."""
 

@@ -84,7 +84,7 @@ import numpy as np
 
 from errors import ConfigError, DataError
 from models import conditional_losses as closses
-from models.base import Phase
+from models.base import Phase, scalar_summaries
 from models.config import setting
 from models.keras_gan import KerasGAN, KerasGANConfig
 from models.optimizers import KerasAdam, iterations_counter
@@ -222,11 +222,6 @@ class KerasConditionalGAN(KerasGAN):
         rows = self.config.sample_num // NUM_CLASSES
         return self.conditional_feed(rng.standard_normal((rows, self.config.z_dim)))
 
-
-
-def scalar_summaries(logs):
-    """One merged summary of scalar tensors, named by their keys."""
-    return tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(logs.items())])
 
 
 # ---- the model -----------------------------------------------------------------------

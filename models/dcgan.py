@@ -58,7 +58,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import losses
-from models.base import GANModel, Phase
+from models.base import GANModel, Phase, scalar_summaries
 from models.config import TrainConfig, setting
 from ops import batch_norm, conv, conv_transpose, dense, dropout, leaky_relu
 from tf_compat import tf
@@ -242,8 +242,8 @@ class DCGAN(GANModel):
 
         self.sampler = self.generator(self.sample_z_input, training=False, reuse=True)
 
-        summary = tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(logs.items())])
-        self.phases = [Phase("train_step", train_op, summary, logs, feed=self.step_feed)]
+        self.phases = [Phase("train_step", train_op, scalar_summaries(logs), logs,
+                             feed=self.step_feed)]
         # Fixed noise of the training grids (the tutorial's `seed`).
         self.sample_z = make_rng(cfg.seed, "sample_z").standard_normal(
             (cfg.sample_num, cfg.z_dim)).astype(np.float32)

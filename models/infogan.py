@@ -95,7 +95,7 @@ import numpy as np
 
 from errors import ConfigError, DataError
 from models import info_losses
-from models.base import GANModel, Phase
+from models.base import GANModel, Phase, scalar_summaries
 from models.config import TrainConfig, setting
 from models.optimizers import keras_rmsprop
 from ops import conv, conv_transpose, dense, keras22_batch_norm, lrelu
@@ -314,8 +314,7 @@ class InfoGAN(GANModel):
                                       self.sample_code1_input, self.sample_code2_input,
                                       training=False, reuse=True)
 
-        d_sum = tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(d_logs.items())])
-        g_sum = tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(g_logs.items())])
+        d_sum, g_sum = scalar_summaries(d_logs), scalar_summaries(g_logs)
         self.phases = [
             Phase("discriminator", d_optim, d_sum, d_logs, feed=self.d_feed),
             Phase("adversarial", g_optim, g_sum, g_logs, feed=self.g_feed, batch=False),

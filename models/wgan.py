@@ -84,7 +84,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from models import losses
-from models.base import Phase
+from models.base import Phase, scalar_summaries
 from models.config import setting
 from models.keras_gan import KerasGAN, KerasGANConfig
 from models.optimizers import KerasRMSprop
@@ -224,9 +224,9 @@ class WGAN(KerasGAN):
         self.sampler = self.generator(self.sample_z_input, training=False)
 
         self.phases = [
-            Phase("critic", critic_op, _scalars(critic_logs), critic_logs,
+            Phase("critic", critic_op, scalar_summaries(critic_logs), critic_logs,
                   repeat=cfg.n_critic, feed=self.critic_feed),
-            Phase("generator", g_op, _scalars(g_logs), g_logs, feed=self.generator_feed,
+            Phase("generator", g_op, scalar_summaries(g_logs), g_logs, feed=self.generator_feed,
                   batch=False),
         ]
         # Fixed noise of the training grids.
@@ -292,7 +292,3 @@ class WGAN(KerasGAN):
         if rng is None:
             return {self.sample_z_input: self.sample_z}
         return {self.sample_z_input: self._noise(rng, self.config.sample_num)}
-
-
-def _scalars(logs):
-    return tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(logs.items())])
