@@ -110,15 +110,16 @@ def path(name):
 
 def record(name, data_dir=None):
     """Run recipe `name` and (over)write its reference file."""
-    import tensorflow
+    from tf_compat import onednn_enabled, tf    # first: it chooses TensorFlow's kernels
     losses = run(name, data_dir)
     chosen = recipe(name)
     utils.write_json(path(name), dict(
         model=chosen["model"].model_name, recipe=chosen["config"], losses=losses,
         tolerance=dict(rtol=RTOL, atol=ATOL),
         regenerate="python -m reproduce.record %s" % name,
-        environment=dict(tensorflow=tensorflow.__version__, numpy=np.__version__,
+        environment=dict(tensorflow=tf.__version__, numpy=np.__version__,
                          python=platform.python_version(), machine=platform.machine(),
+                         onednn=onednn_enabled(), threads=_COMMON["intra_op_threads"],
                          processor=_cpu_name())))
     return losses
 

@@ -74,3 +74,13 @@ def test_write_json_round_trip(tmp_path):
     assert utils.read_json(path) == {"a": [1, 2], "b": 1}
     assert json.load(open(path)) == {"a": [1, 2], "b": 1}
     assert os.listdir(tmp_path / "a") == ["config.json"]
+
+
+def test_onednn_kernels_are_on_by_default(monkeypatch):
+    """tf_compat asks for TensorFlow's oneDNN CPU kernels before TensorFlow loads (the
+    reference trajectories are recorded with them), unless the user chose otherwise."""
+    import tf_compat
+    if os.environ.get("TF_ENABLE_ONEDNN_OPTS") == "1":
+        assert tf_compat.onednn_enabled()
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert not tf_compat.onednn_enabled()
