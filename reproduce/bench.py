@@ -1,0 +1,370 @@
+"""Speed of every model: the bare training iteration and the full loop, against the
+machine's measured matmul ceiling.
+
+    python -m reproduce.bench                      # all models, this configuration
+    python -m reproduce.bench dragan --tf-defaults # DRAGAN, and beside it TensorFlow's defaults
+
+Per model, in a fresh process each (so peak memory is the model's own):
+- bare iteration: one training step's update ops only (every phase, n_critic
+  times for critics), feeds made beforehand from the data in memory; the time
+  is the median over `--rounds` rounds of `--round-steps` iterations, after
+  `--warmup` iterations;
+- full loop: the real `GANModel.train()` loop at the model's default cadence
+  (losses and summaries every step, progress lines, grids every `sample_every`
+  steps, checkpoints every `save_every` steps and at each epoch end): the loop's
+  per-step time between grids and checkpoints (median over the same rounds),
+  plus the measured time of one grid and one checkpoint spread over the steps
+  between them;
+- FLOPs per iteration: the registered FLOP statistics (MatMul, Conv2D and its
+  gradients, element-wise ops) of every op a phase's update depends on, counted
+  from the graph, times the phase's repeats;
+- the ceiling: a 2048x2048 float32 matmul in a session with the models' thread
+  counts, median GFLOP/s over 10 runs after warm-up;
+- peak memory: the process's maximum resident set (and the GPU's peak, if any).
+
+Then the data: each data set found is decoded once into a fresh cache (IDX files
+or an image folder) and loaded again from that cache; both times are printed.
+
+Prints a table and writes the figures as JSON. Runs unchanged on a GPU.
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+
+# The configurations a model can be measured in: environment set before TensorFlow loads.
+CONFIGURATIONS = {
+    "project": {"TF_ENABLE_ONEDNN_OPTS": "1"},      # the project's defaults (tf_compat)
+    "tf-defaults": {"TF_ENABLE_ONEDNN_OPTS": "0"},  # TensorFlow's own defaults
+}
+
+
+# ---- measurements, run inside one worker process --------------------------------
+
+def matmul_ceiling(threads=2, n=2048, runs=10):
+    """Median GFLOP/s of an n x n float32 matmul (the data stays on the device)."""
+    import numpy as np
+
+    from tf_compat import tf
+    graph = tf.Graph()
+    with graph.as_default():
+        tf.set_random_seed(0)
+        a = tf.Variable(tf.random_uniform([n, n]))
+        b = tf.Variable(tf.random_uniform([n, n]))
+        # Sum to a scalar so the fetch does not copy the product back.
+        product = tf.reduce_sum(tf.matmul(a, b))
+        init = tf.global_variables_initializer()
+    config = tf.ConfigProto(intra_op_parallelism_threads=threads,
+                            inter_op_parallelism_threads=threads, allow_soft_placement=True)
+    config.gpu_options.allow_growth = True
+    with tf.Session(graph=graph, config=config) as sess:
+        sess.run(init)
+        for _ in range(3):
+            sess.run(product)
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            sess.run(product)
+            times.append(time.perf_counter() - t)
+    return 2.0 * n ** 3 / float(np.median(times)) / 1e9
+
+
+def update_flops(model):
+    """FLOPs of one training step's updates: for each phase, the registered FLOP
+    statistics of every op its train_op depends on, times the phase's repeats."""
+    from tensorflow.python.framework import ops as tf_ops
+    total = 0
+    for phase in model.phases:
+        seen, stack, flops = set(), [phase.train_op], 0
+        while stack:
+            op = stack.pop()
+            if op.name in seen:
+                continue
+            seen.add(op.name)
+            try:
+                flops += tf_ops.get_stats_for_node_def(model.graph, op.node_def, "flops").value or 0
+            except ValueError:     # no statistics registered for this op type (no FLOPs)
+                pass
+            stack.extend(t.op for t in op.inputs)
+            stack.extend(op.control_inputs)
+        total += flops * phase.repeat
+    return total
+
+
+def _step_feeds(model, step, rng):
+    """[(train_op, feed)] of one training step, made as `run_step` makes them."""
+    runs, feed, draw = [], None, 0
+    for phase in model.phases:
+        for _ in range(phase.repeat):
+            if phase.feed is not None:
+                images = labels = None
+                if phase.batch:
+                    images, labels = model.batch(step, draw)
+                    draw += 1
+                feed = phase.feed(images, labels, rng)
+            runs.append((phase.train_op, feed))
+    return runs
+
+
+def bare_iteration(model, warmup, rounds, round_steps):
+    """Median seconds per iteration of the update ops alone (feeds made beforehand)."""
+    import utils
+    feeds = [_step_feeds(model, s, utils.make_rng(0, "bench", s)) for s in range(round_steps)]
+
+    def one_round(n):
+        t = time.perf_counter()
+        for i in range(n):
+            for train_op, feed in feeds[i % len(feeds)]:
+                model.sess.run(train_op, feed)
+        return (time.perf_counter() - t) / n
+
+    one_round(warmup)
+    return statistics.median(one_round(round_steps) for _ in range(rounds))
+
+
+def full_loop(model, warmup, rounds, round_steps):
+    """Seconds per step of `model.train()` at the default cadence (see the module doc).
+
+    Returns (per-step seconds, the grid's seconds, the checkpoint's seconds)."""
+    starts, pauses = [], []          # run_step start times; (time, seconds) of grids/saves
+    run_step, grids, save = model.run_step, model.save_training_grids, model.save
+
+    def timed(fn):
+        def wrapper(*args):
+            t = time.perf_counter()
+            out = fn(*args)
+            pauses.append((t, time.perf_counter() - t))
+            return out
+        return wrapper
+
+    def timed_step(step):
+        starts.append(time.perf_counter())
+        return run_step(step)
+
+    model.run_step, model.save_training_grids, model.save = (
+        timed_step, timed(grids), timed(save))
+    try:
+        model.config.max_steps = warmup + rounds * round_steps + 1
+        model.train()
+    finally:
+        model.run_step, model.save_training_grids, model.save = run_step, grids, save
+    per_step = []
+    for r in range(rounds):
+        a, b = starts[warmup + r * round_steps], starts[warmup + (r + 1) * round_steps]
+        paused = sum(s for t, s in pauses if a <= t < b)
+        per_step.append((b - a - paused) / round_steps)
+    # A grid and a checkpoint of this model, timed once more each after the loop.
+    grid_s = _median_time(lambda: model.save_training_grids(model.config.max_steps), 2)
+    save_s = _median_time(lambda: model.save(model.config.max_steps), 2)
+    cfg = model.config
+    per_save = 1.0 / model.steps_per_epoch + (1.0 / cfg.save_every if cfg.save_every else 0.0)
+    per_grid = 1.0 / cfg.sample_every + 1.0 / model.steps_per_epoch   # + the epoch-end grid
+    return statistics.median(per_step) + grid_s * per_grid + save_s * per_save, grid_s, save_s
+
+
+def _median_time(fn, runs):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def peak_memory_mib():
+    """(host peak resident MiB, GPU peak MiB or None)."""
+    host = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    gpu = None
+    try:
+        import tensorflow
+        if tensorflow.config.list_physical_devices("GPU"):
+            gpu = tensorflow.config.experimental.get_memory_info("GPU:0")["peak"] / 2.0 ** 20
+    except (ValueError, RuntimeError, KeyError):
+        pass
+    return host, gpu
+
+
+def measure(name, warmup, rounds, round_steps, data_dir=None):
+    """Every figure of one model in this process (the worker's job)."""
+    import contextlib
+    import io
+
+    from models import get_model
+    from tf_compat import onednn_enabled, tf
+    cls = get_model(name)
+    with tempfile.TemporaryDirectory() as tmp:
+        config = cls.Config(data_dir=data_dir, checkpoint_dir=os.path.join(tmp, "checkpoint"),
+                            result_dir=os.path.join(tmp, "results"),
+                            log_dir=os.path.join(tmp, "logs"))
+        with contextlib.redirect_stdout(io.StringIO()):
+            dataset = cls.load_data(config)
+        with cls(config, dataset) as model:
+            model.open()
+            flops = update_flops(model)
+            bare = bare_iteration(model, warmup, rounds, round_steps)
+            with contextlib.redirect_stdout(io.StringIO()):
+                loop, grid_s, save_s = full_loop(model, warmup, rounds, round_steps)
+            threads = config.intra_op_threads
+    host, gpu = peak_memory_mib()
+    return dict(model=name, batch_size=config.batch_size, bare_s=bare, loop_s=loop,
+                loop_overhead=loop / bare - 1.0, grid_s=grid_s, checkpoint_s=save_s,
+                sample_every=config.sample_every, save_every=config.save_every,
+                gflop_per_it=flops / 1e9, gflops=flops / 1e9 / bare,
+                ceiling_gflops=matmul_ceiling(threads), peak_host_mib=host, peak_gpu_mib=gpu,
+                onednn=onednn_enabled(), tensorflow=tf.__version__,
+                device="GPU" if gpu is not None else "CPU", threads=threads)
+
+
+def data_load_times(data_dir=None):
+    """[(data set, images, decode seconds, cached-load seconds)] of each data set found,
+    decoded into a fresh cache (the user's cache is left alone). `data_dir` is the folder
+    holding mnist/ and fashion-mnist/ (default: the usual lookup); the sprites are looked
+    up in $GAN_DATA_DIR/pokemon/regular."""
+    import data
+    from errors import GanReproError
+    loaders = {
+        "mnist": lambda: data.load_idx_dataset("mnist", data_dir=data_dir, download=False),
+        "fashion-mnist": lambda: data.load_idx_dataset("fashion-mnist", data_dir=data_dir,
+                                                       download=False),
+        "pokemon": lambda: data.load_image_folder(
+            data.locate_named_folder("pokemon"), size=(40, 40), channels=3,
+            preprocess="none", split="all"),
+    }
+    rows, saved = [], os.environ.get("GAN_REPRO_CACHE_DIR")
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["GAN_REPRO_CACHE_DIR"] = cache
+        try:
+            for name, load in loaders.items():
+                try:
+                    times = [_median_time(load, 1) for _ in range(2)]
+                except GanReproError:
+                    continue                       # not on this machine
+                rows.append((name, len(load().images), times[0], times[1]))
+        finally:
+            if saved is None:
+                os.environ.pop("GAN_REPRO_CACHE_DIR")
+            else:
+                os.environ["GAN_REPRO_CACHE_DIR"] = saved
+    return rows
+
+
+# ---- the command ------------------------------------------------------------------
+
+def run_worker(name, configuration, args):
+    """Measure one model in a fresh process with `configuration`'s environment."""
+    env = dict(os.environ, **CONFIGURATIONS[configuration])
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    command = [sys.executable, "-m", "reproduce.bench", "--worker", name,
+               "--warmup", str(args.warmup), "--rounds", str(args.rounds),
+               "--round-steps", str(args.round_steps)]
+    if args.data_dir:
+        command += ["--data-dir", args.data_dir]
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        message = (done.stderr.strip().splitlines() or ["exit status %d" % done.returncode])[-1]
+        return dict(model=name, configuration=configuration, error=message)
+    return dict(json.loads(lines[-1]), configuration=configuration)
+
+
+def table(results):
+    head = ("model", "configuration", "batch", "bare ms/it", "bare it/s", "loop it/s",
+            "loop overhead", "GFLOP/it", "GFLOP/s", "% of ceiling", "peak MiB")
+    rows = [head]
+    for r in results:
+        if "error" in r:
+            rows.append((r["model"], r["configuration"], "error: " + r["error"]) + ("",) * 8)
+            continue
+        rows.append((r["model"], r["configuration"], str(r["batch_size"]),
+                     "%.1f" % (1000 * r["bare_s"]), "%.2f" % (1 / r["bare_s"]),
+                     "%.2f" % (1 / r["loop_s"]), "%+.1f%%" % (100 * r["loop_overhead"]),
+                     "%.2f" % r["gflop_per_it"], "%.1f" % r["gflops"],
+                     "%.0f%%" % (100 * r["gflops"] / r["ceiling_gflops"]),
+                     "%.0f" % r["peak_host_mib"]))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    from models import MODELS
+    parser = argparse.ArgumentParser(prog="python -m reproduce.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("models", nargs="*", metavar="MODEL",
+                        help="models to measure (default: all): " + ", ".join(MODELS))
+    parser.add_argument("--tf-defaults", action="store_true",
+                        help="also measure each model with TensorFlow's defaults "
+                             "(TF_ENABLE_ONEDNN_OPTS=0), beside the project's")
+    parser.add_argument("--warmup", type=_positive, default=3,
+                        help="iterations before timing (default 3)")
+    parser.add_argument("--rounds", type=_positive, default=3,
+                        help="timed rounds; the median is reported (default 3)")
+    parser.add_argument("--round-steps", type=_positive, default=10,
+                        help="iterations per round (default 10)")
+    parser.add_argument("--data-dir", default=None,
+                        help="where the data is (default: $GAN_DATA_DIR, then the cache)")
+    parser.add_argument("--json", default="bench.json", metavar="PATH",
+                        help="write the figures here (default bench.json)")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        from errors import GanReproError
+        try:
+            result = measure(args.worker, args.warmup, args.rounds, args.round_steps,
+                             args.data_dir)
+        except GanReproError as e:
+            print("bench: %s: %s" % (args.worker, e), file=sys.stderr)
+            return 1
+        print(json.dumps(result))
+        return 0
+    unknown = [m for m in args.models if m not in MODELS]
+    if unknown:
+        parser.error("unknown model(s) %s: use %s" % (", ".join(unknown), ", ".join(MODELS)))
+    configurations = ["project"] + (["tf-defaults"] if args.tf_defaults else [])
+    results = []
+    for name in args.models or list(MODELS):
+        for configuration in configurations:     # side by side, model by model
+            results.append(run_worker(name, configuration, args))
+            print(table(results[-1:]).splitlines()[-1], flush=True)
+    print()
+    print(table(results))
+    ceilings = sorted({"%.1f" % r["ceiling_gflops"] for r in results if "error" not in r})
+    print("matmul ceiling (2048^2 float32, the models' threads): %s GFLOP/s"
+          % " / ".join(ceilings))
+    loads = data_load_times(args.data_dir)
+    print()
+    for name, n, decode, cached in loads:
+        print("data %s: %d images, decoded in %.2f s, from the cache in %.2f s"
+              % (name, n, decode, cached))
+    with open(args.json, "w") as f:
+        json.dump(dict(results=results, data=[dict(dataset=name, images=n, decode_s=decode,
+                                                   cached_s=cached)
+                                              for name, n, decode, cached in loads]),
+                  f, indent=1, sort_keys=True)
+    print("figures written to %s" % args.json)
+    return 1 if any("error" in r for r in results) else 0
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("%r is not a whole number" % text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1, got %d" % value)
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())
