@@ -43,8 +43,9 @@ def onednn_enabled():
 
 def _import_tensorflow():
     """Import TensorFlow; with a quiet log level, hide the CUDA-stub lines it
-    prints on CPU-only machines before its logging is set up (they ignore
-    TF_CPP_MIN_LOG_LEVEL). Errors raised by the import are still shown."""
+    prints on CPU-only machines (they ignore TF_CPP_MIN_LOG_LEVEL). Errors raised
+    by the import are still shown, and so is everything on a machine with an
+    NVIDIA driver, where a failing GPU is worth a line."""
     quiet = os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") not in ("", "0")
     if not quiet or "tensorflow" in sys.modules:
         import tensorflow
@@ -55,6 +56,10 @@ def _import_tensorflow():
     try:
         os.dup2(devnull, 2)
         import tensorflow
+        if not os.path.exists("/proc/driver/nvidia"):
+            # No NVIDIA driver: look for GPUs now, so the "failed call to cuInit" line
+            # TensorFlow logs at its first search goes here and not into a run's output.
+            tensorflow.config.list_physical_devices("GPU")
     finally:
         os.dup2(saved, 2)
         os.close(saved)
