@@ -25,7 +25,7 @@ and the `sampler`). Everything else lives here, once:
   epoch end;
 - a progress line with steps/s and ETA; Ctrl-C finishes the step, saves and
   exits; a non-finite loss stops the run before anything is saved, keeping the
-  last good checkpoint;
+  last good checkpoint (`--on-nonfinite skip`: the step is undone and skipped);
 - faults: a run holds a lock on its checkpoint folder (`flock`, which the kernel
   drops when the process dies, kill -9 included), so a second run on it refuses;
   resume takes the newest checkpoint that restores (TensorFlow checks every
@@ -200,6 +200,22 @@ class GANModel(abc.ABC):
             for name in sorted(self.extra_grids)}
         self.saver = tf.train.Saver(max_to_keep=self.config.max_to_keep)
         self._init_op = tf.global_variables_initializer()
+        if self.config.on_nonfinite == "skip":
+            self._build_step_undo()
+
+    def _build_step_undo(self):
+        """Ops that copy every global variable (weights, optimizer slots and counters,
+        BN statistics) aside before a step and back after a non-finite one. The copies
+        are in no collection, so checkpoints do not hold them."""
+        backups, restores = [], []
+        with tf.name_scope("step_undo"):
+            for var in self.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES):
+                copy = tf.Variable(tf.zeros(var.get_shape(), var.dtype.base_dtype),
+                                   trainable=False, collections=[],
+                                   name=var.op.name.replace("/", "_") + "_before_step")
+                backups.append(tf.assign(copy, var))
+                restores.append(tf.assign(var, copy))
+        self._backup_step, self._undo_step = tf.group(*backups), tf.group(*restores)
 
     def reuse(self, scope):
         """For `tf.variable_scope(scope, reuse=...)`: False the first time this model
@@ -550,11 +566,13 @@ class GANModel(abc.ABC):
         """Train until `epochs` or `max_steps`, resuming from the latest checkpoint.
 
         Holds the checkpoint folder's lock throughout (a second run on the folder
-        refuses). A non-finite loss stops the run (TrainingDiverged).
+        refuses). A non-finite loss stops the run (TrainingDiverged) or, with
+        `on_nonfinite="skip"`, undoes and skips the step.
 
         Returns:
           TrainResult(step reached, stop reason "done" or "interrupted",
-          history: list of per-step loss dicts if keep_history else None).
+          history: list of per-step loss dicts if keep_history else None; a
+          skipped step's entry holds its non-finite losses).
         """
         self._lock()
         try:
@@ -575,6 +593,7 @@ class GANModel(abc.ABC):
         history = [] if keep_history else None
         progress = _Progress(self.model_name, step, total, cfg.log_every)
         stop_reason, saved_at = "done", step if step > 0 else None
+        skipped_in_a_row = 0
         with _StopOnSigint() as interrupted:
             while step < total:
                 if interrupted.is_set():
@@ -583,10 +602,22 @@ class GANModel(abc.ABC):
                 epoch, index = divmod(step, self.steps_per_epoch)
                 try:
                     logs = self.run_step(step)
+                    skipped_in_a_row = 0
                 except _NonFinite as bad:
-                    raise TrainingDiverged("%s; stopped without saving, the last good "
-                                           "checkpoint is %s" % (bad, self._last_good or
-                                           "none (no checkpoint was written yet)"))
+                    if cfg.on_nonfinite == "stop":
+                        raise TrainingDiverged("%s; stopped without saving, the last good "
+                                               "checkpoint is %s" % (bad, self._last_good or
+                                               "none (no checkpoint was written yet)"))
+                    self.sess.run(self._undo_step)
+                    skipped_in_a_row += 1
+                    print("%s: %s; step skipped (its updates undone)" % (self.model_name, bad),
+                          file=sys.stderr, flush=True)
+                    if skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW:
+                        raise TrainingDiverged(
+                            "%d steps in a row had non-finite losses (the last: %s); stopped "
+                            "without saving, the last good checkpoint is %s"
+                            % (skipped_in_a_row, bad, self._last_good or "none"))
+                    logs = bad.logs
                 step += 1
                 if keep_history:
                     history.append({k: float(v) for k, v in logs.items()})
@@ -617,10 +648,13 @@ class GANModel(abc.ABC):
 
         Every random draw of the step comes from one Generator seeded by
         (seed, "step", step), taken in phase order, so the step can be recreated
-        after a restart. Raises _NonFinite at the first non-finite loss.
+        after a restart. Raises _NonFinite at the first non-finite loss (with
+        `on_nonfinite="skip"` after copying the variables aside, to undo the step).
         """
         rng = utils.make_rng(self.config.seed, "step", step)
         logs, feed, draw = {}, None, 0
+        if self.config.on_nonfinite == "skip":
+            self.sess.run(self._backup_step)
         for phase in self.phases:
             for r in range(phase.repeat):
                 if phase.feed is not None:
@@ -640,8 +674,11 @@ class GANModel(abc.ABC):
         return logs
 
 
+MAX_SKIPPED_IN_A_ROW = 20   # --on-nonfinite skip: this many in a row stop the run
+
+
 class _NonFinite(Exception):
-    """A step's loss was NaN or infinite (the loop stops)."""
+    """A step's loss was NaN or infinite (the loop stops or skips the step)."""
 
     def __init__(self, message, logs):
         super().__init__(message)

@@ -112,6 +112,11 @@ class TrainConfig:
                                     minimum=0, resumable=True)
     deterministic: bool = setting(True, "enable TensorFlow op determinism",
                                   resumable=True)
+    on_nonfinite: str = setting("stop", "a NaN or infinite loss: 'stop' the run (nothing "
+                                "saved, exit status 1; the last good checkpoint stays the "
+                                "latest) or 'skip' the step (its updates undone, a "
+                                "warning; 20 in a row stop the run)",
+                                choices=("stop", "skip"), resumable=True)
 
     def __post_init__(self):
         self.validate()
