@@ -164,6 +164,8 @@ def _parse_idx(path, kind):
         data = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data  # gzip, whatever the name
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"cannot read {path}: {e}; delete it and get the file again") from e
+    if not data:
+        raise DataError(f"{path} is empty: delete it and get the file again")
     magic, ndim = (0x803, 3) if kind == "images" else (0x801, 1)
     got = int.from_bytes(data[:4], "big")
     if len(data) < 4 or got != magic:
@@ -319,7 +321,17 @@ def load_idx_dataset(name, data_dir=None, splits=("train", "test"), download=Tru
 
 # --------------------------------------------------------------- image folders
 def _is_image(p):
-    return p.is_file() and not p.name.startswith(".") and p.suffix.lower() in IMAGE_EXTENSIONS
+    """An image file by its name (a broken link too: reading it then names it)."""
+    return ((p.is_file() or p.is_symlink() and not p.is_dir()) and not p.name.startswith(".")
+            and p.suffix.lower() in IMAGE_EXTENSIONS)
+
+
+def _image_stamp(path):
+    try:
+        return _file_stamp(path)
+    except OSError as e:
+        raise DataError(f"cannot read image {path}: {e.strerror or e}; delete or replace "
+                        "the file") from e
 
 
 def _read_image(path):
@@ -396,9 +408,9 @@ def load_image_folder(path, size=(28, 28), channels=1, preprocess="blog", split=
             classes = [(d.name, sorted(p for p in d.iterdir() if _is_image(p))) for d in subdirs]
             classes = [(c, files) for c, files in classes if files]
         files = [(p, label) for label, (_, ps) in enumerate(classes) for p in ps]
-        stamps = [_file_stamp(p) for p, _ in files]
     except OSError as e:
         raise DataError(f"cannot list image folder {root}: {e}") from e
+    stamps = [_image_stamp(p) for p, _ in files]
     if not files:
         raise DataError(f"no images found in {root} (looked for {', '.join(IMAGE_EXTENSIONS)} "
                         "files, or class subfolders holding them): put images there")

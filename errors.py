@@ -19,3 +19,7 @@ class ConfigError(GanReproError):
 
 class CheckpointError(GanReproError):
     """A checkpoint that cannot be restored into the model being built."""
+
+
+class OutputError(GanReproError):
+    """An output that cannot be written: a full disk, an unwritable or missing folder."""

@@ -8,10 +8,14 @@ outputs of DRAGAN), `make_grid` maps the model's own output range onto 0..255;
 `mapping="blog"` restores the blog's look.
 """
 
+import datetime
+import fcntl
 import hashlib
 import json
 import math
 import os
+import platform
+import sys
 import tempfile
 
 import numpy as np
@@ -106,8 +110,12 @@ def save_grid(path, images, grid_size=None, value_range=(0.0, 1.0), mapping="exa
     grid = make_grid(images, grid_size, value_range, mapping, pad)
     ensure_dir(os.path.dirname(path) or ".")
     tmp = path + ".tmp.png"
-    skio.imsave(tmp, grid[..., 0] if grid.shape[-1] == 1 else grid, check_contrast=False)
-    os.replace(tmp, path)
+    try:
+        skio.imsave(tmp, grid[..., 0] if grid.shape[-1] == 1 else grid, check_contrast=False)
+        os.replace(tmp, path)
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
     return grid
 
 
@@ -123,11 +131,64 @@ def write_json(path, obj):
     """Write `obj` as indented JSON, atomically (temp file + rename)."""
     ensure_dir(os.path.dirname(path) or ".")
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".tmp")
-    os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual mode
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        f.write("\n")
-    os.replace(tmp, path)
+    try:
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual mode
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f, indent=2, sort_keys=True)
+            f.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
+
+
+def _remove_quietly(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+class FolderBusy(Exception):
+    """Another process holds the lock of a folder; str() says which, where known."""
+
+
+def lock_folder(folder):
+    """Take the exclusive lock of a run folder, creating the folder if needed.
+
+    `flock` on `<folder>.lock`, beside the folder (so a refused run adds nothing to
+    it): the kernel releases the lock when its holder closes it or dies (kill -9
+    included), so a killed run never leaves it stuck. The file notes the holder's
+    pid, host, start time and command for the message of a run that is refused,
+    and stays behind after the run (harmless).
+
+    Returns:
+      the open lock file; closing it releases the lock.
+    Raises:
+      FolderBusy: another process holds it. OSError: the folder cannot be created.
+    """
+    path = os.path.normpath(ensure_dir(folder)) + ".lock"
+    handle = open(path, "a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip()
+        handle.close()
+        raise FolderBusy(holder or "a process that is just starting")
+    except BaseException:
+        handle.close()
+        raise
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write("pid %d on %s, started %s: %s\n" % (
+            os.getpid(), platform.node(), datetime.datetime.now().isoformat(timespec="seconds"),
+            " ".join(sys.argv)))
+        handle.flush()
+    except OSError:
+        pass        # a full disk: the lock holds all the same, only the note is missing
+    return handle
 
 
 def _umask():

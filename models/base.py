@@ -25,15 +25,24 @@ and the `sampler`). Everything else lives here, once:
   epoch end;
 - a progress line with steps/s and ETA; Ctrl-C finishes the step, saves and
   exits; a non-finite loss stops the run before anything is saved, keeping the
-  last good checkpoint.
+  last good checkpoint (`--on-nonfinite skip`: the step is undone and skipped);
+- faults: a run holds a lock on its checkpoint folder (`flock`, which the kernel
+  drops when the process dies, kill -9 included), so a second run on it refuses;
+  resume takes the newest checkpoint that restores (TensorFlow checks every
+  block and tensor of a checkpoint against its CRC32C), falling back past a
+  damaged or partly written one and saying so; a checkpoint, grid or log that
+  cannot be written (full disk, unwritable folder) ends the run with a one-line
+  error, the last good checkpoint untouched.
 """
 
 import abc
 import collections
+import contextlib
 import datetime
 import math
 import os
 import platform
+import re
 import signal
 import sys
 import threading
@@ -43,7 +52,7 @@ import numpy as np
 
 import data as data_lib
 import utils
-from errors import CheckpointError, ConfigError, DataError, GanReproError
+from errors import CheckpointError, ConfigError, DataError, GanReproError, OutputError
 from models.config import TrainConfig, build_parser
 from tf_compat import set_op_determinism, tf
 
@@ -105,6 +114,7 @@ class GANModel(abc.ABC):
         self.image_shape = tuple(int(d) for d in dataset.images.shape[1:])
         self.sess = None
         self.writer = None
+        self._last_good = None      # the checkpoint restored or last written
         self.graph = tf.Graph()
         # TensorFlow builds some ops differently while op determinism is on (the sparse
         # softmax cross-entropy, the bias-add gradient, ...): set it before building, so
@@ -190,6 +200,22 @@ class GANModel(abc.ABC):
             for name in sorted(self.extra_grids)}
         self.saver = tf.train.Saver(max_to_keep=self.config.max_to_keep)
         self._init_op = tf.global_variables_initializer()
+        if self.config.on_nonfinite == "skip":
+            self._build_step_undo()
+
+    def _build_step_undo(self):
+        """Ops that copy every global variable (weights, optimizer slots and counters,
+        BN statistics) aside before a step and back after a non-finite one. The copies
+        are in no collection, so checkpoints do not hold them."""
+        backups, restores = [], []
+        with tf.name_scope("step_undo"):
+            for var in self.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES):
+                copy = tf.Variable(tf.zeros(var.get_shape(), var.dtype.base_dtype),
+                                   trainable=False, collections=[],
+                                   name=var.op.name.replace("/", "_") + "_before_step")
+                backups.append(tf.assign(copy, var))
+                restores.append(tf.assign(var, copy))
+        self._backup_step, self._undo_step = tf.group(*backups), tf.group(*restores)
 
     def reuse(self, scope):
         """For `tf.variable_scope(scope, reuse=...)`: False the first time this model
@@ -221,7 +247,7 @@ class GANModel(abc.ABC):
         return proto
 
     def open(self):
-        """Create the session; restore the latest checkpoint or initialise.
+        """Create the session; restore the newest intact checkpoint or initialise.
 
         Returns:
           the step to start from (0 for a new run).
@@ -229,25 +255,26 @@ class GANModel(abc.ABC):
         if self.sess is not None:
             return self.start_step
         set_op_determinism(self.config.deterministic)
-        latest = self._latest_checkpoint()
-        if latest:
-            self._check_checkpoint(latest)
         self.sess = tf.Session(graph=self.graph, config=self.session_config())
+        try:
+            latest = self._restore_latest()
+        except BaseException:
+            self.close()
+            raise
         if latest:
-            try:
-                self.saver.restore(self.sess, latest)
-            except (tf.errors.OpError, ValueError) as e:
-                raise CheckpointError("cannot restore %s: %s" % (latest, _first_line(e)))
             self.start_step = int(self.sess.run(self.global_step))
             print("%s: resuming from %s (step %d)" % (self.model_name, latest, self.start_step),
                   flush=True)
         else:
             self.sess.run(self._init_op)
             self.start_step = 0
-        self._write_run_config()
+        self._last_good = latest
+        with _writing("the run's config", os.path.join(self.checkpoint_folder, "config.json")):
+            self._write_run_config()
         return self.start_step
 
     def close(self):
+        self._unlock()
         if self.writer is not None:
             self.writer.close()
             self.writer = None
@@ -261,19 +288,106 @@ class GANModel(abc.ABC):
     def __exit__(self, *exc):
         self.close()
 
-    def _latest_checkpoint(self):
+    def _checkpoints(self):
+        """Checkpoint prefixes in the folder, newest (highest step) first: those the
+        Saver's state file names and every `<MODEL>.model-<step>` with an index on disk
+        (so a lost or unreadable state file, or one a restarted Saver rewrote, hides
+        none). TensorFlow writes a checkpoint's data and index as `*.tempstate*` files
+        and renames them, the index last: a save that did not finish has no index, so it
+        is never among them."""
         folder = self.checkpoint_folder
-        state = tf.train.get_checkpoint_state(folder) if os.path.isdir(folder) else None
-        if state is None or not state.model_checkpoint_path:
-            return None
-        # The state file may hold absolute paths of a folder that was moved.
-        return os.path.join(folder, os.path.basename(state.model_checkpoint_path))
+        if not os.path.isdir(folder):
+            return []
+        found = {}
+        state = tf.train.get_checkpoint_state(folder)    # None if missing or unreadable
+        for path in ([state.model_checkpoint_path] + list(state.all_model_checkpoint_paths)
+                     if state else []):
+            if path:    # the state file may hold absolute paths of a folder that was moved
+                found[os.path.basename(path)] = None
+        pattern = re.compile(re.escape(self.model_name) + r"\.model-\d+\.index")
+        for name in os.listdir(folder):
+            if pattern.fullmatch(name):
+                found[name[:-len(".index")]] = None
+        return [os.path.join(folder, name) for name in sorted(found, key=_step_of, reverse=True)]
 
-    def _check_checkpoint(self, path):
-        """Refuse a checkpoint made by another model or with other settings."""
-        config_path = os.path.join(self.checkpoint_folder, "config.json")
-        if os.path.exists(config_path):
-            saved = utils.read_json(config_path)
+    def _latest_checkpoint(self):
+        """The newest checkpoint in the folder (not checked; see `_restore_latest`)."""
+        found = self._checkpoints()
+        return found[0] if found else None
+
+    def _restore_latest(self):
+        """Restore the newest checkpoint that restores into `self.sess`.
+
+        A damaged one (truncated, flipped bytes, files missing: TensorFlow's CRC32C
+        checks fail) is passed over with a message on stderr, for the one before it.
+
+        Returns:
+          its path, or None if the folder holds no checkpoint.
+        Raises:
+          CheckpointError / ConfigError: another model's checkpoint, other settings or
+            variables, or every checkpoint damaged.
+        """
+        found = self._checkpoints()
+        if not found:
+            return None
+        self._check_run_config()
+        mine = re.compile(re.escape(self.model_name) + r"\.model-\d+")
+        foreign = [os.path.basename(p) for p in found if not mine.fullmatch(os.path.basename(p))]
+        if foreign:
+            raise CheckpointError("%s holds %s, a checkpoint of another model (%s writes "
+                                  "%s.model-<step>): use another --checkpoint-dir"
+                                  % (self.checkpoint_folder, foreign[0], self.model_name,
+                                     self.model_name))
+        damaged = []
+        for path in found:
+            problem = self._restore_problem(path)
+            if problem is None:
+                for bad, why in damaged:
+                    print("%s: checkpoint %s is damaged (%s); falling back to %s"
+                          % (self.model_name, bad, why, os.path.basename(path)),
+                          file=sys.stderr, flush=True)
+                # The Saver prunes (max_to_keep) and lists what it knows of: the ones
+                # before this one, not the damaged ones after it.
+                older = [p for p in found if _step_of(p) <= _step_of(path)]
+                self.saver.set_last_checkpoints_with_time([
+                    (p, os.path.getmtime(p + ".index")) for p in
+                    older[:self.config.max_to_keep][::-1] if os.path.exists(p + ".index")])
+                return path
+            damaged.append((path, problem))
+        raise CheckpointError("every checkpoint in %s is damaged (%s): move the folder away to "
+                              "start afresh, or put back a copy" % (self.checkpoint_folder, "; ".join(
+                                  "%s: %s" % (os.path.basename(p), why) for p, why in damaged)))
+
+    def _restore_problem(self, path):
+        """Restore `path`; None if that worked, else why it is damaged. Raises if the
+        checkpoint is readable but not this model's (names or shapes differ)."""
+        try:
+            saved_vars = dict(tf.train.list_variables(path))
+        except (tf.errors.OpError, ValueError) as e:
+            return _first_line(e)
+        self._check_variables(path, saved_vars)
+        try:
+            self.saver.restore(self.sess, path)
+        except (tf.errors.OpError, ValueError) as e:
+            return _first_line(e)
+        return None
+
+    def _read_run_file(self, name):
+        """A JSON file of the checkpoint folder (config.json, state.json), or None."""
+        path = os.path.join(self.checkpoint_folder, name)
+        if not os.path.exists(path):
+            return None
+        try:
+            return utils.read_json(path)
+        except (OSError, ValueError) as e:
+            raise CheckpointError("cannot read %s (%s): put back a copy, or delete it to resume "
+                                  "without checking the run's settings" % (path, e))
+
+    def _check_run_config(self):
+        """Refuse a folder whose config.json names another model or other settings,
+        or whose state.json counted other training data."""
+        saved = self._read_run_file("config.json")
+        if saved is not None:
             if saved.get("model") != self.model_name:
                 raise CheckpointError("%s holds a %s checkpoint, not %s: use another "
                                       "--checkpoint-dir" % (self.checkpoint_folder,
@@ -284,10 +398,22 @@ class GANModel(abc.ABC):
                                   "resume with the same flags or use another --checkpoint-dir"
                                   % (self.checkpoint_folder, ", ".join(
                                       "%s=%r there, %r here" % d for d in diffs)))
-        try:
-            saved_vars = dict(tf.train.list_variables(path))
-        except (tf.errors.OpError, ValueError) as e:
-            raise CheckpointError("cannot read checkpoint %s: %s" % (path, _first_line(e)))
+        state = self._read_run_file("state.json") or {}
+        seen = state.get("num_examples")
+        if seen is not None and seen != self.num_examples:
+            raise ConfigError("the training data changed since the checkpoint in %s "
+                              "(%d examples then, %d now): an exact resume needs the "
+                              "same data" % (self.checkpoint_folder, seen, self.num_examples))
+        then = (state.get("num_batches"), state.get("batches_per_step"))
+        if None not in then and then != (self.num_batches, self.batches_per_step):
+            raise ConfigError("the checkpoint in %s was made with %d batches an epoch and %d a "
+                              "step, this run has %d and %d (another --batch-size or critic "
+                              "count?): resume with the same flags or use another "
+                              "--checkpoint-dir" % ((self.checkpoint_folder,) + then + (
+                                  self.num_batches, self.batches_per_step)))
+
+    def _check_variables(self, path, saved_vars):
+        """Refuse a checkpoint whose variable names or shapes are not this model's."""
         wanted = {v.op.name: v.get_shape().as_list()
                   for v in self.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)}
         missing = sorted(set(wanted) - set(saved_vars))
@@ -302,15 +428,9 @@ class GANModel(abc.ABC):
                 problems.append("%d variables missing (e.g. %s)" % (len(missing), missing[0]))
             if extra:
                 problems.append("%d unknown variables (e.g. %s)" % (len(extra), extra[0]))
-            raise CheckpointError("checkpoint %s does not fit this %s: %s"
+            raise CheckpointError("checkpoint %s does not fit this %s: %s; nothing was "
+                                  "overwritten, use another --checkpoint-dir"
                                   % (path, self.model_name, "; ".join(problems)))
-        state_path = os.path.join(self.checkpoint_folder, "state.json")
-        if os.path.exists(state_path):
-            seen = utils.read_json(state_path).get("num_examples")
-            if seen is not None and seen != self.num_examples:
-                raise ConfigError("the training data changed since the checkpoint in %s "
-                                  "(%d examples then, %d now): an exact resume needs the "
-                                  "same data" % (self.checkpoint_folder, seen, self.num_examples))
 
     def _write_run_config(self):
         utils.write_json(os.path.join(self.checkpoint_folder, "config.json"), dict(
@@ -324,18 +444,59 @@ class GANModel(abc.ABC):
             written=datetime.datetime.now().isoformat(timespec="seconds")))
 
     def save(self, step):
-        """Write checkpoint `<MODEL>.model-<step>` and `state.json`."""
+        """Write checkpoint `<MODEL>.model-<step>` and `state.json`.
+
+        Raises:
+          CheckpointError: it cannot be written (full disk, unwritable folder); the
+            checkpoints written before are untouched.
+        """
         self.sess.run(self._set_step, {self._step_value: step})
-        prefix = os.path.join(utils.ensure_dir(self.checkpoint_folder), self.model_name + ".model")
-        path = self.saver.save(self.sess, prefix, global_step=step, write_meta_graph=False)
+        prefix = os.path.join(self.checkpoint_folder, self.model_name + ".model")
+        target = "%s-%d" % (prefix, step)
+        hint = ("the last good checkpoint, %s, is untouched; free some space or use another "
+                "--checkpoint-dir" % (self._last_good or "none"))
+        with _writing("checkpoint", target, CheckpointError, hint):
+            utils.ensure_dir(self.checkpoint_folder)
+            path = self.saver.save(self.sess, prefix, global_step=step, write_meta_graph=False)
+        self._last_good = path
         epoch, index = divmod(step, self.steps_per_epoch)
-        utils.write_json(os.path.join(self.checkpoint_folder, "state.json"), dict(
-            step=step, epoch=epoch, step_in_epoch=index, steps_per_epoch=self.steps_per_epoch,
-            batches_per_step=self.batches_per_step, num_batches=self.num_batches,
-            num_examples=self.num_examples, checkpoint=os.path.basename(path),
-            data_order="permutation of seed %d%s" % (
-                self.config.seed, ", per epoch" if self.config.reshuffle_each_epoch else "")))
+        with _writing("the run state", os.path.join(self.checkpoint_folder, "state.json")):
+            utils.write_json(os.path.join(self.checkpoint_folder, "state.json"), dict(
+                step=step, epoch=epoch, step_in_epoch=index,
+                steps_per_epoch=self.steps_per_epoch, batches_per_step=self.batches_per_step,
+                num_batches=self.num_batches, num_examples=self.num_examples,
+                checkpoint=os.path.basename(path),
+                data_order="permutation of seed %d%s" % (
+                    self.config.seed, ", per epoch" if self.config.reshuffle_each_epoch else "")))
         return path
+
+    def _lock(self):
+        """Hold the checkpoint folder's lock (see `utils.lock_folder`) or refuse."""
+        try:
+            self._folder_lock = utils.lock_folder(self.checkpoint_folder)
+        except utils.FolderBusy as busy:
+            raise CheckpointError("another run is using %s (%s): wait for it to end, or use "
+                                  "another --checkpoint-dir" % (self.checkpoint_folder, busy))
+        except OSError as e:
+            raise OutputError("cannot create the checkpoint folder %s: %s"
+                              % (self.checkpoint_folder, e))
+
+    def _unlock(self):
+        lock, self._folder_lock = getattr(self, "_folder_lock", None), None
+        if lock is not None:
+            lock.close()
+
+    def _remove_unfinished_saves(self):
+        """Delete what saves killed half-way left in the checkpoint folder: TensorFlow's
+        `*.tempstate*` files (a checkpoint's data and index are written under such names
+        and renamed when complete), the Saver's `checkpoint.tmp*` and our JSON temp files."""
+        folder = self.checkpoint_folder
+        for name in os.listdir(folder):
+            if (".tempstate" in name or name.startswith("checkpoint.tmp")
+                    or name.startswith("tmp") and name.endswith(".tmp")):
+                path = os.path.join(folder, name)
+                if os.path.isfile(path):
+                    os.remove(path)
 
     # ---- data -------------------------------------------------------------------
 
@@ -404,45 +565,81 @@ class GANModel(abc.ABC):
     def train(self, keep_history=False):
         """Train until `epochs` or `max_steps`, resuming from the latest checkpoint.
 
+        Holds the checkpoint folder's lock throughout (a second run on the folder
+        refuses). A non-finite loss stops the run (TrainingDiverged) or, with
+        `on_nonfinite="skip"`, undoes and skips the step.
+
         Returns:
           TrainResult(step reached, stop reason "done" or "interrupted",
-          history: list of per-step loss dicts if keep_history else None).
+          history: list of per-step loss dicts if keep_history else None; a
+          skipped step's entry holds its non-finite losses).
         """
+        self._lock()
+        try:
+            self._remove_unfinished_saves()
+            return self._train(keep_history)
+        finally:
+            self._unlock()
+
+    def _train(self, keep_history):
         cfg = self.config
         step = self.open()
-        self.writer = tf.summary.FileWriter(self.log_folder, self.graph)
-        if step > 0:
-            # Drop events a crashed run wrote after this checkpoint.
-            self.writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step + 1)
+        with _writing("TensorBoard events in", self.log_folder):
+            self.writer = tf.summary.FileWriter(self.log_folder, self.graph)
+            if step > 0:
+                # Drop events a crashed run wrote after this checkpoint.
+                self.writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step + 1)
         total = self.total_steps()
         history = [] if keep_history else None
         progress = _Progress(self.model_name, step, total, cfg.log_every)
         stop_reason, saved_at = "done", step if step > 0 else None
+        skipped_in_a_row = 0
         with _StopOnSigint() as interrupted:
             while step < total:
                 if interrupted.is_set():
                     stop_reason = "interrupted"
                     break
                 epoch, index = divmod(step, self.steps_per_epoch)
-                logs = self.run_step(step)
+                try:
+                    logs = self.run_step(step)
+                    skipped_in_a_row = 0
+                except _NonFinite as bad:
+                    if cfg.on_nonfinite == "stop":
+                        raise TrainingDiverged("%s; stopped without saving, the last good "
+                                               "checkpoint is %s" % (bad, self._last_good or
+                                               "none (no checkpoint was written yet)"))
+                    self.sess.run(self._undo_step)
+                    skipped_in_a_row += 1
+                    print("%s: %s; step skipped (its updates undone)" % (self.model_name, bad),
+                          file=sys.stderr, flush=True)
+                    if skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW:
+                        raise TrainingDiverged(
+                            "%d steps in a row had non-finite losses (the last: %s); stopped "
+                            "without saving, the last good checkpoint is %s"
+                            % (skipped_in_a_row, bad, self._last_good or "none"))
+                    logs = bad.logs
                 step += 1
                 if keep_history:
                     history.append({k: float(v) for k, v in logs.items()})
                 progress.update(step, epoch, index + 1, self.steps_per_epoch, logs)
-                if step % cfg.sample_every == 0:
-                    self.save_training_grids(step)
-                end_of_epoch = index + 1 == self.steps_per_epoch
-                if end_of_epoch:
-                    self.save_grid("%s_epoch%03d_test_all_classes.png" % (self.model_name, epoch),
-                                   rng=utils.make_rng(cfg.seed, "epoch-grid", epoch))
+                with _writing("sample grids in", self.result_folder):
+                    if step % cfg.sample_every == 0:
+                        self.save_training_grids(step)
+                    end_of_epoch = index + 1 == self.steps_per_epoch
+                    if end_of_epoch:
+                        self.save_grid("%s_epoch%03d_test_all_classes.png"
+                                       % (self.model_name, epoch),
+                                       rng=utils.make_rng(cfg.seed, "epoch-grid", epoch))
                 if end_of_epoch or (cfg.save_every and step % cfg.save_every == 0):
                     self.save(step)
                     saved_at = step
         if saved_at != step:
             self.save(step)
-        if step % cfg.sample_every and step > 0:
-            self.save_training_grids(step)
-        self.writer.flush()
+        with _writing("sample grids in", self.result_folder):
+            if step % cfg.sample_every and step > 0:
+                self.save_training_grids(step)
+        with _writing("TensorBoard events in", self.log_folder):
+            self.writer.flush()
         progress.finish(step, stop_reason, self.checkpoint_folder)
         return TrainResult(step, stop_reason, history)
 
@@ -451,10 +648,13 @@ class GANModel(abc.ABC):
 
         Every random draw of the step comes from one Generator seeded by
         (seed, "step", step), taken in phase order, so the step can be recreated
-        after a restart.
+        after a restart. Raises _NonFinite at the first non-finite loss (with
+        `on_nonfinite="skip"` after copying the variables aside, to undo the step).
         """
         rng = utils.make_rng(self.config.seed, "step", step)
         logs, feed, draw = {}, None, 0
+        if self.config.on_nonfinite == "skip":
+            self.sess.run(self._backup_step)
         for phase in self.phases:
             for r in range(phase.repeat):
                 if phase.feed is not None:
@@ -469,18 +669,36 @@ class GANModel(abc.ABC):
                     _, summary, values = self.sess.run(
                         [phase.train_op, phase.summary, phase.fetches], feed)
                     self.writer.add_summary(summary, step + 1)
-                self._check_finite(values, step + 1)
                 logs.update(values)
+                _check_finite(values, step + 1, logs)
         return logs
 
-    def _check_finite(self, logs, step):
-        bad = sorted(k for k, v in logs.items() if not np.all(np.isfinite(v)))
-        if bad:
-            last = self._latest_checkpoint()
-            raise TrainingDiverged(
-                "non-finite %s (%s) at step %d; stopped without saving, the last good "
-                "checkpoint is %s" % (", ".join(bad), ", ".join("%s=%s" % (k, logs[k]) for k in bad),
-                                      step, last or "none (no checkpoint was written yet)"))
+
+MAX_SKIPPED_IN_A_ROW = 20   # --on-nonfinite skip: this many in a row stop the run
+
+
+class _NonFinite(Exception):
+    """A step's loss was NaN or infinite (the loop stops or skips the step)."""
+
+    def __init__(self, message, logs):
+        super().__init__(message)
+        self.logs = logs
+
+
+def _check_finite(values, step, logs):
+    bad = sorted(k for k, v in values.items() if not np.all(np.isfinite(v)))
+    if bad:
+        raise _NonFinite("non-finite %s (%s) at step %d" % (
+            ", ".join(bad), ", ".join("%s=%s" % (k, values[k]) for k in bad), step), logs)
+
+
+@contextlib.contextmanager
+def _writing(what, path, error=OutputError, hint="free some space or choose another folder"):
+    """Turn a failed write (full disk, unwritable folder) into a one-line error."""
+    try:
+        yield
+    except (OSError, tf.errors.OpError) as e:
+        raise error("cannot write %s %s: %s (%s)" % (what, path, _first_line(e), hint)) from e
 
 
 # ---- helpers of the loop ------------------------------------------------------
@@ -543,8 +761,20 @@ def _hms(seconds):
 
 
 def _first_line(error):
+    """The line of an error message that says what went wrong (for a TensorFlow op
+    error, the line above its `[[{{node ...}}]]`, not "Graph execution error:")."""
     text = getattr(error, "message", None) or str(error)
-    return text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        if line.startswith("[[") and i > 0:
+            return lines[i - 1]
+    return lines[0] if lines else type(error).__name__
+
+
+def _step_of(path):
+    """The step of a checkpoint prefix `...-<step>` (-1 if it has none)."""
+    match = re.search(r"-(\d+)$", path)
+    return int(match.group(1)) if match else -1
 
 
 # ---- data and command line ------------------------------------------------------

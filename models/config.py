@@ -9,6 +9,7 @@ rejected (`from_dict`), so a misspelt setting never passes silently.
 import argparse
 import dataclasses
 import difflib
+import math
 from dataclasses import dataclass
 
 from errors import ConfigError
@@ -111,6 +112,11 @@ class TrainConfig:
                                     minimum=0, resumable=True)
     deterministic: bool = setting(True, "enable TensorFlow op determinism",
                                   resumable=True)
+    on_nonfinite: str = setting("stop", "a NaN or infinite loss: 'stop' the run (nothing "
+                                "saved, exit status 1; the last good checkpoint stays the "
+                                "latest) or 'skip' the step (its updates undone, a "
+                                "warning; 20 in a row stop the run)",
+                                choices=("stop", "skip"), resumable=True)
 
     def __post_init__(self):
         self.validate()
@@ -124,6 +130,8 @@ class TrainConfig:
             meta = f.metadata
             if value is None:
                 continue
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError("%s must be a finite number, got %r" % (f.name, value))
             if meta.get("choices") and value not in meta["choices"]:
                 raise ConfigError("%s must be one of %s, got %r"
                                   % (f.name, ", ".join(map(str, meta["choices"])), value))
@@ -181,6 +189,8 @@ def _bounded(kind, name, minimum, maximum):
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError("expected %s, got %r" % (kind.__name__, text))
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError("must be a finite number, got %s" % text)
         if minimum is not None and value < minimum:
             raise argparse.ArgumentTypeError("must be >= %s, got %s" % (minimum, text))
         if maximum is not None and value > maximum:

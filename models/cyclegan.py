@@ -624,18 +624,18 @@ class CycleGAN(GANModel):
         Raises:
           CheckpointError: no checkpoint, or one that does not fit this model.
         """
-        latest = self._latest_checkpoint()
-        if not latest:
-            raise CheckpointError("no %s checkpoint in %s: train one first "
-                                  "(scripts/run_cyclegan.py with the same flags)"
-                                  % (self.model_name, self.checkpoint_folder))
-        self._check_checkpoint(latest)
         set_op_determinism(self.config.deterministic)
         self.sess = tf.Session(graph=self.graph, config=self.session_config())
         try:
-            self.saver.restore(self.sess, latest)
-        except (tf.errors.OpError, ValueError) as e:
-            raise CheckpointError("cannot restore %s: %s" % (latest, str(e).splitlines()[0]))
+            latest = self._restore_latest()      # falls back past damaged checkpoints
+        except BaseException:
+            self.close()
+            raise
+        if not latest:
+            self.close()
+            raise CheckpointError("no %s checkpoint in %s: train one first "
+                                  "(scripts/run_cyclegan.py with the same flags)"
+                                  % (self.model_name, self.checkpoint_folder))
         self.start_step = int(self.sess.run(self.global_step))
         return latest, self.start_step
 
