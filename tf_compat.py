@@ -6,7 +6,8 @@ Import `tf` and `slim` from here, never `tensorflow` / `tf_slim` directly:
 
 What it does, once per process:
 - sets `TF_CPP_MIN_LOG_LEVEL=2` (unless the user set it) so TF's C++ start-up
-  chatter stays out of the progress output;
+  chatter stays out of the progress output, and then keeps TF's Python logger to
+  errors too (its deprecation notices);
 - sets `TF_ENABLE_ONEDNN_OPTS=1` (unless the user set it): TensorFlow leaves its
   oneDNN CPU kernels off by default on this kind of CPU, and its default conv
   backward and transposed-conv kernels run at half their speed (DRAGAN's
@@ -70,6 +71,10 @@ def _import_tensorflow():
 _tf2 = _import_tensorflow()
 tf = _tf2.compat.v1
 tf.disable_eager_execution()
+if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") not in ("", "0"):
+    # The same quiet for TensorFlow's Python logger: its deprecation notices (e.g. the
+    # Saver's remove_checkpoint, each time an old checkpoint is pruned) are not the user's.
+    tf.get_logger().setLevel("ERROR")
 
 # --- tf-slim shim (keep it here, and only here) -------------------------------
 # tf_slim 1.1.0 does `from tensorflow.python.framework.ops import Tensor`-style
