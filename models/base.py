@@ -247,6 +247,29 @@ class GANModel(abc.ABC):
         self._write_run_config()
         return self.start_step
 
+    def restore_latest(self):
+        """Open a session on the latest checkpoint, writing nothing (for evaluation).
+
+        Returns:
+          (checkpoint path, its global step).
+        Raises:
+          CheckpointError: no checkpoint, or one that does not fit this model.
+        """
+        latest = self._latest_checkpoint()
+        if not latest:
+            raise CheckpointError("no %s checkpoint in %s: train one first "
+                                  "(scripts/run_<name>.py with the same flags)"
+                                  % (self.model_name, self.checkpoint_folder))
+        self._check_checkpoint(latest)
+        set_op_determinism(self.config.deterministic)
+        self.sess = tf.Session(graph=self.graph, config=self.session_config())
+        try:
+            self.saver.restore(self.sess, latest)
+        except (tf.errors.OpError, ValueError) as e:
+            raise CheckpointError("cannot restore %s: %s" % (latest, _first_line(e)))
+        self.start_step = int(self.sess.run(self.global_step))
+        return latest, self.start_step
+
     def close(self):
         if self.writer is not None:
             self.writer.close()
