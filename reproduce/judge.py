@@ -120,6 +120,7 @@ class Judge:
         seeded order per epoch, learning rate 1e-3 (1e-4 in the last of several epochs).
         Returns the last epoch's mean loss."""
         n = len(images)
+        batch_size = min(batch_size, n)     # a tiny set still gets one batch an epoch
         steps = n // batch_size
         mean_loss = float("nan")
         for epoch in range(epochs):

@@ -138,3 +138,35 @@ def test_judges_reach_the_stated_accuracy(dataset):
     judge = judge_lib.train_judge(dataset, threads=2, log=None)
     judge.close()
     assert judge.info["test_accuracy"] >= judge_lib.TARGETS[dataset]["accuracy"], judge.info
+
+
+class _PermutedJudge:
+    """A stand-in judge: reads the digit a test image encodes and reports perm[digit]."""
+
+    def __init__(self, perm):
+        self.perm = np.asarray(perm)
+
+    def predict(self, images):
+        digits = self.perm[np.round(images[:, 0, 0, 0] * 9).astype(int)]
+        probs = np.eye(10)[digits]
+        return probs, np.concatenate([probs, images.reshape(len(images), -1)[:, :6]], axis=1)
+
+
+def test_conditional_and_infogan_metrics_are_wired_to_the_requested_codes():
+    rng = np.random.default_rng(0)
+    requested = np.arange(200) % 10
+    samples = rng.random((200, 28, 28, 1)).astype(np.float32)
+    samples[:, 0, 0, 0] = requested / 9.0
+    perm = rng.permutation(10)
+    judge = _PermutedJudge(perm)
+    test_x = rng.random((50, 28, 28, 1)).astype(np.float32)
+    test_y = np.arange(50) % 10
+    floor = dict(test_features=judge.predict(test_x)[1])
+    r = evaluate.evaluate_samples(judge, samples, requested, floor, test_x, test_y, "InfoGAN")
+    assert r["infogan_c1"]["matching_accuracy"] == 1.0
+    assert r["infogan_c1"]["mapping"] == perm.tolist()
+    assert r["conditional"]["accuracy"] == pytest.approx(np.mean(perm == np.arange(10)))
+    assert r["histogram"] == [20] * 10 and r["score"] == pytest.approx(10.0)
+    plain = evaluate.evaluate_samples(judge, samples, None, floor, test_x, test_y, "GAN")
+    assert "conditional" not in plain and "infogan_c1" not in plain
+    assert sum(plain["blog_psnr"]["tiles_per_digit"]) == 200
