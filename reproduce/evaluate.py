@@ -259,6 +259,9 @@ def evaluate_run(path, judges, samples=DEFAULT_SAMPLES, seed=0, data_dir=None, t
             info["cyclegan"] = eval_cyclegan.evaluate(model)
             return info
         key = cfg.dataset
+        if key not in judge_lib.TARGETS:
+            raise DataError("%s was trained on %r: the classifier metrics have judges for %s "
+                            "only" % (info["run"], key, " and ".join(judge_lib.TARGETS)))
         if key not in judges:
             judge = judge_lib.load_judge(cfg.dataset, data_dir=cfg.data_dir, retrain=retrain_judge,
                                          threads=threads, log=log)
@@ -344,7 +347,7 @@ def table(results):
 
 def _psnr_mean(per_digit):
     """The mean of the finite PSNRs, naming the digits without any tile (NaN)."""
-    missing = [d for d, v in enumerate(per_digit) if isinstance(v, float) and math.isnan(v)]
+    missing = [d for d, v in enumerate(per_digit) if math.isnan(float(v))]   # JSON: "nan"
     text = _num(_finite_mean(per_digit))
     return text + (" (no tile of %s)" % ",".join(map(str, missing)) if missing else "")
 
