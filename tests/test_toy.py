@@ -43,3 +43,13 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     table = (tmp_path / "toy_study.md").read_text()
     assert "| ring8 | dragan_paper | 2 |" in table
     assert "collapsed seeds" in capsys.readouterr().out
+
+    from reproduce import results
+    page = tmp_path / "page" / "RESULTS.md"
+    page.parent.mkdir()
+    assert results.main(["--toy", str(tmp_path), "--out", str(page)]) == 0
+    text = page.read_text()
+    assert "| ring8 | dragan_paper | 2 |" in text and "figures/toy_ring8.png" in text
+    assert (page.parent / "figures" / "toy_swissroll.png").exists()
+    assert "- Toy ring8: collapsed seeds of 2: gan" in text      # the closing note
+    assert "python -m reproduce.toy --seeds 2" in text          # the command that made it
