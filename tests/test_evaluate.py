@@ -125,10 +125,11 @@ MNIST = os.path.join(os.environ.get("GAN_DATA_DIR", ""), "mnist", "t10k-images-i
 @pytest.mark.skipif(not os.path.exists(MNIST), reason="real MNIST needed ($GAN_DATA_DIR)")
 def test_judge_learns_real_mnist_on_a_small_budget():
     # The cached judges train on all 60,000 images (MNIST >= 99%, several minutes on a CPU);
-    # here one epoch on 8,000 of them (80 steps, seconds), which must already pass 92%.
-    judge = judge_lib.train_judge("mnist", epochs=1, threads=2, train_subset=8000, log=None)
+    # here one epoch on 5,000 of them (50 steps, about 12 s; 92.0% measured), which must
+    # pass 88%.
+    judge = judge_lib.train_judge("mnist", epochs=1, threads=2, train_subset=5000, log=None)
     judge.close()
-    assert judge.info["test_accuracy"] >= 0.92, judge.info
+    assert judge.info["test_accuracy"] >= 0.88, judge.info
 
 
 @pytest.mark.skipif(not os.environ.get("GAN_REPRO_SLOW_TESTS"),
