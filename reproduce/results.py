@@ -127,7 +127,7 @@ def mnist_section(report, page, figures):
 
 
 def toy_section(study, toy_dir, page, figures):
-    out = ["Made by: `%s` (%d runs, %.0f s of CPU at %d thread per run; %d generator steps, "
+    out = ["Made by: `%s` (%d runs, %.0f s wall clock at %d thread per run; %d generator steps, "
            "batch %d, %d samples measured per run)."
            % (study["command"], len(study["runs"]), study["budget"]["seconds"],
               study["budget"]["threads"], study["budget"]["steps"],
@@ -188,11 +188,14 @@ def closing_note(reports, study):
                 parts = ", ".join("%s %d" % (r["method"], r["collapsed"]) for r in dragans)
                 fewer = all(r["collapsed"] <= gan["collapsed"] for r in dragans)
                 strictly = any(r["collapsed"] < gan["collapsed"] for r in dragans)
+                everything = all(r["collapsed"] == r["seeds"] for r in dragans + [gan])
                 lines.append(
                     "- Toy %s: collapsed seeds of %d: gan %d, %s; mean modes covered gan %.1f, "
                     "%s. %s" % (dataset, gan["seeds"], gan["collapsed"], parts, gan["modes_mean"],
                                 ", ".join("%s %.1f" % (r["method"], r["modes_mean"])
                                           for r in dragans),
+                                "Every seed of every method collapsed: this budget cannot "
+                                "tell them apart." if everything else
                                 "Fewer collapsed seeds with DRAGAN, as the paper says."
                                 if fewer and strictly else
                                 "No fewer collapsed seeds with DRAGAN here."
