@@ -319,9 +319,10 @@ def table(results):
                  [_psnr_mean(r["blog_psnr"]["per_digit"]) for r in judged],
                  _psnr_mean(real["psnr"]) + " (train vs test)")]
         if any("conditional" in r for r in judged):
-            rows.append(("accuracy on the requested label",
-                         [_num(r["conditional"]["accuracy"] * 100, 1) + "%" if "conditional" in r
-                          else "-" for r in judged], "-"))
+            rows.append(("accuracy on the requested label (per digit 0..9)",
+                         ["%s%% (%s)" % (_num(r["conditional"]["accuracy"] * 100, 1), " ".join(
+                             _num(float(a) * 100, 0) for a in r["conditional"]["per_class"]))
+                          if "conditional" in r else "-" for r in judged], "-"))
         if any("infogan_c1" in r for r in judged):
             rows.append(("InfoGAN c1 matched to digits",
                          [_num(r["infogan_c1"]["matching_accuracy"] * 100, 1) + "%"
@@ -341,8 +342,18 @@ def table(results):
     for r in results:
         if "cyclegan" in r:
             from reproduce import eval_cyclegan
-            lines += ["", "%s:" % _label(r), "", eval_cyclegan.table(r["cyclegan"])]
+            lines += ["", "%s (PSNR / L1 against the true pairs):" % _label(r), "", "```",
+                      eval_cyclegan.table(_floats(r["cyclegan"])), "```"]
     return "\n".join(lines)
+
+
+def _floats(obj):
+    """JSON's "inf" / "nan" strings back to floats (a results dict read from a file)."""
+    if isinstance(obj, dict):
+        return {k: _floats(v) for k, v in obj.items()}
+    if isinstance(obj, str) and obj in ("inf", "-inf", "nan"):
+        return float(obj)
+    return obj
 
 
 def _psnr_mean(per_digit):
