@@ -42,10 +42,10 @@ EXPERIMENTS = {
     "toy_study": dict(
         blog="DRAGAN paper's toy figure and the usual mode-collapse test (8-Gaussian ring, "
              "25-Gaussian grid, swiss roll)",
-        budget="10 seeds x 3 data sets x 4 methods, 2,500 generator steps of batch 64, "
-               "1 thread (about 25 minutes on the shared 2-core CPU); reproduce/toy.py has the "
-               "networks",
-        commands=["%s -m reproduce.toy --seeds 10 --steps 2500" % PY]),
+        budget="10 seeds x 3 data sets x 4 methods, 5,000 generator steps of batch 64, "
+               "1 thread (21 minutes wall, 18 CPU minutes on the shared 2-core CPU); "
+               "reproduce/toy.py has the networks",
+        commands=["%s -m reproduce.toy --seeds 10 --steps 5000" % PY]),
     "results_page": dict(
         blog="(project) reproduce/RESULTS.md from the finished runs above",
         budget="seconds",

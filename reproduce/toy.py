@@ -1,6 +1,6 @@
 """The 2-D mode-collapse study: GAN vs DRAGAN (blog and paper penalty forms) vs WGAN-GP.
 
-    python -m reproduce.toy [--seeds 10] [--steps 2500] [--datasets ring8 grid25 swissroll]
+    python -m reproduce.toy [--seeds 10] [--steps 5000] [--datasets ring8 grid25 swissroll]
 
 Data (reproduce/metrics.py `toy_spec`): 8 Gaussians on a ring, 25 on a grid, and the
 swiss roll of the DRAGAN paper's toy figure. Small MLPs (TF1 graph, glorot-uniform
@@ -46,7 +46,7 @@ from tf_compat import set_op_determinism, tf  # noqa: E402
 
 PROG = "python -m reproduce.toy"
 METHODS = ("gan", "dragan_blog", "dragan_paper", "wgan_gp")
-DEFAULTS = dict(steps=2500, batch_size=64, z_dim=16, hidden=64, lr=1e-3, beta1=0.5,
+DEFAULTS = dict(steps=5000, batch_size=64, z_dim=16, hidden=64, lr=1e-3, beta1=0.5,
                 beta2=0.9, eval_samples=2500)
 N_CRITIC = dict(gan=1, dragan_blog=1, dragan_paper=1, wgan_gp=5)
 HERE = os.path.dirname(os.path.abspath(__file__))
