@@ -273,6 +273,28 @@ class GANModel(abc.ABC):
             self._write_run_config()
         return self.start_step
 
+    def restore_latest(self):
+        """Open a session on the newest intact checkpoint, writing nothing (evaluation).
+
+        Returns:
+          (checkpoint path, its global step).
+        Raises:
+          CheckpointError: no checkpoint, or none that fits this model.
+        """
+        set_op_determinism(self.config.deterministic)
+        self.sess = tf.Session(graph=self.graph, config=self.session_config())
+        try:
+            latest = self._restore_latest()      # falls back past damaged checkpoints
+            if not latest:
+                raise CheckpointError("no %s checkpoint in %s: train one first "
+                                      "(scripts/run_<name>.py with the same flags)"
+                                      % (self.model_name, self.checkpoint_folder))
+        except BaseException:
+            self.close()
+            raise
+        self.start_step = int(self.sess.run(self.global_step))
+        return latest, self.start_step
+
     def close(self):
         self._unlock()
         if self.writer is not None:

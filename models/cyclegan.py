@@ -78,13 +78,13 @@ import numpy as np
 
 import data as data_lib
 import utils
-from errors import CheckpointError, ConfigError, DataError
+from errors import ConfigError, DataError
 from models import losses
 from models.base import GANModel, Phase
 from models.config import TrainConfig, setting
 from models.optimizers import KerasAdam, iterations_counter
 from ops import conv, instance_norm, lrelu
-from tf_compat import set_op_determinism, tf
+from tf_compat import tf
 
 GENERATORS = ("g_AB", "g_BA")
 DISCRIMINATORS = ("d_A", "d_B")
@@ -615,29 +615,6 @@ class CycleGAN(GANModel):
         probe = cls.__new__(cls)
         probe.config, probe.dataset = config, dataset
         return probe.checkpoint_folder
-
-    def restore_latest(self):
-        """Open a session on the latest checkpoint, writing nothing.
-
-        Returns:
-          (checkpoint path, its global step).
-        Raises:
-          CheckpointError: no checkpoint, or one that does not fit this model.
-        """
-        set_op_determinism(self.config.deterministic)
-        self.sess = tf.Session(graph=self.graph, config=self.session_config())
-        try:
-            latest = self._restore_latest()      # falls back past damaged checkpoints
-        except BaseException:
-            self.close()
-            raise
-        if not latest:
-            self.close()
-            raise CheckpointError("no %s checkpoint in %s: train one first "
-                                  "(scripts/run_cyclegan.py with the same flags)"
-                                  % (self.model_name, self.checkpoint_folder))
-        self.start_step = int(self.sess.run(self.global_step))
-        return latest, self.start_step
 
     def translate(self, images, direction, batch_size=64):
         """Translate images [N, h, w, c] in [0, 1]: direction "AB" (G_AB) or "BA" (G_BA).

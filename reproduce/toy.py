@@ -1,0 +1,352 @@
+"""The 2-D mode-collapse study: GAN vs DRAGAN (blog and paper penalty forms) vs WGAN-GP.
+
+    python -m reproduce.toy [--seeds 10] [--steps 5000] [--datasets ring8 grid25 swissroll]
+
+Data (reproduce/metrics.py `toy_spec`): 8 Gaussians on a ring, 25 on a grid, and the
+swiss roll of the DRAGAN paper's toy figure. Small MLPs (TF1 graph, glorot-uniform
+kernels, zero biases, drawn in NumPy from the seed):
+  G: z [bs, 16] ~ N(0, 1) -> dense 64 + relu -> dense 64 + relu -> dense 2
+  D: x [bs, 2] -> dense 64 + relu -> dense 64 + relu -> dense 1 (logit / critic)
+All seeds of a method train in one graph, their weights stacked on a seed axis (one
+session call for every seed; each seed's updates stay its own).
+Methods (everything else shared: batch 64, Adam lr 1e-3, beta1 0.5, beta2 0.9, the
+same data, noise and initial weights per seed):
+  gan           non-saturating GAN (Goodfellow et al. 2014), 1 D step per G step
+  dragan_blog   + 0.25 * DRAGAN penalty, alpha per coordinate, the blog's norm over axis
+                1 (on [bs, 2] inputs: one norm per sample, as the paper's)
+  dragan_paper  + 10 * DRAGAN penalty, alpha per sample (Kodali et al. 2017)
+  wgan_gp       critic loss + 10 * gradient penalty at real/fake interpolates, 5 critic
+                steps per G step (Gulrajani et al. 2017)
+DRAGAN's perturbation is the blog's and the paper notebook's: x_p = x + 0.5 std(x) U[0,1)
+(std over the seed's batch). The penalties add 1e-12 under the gradient norm's square
+root (see `_penalty`).
+
+Metrics on 2,500 samples per run (metrics.toy_metrics): modes covered (>= 20 high-quality
+samples, PacGAN's rule), share of high-quality samples (within 3 std of a mode centre,
+of the noise-free curve for the swiss roll, whose "modes" are 20 pieces of the roll),
+and reverse KL(generated || data) over modes. A run "collapsed" if it covers fewer than
+half of the modes. Writes `toy_study.json`, `toy_study.md` (the table) and one scatter
+plot per data set (rows: methods, columns: the first seeds; data in grey) into --out.
+Each run uses one thread by default (`--threads`), so other work keeps a core.
+"""
+
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import utils  # noqa: E402
+from reproduce import metrics, plots  # noqa: E402
+from tf_compat import set_op_determinism, tf  # noqa: E402
+
+PROG = "python -m reproduce.toy"
+METHODS = ("gan", "dragan_blog", "dragan_paper", "wgan_gp")
+DEFAULTS = dict(steps=5000, batch_size=64, z_dim=16, hidden=64, lr=1e-3, beta1=0.5,
+                beta2=0.9, eval_samples=2500)
+N_CRITIC = dict(gan=1, dragan_blog=1, dragan_paper=1, wgan_gp=5)
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(HERE, "toy")
+
+
+def _glorot(rng, fan_in, fan_out):
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return rng.uniform(-limit, limit, (fan_in, fan_out)).astype(np.float32)
+
+
+def initial_weights(seed, name, sizes):
+    """[(kernel [in, out], bias [out])] of an MLP, glorot-uniform / zeros, drawn in NumPy
+    from (seed, name): a seed's networks start the same whatever the method and however
+    many seeds run beside it."""
+    rng = utils.make_rng(seed, "toy-init", name)
+    return [(_glorot(rng, a, b), np.zeros(b, np.float32)) for a, b in zip(sizes, sizes[1:])]
+
+
+def _stacked_mlp(x, seeds, sizes, scope):
+    """x [S, n, sizes[0]] -> [S, n, sizes[-1]]: S independent MLPs (one per seed), ReLU
+    between dense layers; their weights [S, in, out] start as `initial_weights`."""
+    with tf.variable_scope(scope, reuse=tf.AUTO_REUSE):
+        per_seed = [initial_weights(seed, scope, sizes) for seed in seeds]
+        net = x
+        for i in range(len(sizes) - 1):
+            kernel = tf.get_variable("fc%d/kernel" % (i + 1), initializer=tf.constant(
+                np.stack([w[i][0] for w in per_seed])))                 # [S, in, out]
+            bias = tf.get_variable("fc%d/bias" % (i + 1), initializer=tf.constant(
+                np.stack([w[i][1] for w in per_seed])[:, None, :]))     # [S, 1, out]
+            net = tf.matmul(net, kernel) + bias
+            if i < len(sizes) - 2:
+                net = tf.nn.relu(net)
+        return net
+
+
+def _penalty(logit_fn, interpolates):
+    """mean((||d logit / d x|| - 1)^2) at interpolates [n, 2], as losses.interpolate_penalty,
+    with 1e-12 under the square root: a small ReLU MLP can have an exactly zero input
+    gradient (every unit dead), where sqrt's derivative is infinite and the update NaN.
+    On [n, 2] inputs the blog's norm over axis 1 and the paper's per-sample norm agree."""
+    gradients = tf.gradients(logit_fn(interpolates), [interpolates])[0]
+    slopes = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=1) + 1e-12)
+    return tf.reduce_mean(tf.square(slopes - 1.0))
+
+
+class ToyGAN:
+    """One method on one toy data set, for several seeds at once.
+
+    Each seed has its own G and D (weights stacked on a leading seed axis, so one
+    session call trains every seed); the losses are summed over seeds, which leaves every
+    seed's gradients, and so its Adam updates (elementwise), its own.
+    """
+
+    def __init__(self, method, seeds, threads=1, **settings):
+        if method not in METHODS:
+            raise ValueError("unknown method %r: use one of %s" % (method, ", ".join(METHODS)))
+        self.method, self.seeds = method, list(seeds)
+        self.s = s = dict(DEFAULTS, **settings)
+        bs, S, h = s["batch_size"], len(self.seeds), s["hidden"]
+        set_op_determinism(True)
+        self.graph = tf.Graph()
+        with self.graph.as_default():
+            tf.set_random_seed(0)
+            self.x = tf.placeholder(tf.float32, [S, bs, 2], name="x")
+            self.z = tf.placeholder(tf.float32, [S, None, s["z_dim"]], name="z")
+            self.g_z = tf.placeholder(tf.float32, [S, bs, s["z_dim"]], name="g_z")
+            self.x_p = tf.placeholder(tf.float32, [S, bs, 2], name="x_perturbed")
+            self.alpha = tf.placeholder(tf.float32, [S, bs, None], name="alpha")
+
+            def d(v):
+                return _stacked_mlp(v, self.seeds, [2, h, h, 1], "discriminator")
+
+            def g(v):
+                return _stacked_mlp(v, self.seeds, [s["z_dim"], h, h, 2], "generator")
+
+            def per_sample(fn):
+                """fn as losses.* want it: [S*bs, 2] points -> [S*bs, 1] logits."""
+                return lambda v: tf.reshape(fn(tf.reshape(v, [S, bs, 2])), [S * bs, 1])
+
+            def flat(v):
+                return tf.reshape(v, [S * bs, -1])
+
+            fake = g(self.g_z)                                  # [S, bs, 2]
+            self.samples = g(self.z)                            # [S, n, 2]
+            real_logit = d(self.x)                              # [S, bs, 1]
+            fake_logit = d(tf.stop_gradient(fake))              # D's step: G fixed
+            g_logit = d(fake)
+            mean = lambda v: tf.reduce_mean(v, axis=[1, 2])     # noqa: E731  per seed [S]
+            if method == "wgan_gp":
+                # WGAN-GP's interpolates (losses.wgan_gp_penalty), alpha per sample.
+                real, fake_c = flat(self.x), flat(tf.stop_gradient(fake))
+                gp = _penalty(per_sample(d), self.alpha_flat(S, bs) * real
+                              + (1.0 - self.alpha_flat(S, bs)) * fake_c)
+                # The penalty averages over every seed's samples: the sum over seeds of
+                # per-seed means is S times that.
+                self.d_loss = tf.reduce_sum(mean(fake_logit) - mean(real_logit)) + 10.0 * S * gp
+                self.g_loss = -tf.reduce_sum(mean(g_logit))
+            else:
+                ce = tf.nn.sigmoid_cross_entropy_with_logits
+                self.d_loss = tf.reduce_sum(
+                    mean(ce(logits=real_logit, labels=tf.ones_like(real_logit)))
+                    + mean(ce(logits=fake_logit, labels=tf.zeros_like(fake_logit))))
+                self.g_loss = tf.reduce_sum(mean(ce(logits=g_logit,
+                                                    labels=tf.ones_like(g_logit))))
+                if method.startswith("dragan"):
+                    # DRAGAN's interpolates (losses.dragan_penalty): alpha per coordinate
+                    # (blog) or per sample (paper); weight 0.25 (blog) or 10 (paper).
+                    weight = 0.25 if method == "dragan_blog" else 10.0
+                    x = flat(self.x)
+                    gp = _penalty(per_sample(d), x + self.alpha_flat(S, bs) * (flat(self.x_p) - x))
+                    self.d_loss = self.d_loss + weight * S * gp
+            d_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="discriminator")
+            g_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="generator")
+            self.lr = tf.placeholder(tf.float32, [], name="learning_rate")
+            adam = dict(learning_rate=self.lr, beta1=s["beta1"], beta2=s["beta2"])
+            self.d_op = tf.train.AdamOptimizer(**adam).minimize(self.d_loss, var_list=d_vars)
+            self.g_op = tf.train.AdamOptimizer(**adam).minimize(self.g_loss, var_list=g_vars)
+            init = tf.global_variables_initializer()
+        self.graph.finalize()
+        proto = tf.ConfigProto(intra_op_parallelism_threads=threads,
+                               inter_op_parallelism_threads=threads)
+        self.sess = tf.Session(graph=self.graph, config=proto)
+        self.sess.run(init)
+
+    def alpha_flat(self, S, bs):
+        """The fed alpha as [S*bs, 1 or 2] (per sample or per coordinate)."""
+        return tf.reshape(self.alpha, [S * bs, -1])
+
+    def _draws(self, dataset, rngs):
+        """Real batch, noise, perturbed batch and alpha of every seed, stacked [S, ...]."""
+        bs, zd = self.s["batch_size"], self.s["z_dim"]
+        x = np.stack([metrics.toy_sample(dataset, bs, r) for r in rngs])
+        z = np.stack([r.standard_normal((bs, zd)) for r in rngs]).astype(np.float32)
+        # x_p = x + 0.5 * std(x) * U[0,1) with the std over the seed's batch (the blog's).
+        x_p = np.stack([xi + 0.5 * xi.std() * r.random(xi.shape) for xi, r in zip(x, rngs)])
+        width = 2 if self.method == "dragan_blog" else 1      # per coordinate / per sample
+        alpha = np.stack([r.random((bs, width)) for r in rngs])
+        return {self.x: x, self.g_z: z, self.x_p: x_p.astype(np.float32),
+                self.alpha: alpha.astype(np.float32)}
+
+    def train(self, dataset):
+        """Train for `steps` generator steps; returns the last (d_loss, g_loss) sums."""
+        s = self.s
+        d_loss = g_loss = float("nan")
+        for step in range(s["steps"]):
+            # A seed's data, noise and alpha depend on (seed, step) only: every method sees
+            # the same data batches and noise for a seed.
+            rngs = [utils.make_rng(seed, "toy", dataset, step) for seed in self.seeds]
+            lr = s["lr"]
+            for _ in range(N_CRITIC[self.method]):
+                feed = self._draws(dataset, rngs)
+                feed[self.lr] = lr
+                _, d_loss = self.sess.run([self.d_op, self.d_loss], feed)
+            z = np.stack([r.standard_normal((s["batch_size"], s["z_dim"])) for r in rngs])
+            _, g_loss = self.sess.run([self.g_op, self.g_loss],
+                                      {self.g_z: z.astype(np.float32), self.lr: lr})
+        return float(d_loss), float(g_loss)
+
+    def sample(self, n):
+        """[S, n, 2]: n samples of every seed's generator (seeded by the seed)."""
+        z = np.stack([utils.make_rng(seed, "toy-eval").standard_normal((n, self.s["z_dim"]))
+                      for seed in self.seeds]).astype(np.float32)
+        return self.sess.run(self.samples, {self.z: z})
+
+    def close(self):
+        self.sess.close()
+
+
+def run_method(dataset, method, seeds, threads=1, **settings):
+    """Train `method` on `dataset` for every seed; returns [(metrics dict, samples [n, 2])]."""
+    start = time.time()
+    model = ToyGAN(method, seeds, threads=threads, **settings)
+    try:
+        d_loss, g_loss = model.train(dataset)
+        samples = model.sample(model.s["eval_samples"])
+    finally:
+        model.close()
+    seconds = round((time.time() - start) / len(seeds), 2)
+    out = []
+    for seed, points in zip(seeds, samples):
+        result = metrics.toy_metrics(dataset, points)
+        result.update(dataset=dataset, method=method, seed=seed, seconds=seconds)
+        out.append((result, points))
+    return out
+
+
+def summarise(runs):
+    """Per (dataset, method): mean/std of the metrics over seeds and collapsed seeds."""
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["dataset"], r["method"]), []).append(r)
+    rows = []
+    for (dataset, method), rs in groups.items():
+        covered = np.array([r["modes_covered"] for r in rs], float)
+        hq = np.array([r["high_quality"] for r in rs], float)
+        rkl = np.array([r["reverse_kl"] for r in rs], float)
+        k = rs[0]["num_modes"]
+        rows.append(dict(dataset=dataset, method=method, seeds=len(rs), num_modes=k,
+                         modes_mean=float(covered.mean()), modes_std=float(covered.std()),
+                         all_modes=int(np.sum(covered == k)),
+                         collapsed=int(np.sum(covered < k / 2.0)),
+                         high_quality_mean=float(hq.mean()), high_quality_std=float(hq.std()),
+                         reverse_kl_mean=float(np.nanmean(rkl)) if np.any(np.isfinite(rkl))
+                         else float("nan"),
+                         reverse_kl_std=float(np.nanstd(rkl)) if np.any(np.isfinite(rkl))
+                         else float("nan")))
+    order = {m: i for i, m in enumerate(METHODS)}
+    rows.sort(key=lambda r: (metrics.TOY_DATASETS.index(r["dataset"]), order[r["method"]]))
+    return rows
+
+
+def table(rows):
+    """The study's Markdown table."""
+    lines = ["| data | method | seeds | modes covered (mean ± std) | seeds with all modes | "
+             "collapsed seeds (< half) | high-quality samples | reverse KL |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append("| %s | %s | %d | %.1f ± %.1f of %d | %d | %d | %.1f%% ± %.1f | %.3f ± %.3f |"
+                     % (r["dataset"], r["method"], r["seeds"], r["modes_mean"], r["modes_std"],
+                        r["num_modes"], r["all_modes"], r["collapsed"],
+                        100 * r["high_quality_mean"], 100 * r["high_quality_std"],
+                        r["reverse_kl_mean"], r["reverse_kl_std"]))
+    return "\n".join(lines)
+
+
+def _json_safe(obj):
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    return obj
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--datasets", nargs="+", choices=metrics.TOY_DATASETS,
+                        default=list(metrics.TOY_DATASETS), help="[default: all three]")
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS),
+                        help="[default: all four]")
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0..N-1 per data set and "
+                        "method [default: 10]")
+    parser.add_argument("--steps", type=int, default=DEFAULTS["steps"],
+                        help="generator steps per run [default: %(default)s]")
+    parser.add_argument("--eval-samples", type=int, default=DEFAULTS["eval_samples"],
+                        help="samples measured per run [default: %(default)s, PacGAN's]")
+    parser.add_argument("--plot-seeds", type=int, default=5,
+                        help="seeds shown per method in the scatter plots [default: 5]")
+    parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads per run "
+                        "[default: 1]")
+    parser.add_argument("--out", default=DEFAULT_OUT, help="output folder [default: "
+                        "reproduce/toy]")
+    args = parser.parse_args(argv)
+    if args.seeds < 1 or args.steps < 1 or args.eval_samples < 10:
+        parser.error("--seeds and --steps must be >= 1, --eval-samples >= 10")
+    command = "%s %s" % (PROG, " ".join(sys.argv[1:] if argv is None else argv))
+    runs, shown = [], {}
+    start = time.time()
+    try:
+        utils.ensure_dir(args.out)
+        for dataset in args.datasets:
+            for method in args.methods:
+                for result, samples in run_method(dataset, method, range(args.seeds),
+                                                  threads=args.threads, steps=args.steps,
+                                                  eval_samples=args.eval_samples):
+                    seed = result["seed"]
+                    runs.append(result)
+                    if seed < args.plot_seeds:
+                        shown[(dataset, method, seed)] = samples
+                    print("%s %s seed %d: %d/%d modes, %.1f%% high quality, reverse KL %.3f "
+                          "(%.1f s a seed)" % (dataset, method, seed, result["modes_covered"],
+                                        result["num_modes"], 100 * result["high_quality"],
+                                        result["reverse_kl"], result["seconds"]), flush=True)
+            path = os.path.join(args.out, "toy_%s.png" % dataset)
+            real = metrics.toy_sample(dataset, args.eval_samples, utils.make_rng(0, "toy-real"))
+            plots.scatter_panels(path, real, [
+                [shown[(dataset, m, s)] for s in range(min(args.seeds, args.plot_seeds))]
+                for m in args.methods], row_labels=list(args.methods),
+                extent=4.8 if dataset == "grid25" else 2.4 if dataset == "ring8" else 2.2)
+    except OSError as e:
+        print("%s: error: %s" % (PROG, e), file=sys.stderr)
+        return 1
+    rows = summarise(runs)
+    budget = dict(seeds=args.seeds, steps=args.steps, eval_samples=args.eval_samples,
+                  threads=args.threads, seconds=round(time.time() - start, 1),
+                  **{k: v for k, v in DEFAULTS.items() if k not in ("steps", "eval_samples")},
+                  n_critic=N_CRITIC)
+    utils.write_json(os.path.join(args.out, "toy_study.json"), _json_safe(dict(
+        command=command, budget=budget, summary=rows, runs=runs)))
+    text = table(rows)
+    with open(os.path.join(args.out, "toy_study.md"), "w") as f:
+        f.write("Command: `%s` (%d runs, %.0f s)\n\n%s\n" % (command, len(runs),
+                                                           budget["seconds"], text))
+    print(text)
+    print("wrote %s" % args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""The judges, reproduce/evaluate.py and reproduce/results.py on tiny runs."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import data as data_lib
+from conftest import dirs_in
+from reproduce import evaluate, judge as judge_lib, results
+
+
+def _tiny_run(root, data_dir, model="dragan", steps=2):
+    """Train a registered model for a few steps on the tiny blob MNIST; its run folder."""
+    from models import get_model
+    cls = get_model(model)
+    config = cls.Config(dataset="mnist", data_dir=str(data_dir), batch_size=8, max_steps=steps,
+                        sample_num=16, sample_every=1, save_every=0, log_every=1,
+                        intra_op_threads=1, inter_op_threads=1, **dirs_in(root, model))
+    with cls(config, cls.load_data(config)) as m:
+        m.train()
+        return m.checkpoint_folder
+
+
+@pytest.fixture(scope="module")
+def finished_runs(tmp_path_factory):
+    """DRAGAN and GAN, 2 steps each on 64 blob 'digits', and the judge cache they share."""
+    from conftest import make_tiny_mnist
+    root = tmp_path_factory.mktemp("runs")
+    data_dir = make_tiny_mnist(root)
+    cache = root / "cache"
+    old = os.environ.get("GAN_REPRO_CACHE_DIR")
+    os.environ["GAN_REPRO_CACHE_DIR"] = str(cache)
+    try:
+        folders = [_tiny_run(root, data_dir, "dragan"), _tiny_run(root, data_dir, "gan")]
+    finally:
+        if old is None:
+            os.environ.pop("GAN_REPRO_CACHE_DIR", None)
+        else:
+            os.environ["GAN_REPRO_CACHE_DIR"] = old
+    return dict(root=root, data_dir=data_dir, cache=cache, folders=folders)
+
+
+def test_judge_trains_caches_and_restores_the_same_predictions(tiny_mnist_dir, capsys):
+    first = judge_lib.load_judge("mnist", data_dir=str(tiny_mnist_dir))
+    folder = judge_lib.judge_folder("mnist")
+    assert folder.startswith(os.environ["GAN_REPRO_CACHE_DIR"])
+    assert os.path.exists(os.path.join(folder, "judge.json"))
+    images = data_lib.load_idx_dataset("mnist", data_dir=str(tiny_mnist_dir), splits=("test",)).images
+    probs, feats = first.predict(images)
+    first.close()
+    assert probs.shape == (24, 10) and feats.shape == (24, judge_lib.FEATURE_DIM)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    again = judge_lib.load_judge("mnist", data_dir=str(tiny_mnist_dir))
+    np.testing.assert_array_equal(again.predict(images)[0], probs)
+    again.close()
+    out = capsys.readouterr().out
+    assert "training" in out and out.count("test accuracy") >= 2     # printed when used
+
+
+def test_evaluate_two_runs_end_to_end_and_write_the_results_page(finished_runs, tmp_path,
+                                                                  monkeypatch, capsys):
+    monkeypatch.setenv("GAN_REPRO_CACHE_DIR", str(finished_runs["cache"]))
+    out_json = tmp_path / "eval.json"
+    status = evaluate.main(finished_runs["folders"] + [
+        "--samples", "40", "--json", str(out_json), "--figures", str(tmp_path / "fig")])
+    stdout = capsys.readouterr().out
+    assert status == 0, stdout
+    report = json.loads(out_json.read_text())
+    assert [r["model"] for r in report["runs"]] == ["DRAGAN", "GAN"]
+    for r in report["runs"]:
+        assert r["step"] == 2 and r["samples"] == 40
+        assert r["fid"] >= 0 and r["real"]["fid"] >= 0
+        assert 1.0 <= r["score"] <= 10.0
+        assert sum(r["histogram"]) == 40 and len(r["histogram"]) == 10
+        assert len(r["blog_psnr"]["per_digit"]) == 10
+        assert os.path.exists(r["mean_digits_png"])
+        assert "judge" in r and "test_accuracy" in r["judge"]
+    assert "classifier FID" in stdout and "real data (floor)" in stdout
+    # The same seed draws the same samples: a second evaluation gives the same numbers.
+    assert evaluate.main(finished_runs["folders"][:1] + ["--samples", "40", "--json",
+                                                         str(tmp_path / "again.json")]) == 0
+    again = json.loads((tmp_path / "again.json").read_text())["runs"][0]
+    assert again["fid"] == report["runs"][0]["fid"]
+
+    page = tmp_path / "page" / "RESULTS.md"
+    page.parent.mkdir()
+    assert results.main(["--eval", str(out_json), "--out", str(page)]) == 0
+    text = page.read_text()
+    assert "classifier FID" in text and "Closing note" in text and "DRAGAN is better on" in text
+    for image in ("DRAGAN_step2_grid.png", "GAN_step2_losses.png", "DRAGAN_step2_mean_digits.png"):
+        assert (page.parent / "figures" / image).exists(), image
+        assert "figures/" + image in text
+    assert "scripts/run_dragan.py" in text          # each figure names its command
+
+
+def test_blog_psnr_from_grids_uses_the_saved_epoch_grids(finished_runs, monkeypatch, capsys):
+    monkeypatch.setenv("GAN_REPRO_CACHE_DIR", str(finished_runs["cache"]))
+    folder = finished_runs["folders"][0]
+    # 64 images, batch 8: 8 steps an epoch; 2 steps saved no epoch grid.
+    status = evaluate.main([folder, "--samples", "20", "--psnr-from", "grids"])
+    err = capsys.readouterr().err
+    assert status == 1 and "no epoch grids" in err and "Traceback" not in err
+
+
+def test_evaluate_errors_are_one_line(tmp_path, capsys):
+    assert evaluate.main([str(tmp_path / "nowhere")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "no run folder" in err
+    (tmp_path / "empty").mkdir()
+    assert evaluate.main([str(tmp_path / "empty")]) == 1
+    assert "holds no run" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main([str(tmp_path), "--samples", "x"])
+    assert exit_info.value.code == 2
+    assert results.main(["--eval", str(tmp_path / "missing.json"),
+                         "--out", str(tmp_path / "R.md")]) == 1
+    assert "no evaluation" in capsys.readouterr().err
+
+
+MNIST = os.path.join(os.environ.get("GAN_DATA_DIR", ""), "mnist", "t10k-images-idx3-ubyte.gz")
+
+
+@pytest.mark.skipif(not os.path.exists(MNIST), reason="real MNIST needed ($GAN_DATA_DIR)")
+def test_judge_learns_real_mnist_on_a_small_budget():
+    # The cached judges train on all 60,000 images (MNIST >= 99%, several minutes on a CPU);
+    # here one epoch on 5,000 of them (50 steps, about 12 s; 92.0% measured), which must
+    # pass 88%.
+    judge = judge_lib.train_judge("mnist", epochs=1, threads=2, train_subset=5000, log=None)
+    judge.close()
+    assert judge.info["test_accuracy"] >= 0.88, judge.info
+
+
+@pytest.mark.skipif(not os.environ.get("GAN_REPRO_SLOW_TESTS"),
+                    reason="trains the full judges (minutes): set GAN_REPRO_SLOW_TESTS=1")
+@pytest.mark.parametrize("dataset", sorted(judge_lib.TARGETS))
+def test_judges_reach_the_stated_accuracy(dataset):
+    judge = judge_lib.train_judge(dataset, threads=2, log=None)
+    judge.close()
+    assert judge.info["test_accuracy"] >= judge_lib.TARGETS[dataset]["accuracy"], judge.info
+
+
+class _PermutedJudge:
+    """A stand-in judge: reads the digit a test image encodes and reports perm[digit]."""
+
+    def __init__(self, perm):
+        self.perm = np.asarray(perm)
+
+    def predict(self, images):
+        digits = self.perm[np.round(images[:, 0, 0, 0] * 9).astype(int)]
+        probs = np.eye(10)[digits]
+        return probs, np.concatenate([probs, images.reshape(len(images), -1)[:, :6]], axis=1)
+
+
+def test_conditional_and_infogan_metrics_are_wired_to_the_requested_codes():
+    rng = np.random.default_rng(0)
+    requested = np.arange(200) % 10
+    samples = rng.random((200, 28, 28, 1)).astype(np.float32)
+    samples[:, 0, 0, 0] = requested / 9.0
+    perm = rng.permutation(10)
+    judge = _PermutedJudge(perm)
+    test_x = rng.random((50, 28, 28, 1)).astype(np.float32)
+    test_y = np.arange(50) % 10
+    floor = dict(test_features=judge.predict(test_x)[1])
+    r = evaluate.evaluate_samples(judge, samples, requested, floor, test_x, test_y, "InfoGAN")
+    assert r["infogan_c1"]["matching_accuracy"] == 1.0
+    assert r["infogan_c1"]["mapping"] == perm.tolist()
+    assert r["conditional"]["accuracy"] == pytest.approx(np.mean(perm == np.arange(10)))
+    assert r["histogram"] == [20] * 10 and r["score"] == pytest.approx(10.0)
+    plain = evaluate.evaluate_samples(judge, samples, None, floor, test_x, test_y, "GAN")
+    assert "conditional" not in plain and "infogan_c1" not in plain
+    assert sum(plain["blog_psnr"]["tiles_per_digit"]) == 200

@@ -1,0 +1,55 @@
+"""The 2-D toy study (reproduce/toy.py) on a tiny budget."""
+
+import json
+
+import numpy as np
+import pytest
+
+from reproduce import toy
+
+TINY = dict(steps=3, batch_size=16, hidden=8, z_dim=4, eval_samples=60)
+
+
+@pytest.mark.parametrize("method", ["dragan_blog", "wgan_gp"])     # both penalty paths
+def test_a_seed_trains_the_same_alone_or_beside_others(method):
+    together = toy.run_method("ring8", method, [0, 1], **TINY)
+    alone = toy.run_method("ring8", method, [1], **TINY)
+    assert [r["seed"] for r, _ in together] == [0, 1]
+    np.testing.assert_allclose(together[1][1], alone[0][1], rtol=1e-5, atol=1e-6)
+    assert not np.allclose(together[0][1], together[1][1])      # seeds differ
+    for result, samples in together:
+        assert samples.shape == (60, 2) and np.all(np.isfinite(samples))
+        assert 0 <= result["modes_covered"] <= result["num_modes"] == 8
+
+
+def test_initial_weights_depend_on_the_seed_only():
+    a = toy.initial_weights(3, "generator", [4, 8, 2])
+    b = toy.initial_weights(3, "generator", [4, 8, 2])
+    c = toy.initial_weights(4, "generator", [4, 8, 2])
+    assert [k.shape for k, _ in a] == [(4, 8), (8, 2)]
+    assert all(np.array_equal(x[0], y[0]) for x, y in zip(a, b))
+    assert not np.array_equal(a[0][0], c[0][0])
+
+
+def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
+    status = toy.main(["--seeds", "2", "--steps", "2", "--eval-samples", "40",
+                       "--datasets", "ring8", "swissroll", "--methods", "gan", "dragan_paper",
+                       "--out", str(tmp_path)])
+    assert status == 0
+    study = json.loads((tmp_path / "toy_study.json").read_text())
+    assert len(study["runs"]) == 8 and len(study["summary"]) == 4
+    assert study["budget"]["steps"] == 2 and "--seeds 2" in study["command"]
+    assert (tmp_path / "toy_ring8.png").exists() and (tmp_path / "toy_swissroll.png").exists()
+    table = (tmp_path / "toy_study.md").read_text()
+    assert "| ring8 | dragan_paper | 2 |" in table
+    assert "collapsed seeds" in capsys.readouterr().out
+
+    from reproduce import results
+    page = tmp_path / "page" / "RESULTS.md"
+    page.parent.mkdir()
+    assert results.main(["--toy", str(tmp_path), "--out", str(page)]) == 0
+    text = page.read_text()
+    assert "| ring8 | dragan_paper | 2 |" in text and "figures/toy_ring8.png" in text
+    assert (page.parent / "figures" / "toy_swissroll.png").exists()
+    assert "- Toy ring8: collapsed seeds of 2: gan" in text      # the closing note
+    assert "python -m reproduce.toy --seeds 2" in text          # the command that made it
