@@ -7,8 +7,8 @@ machine's measured matmul ceiling.
 Per model, in a fresh process each (so peak memory is the model's own):
 - bare iteration: one training step's update ops only (every phase, n_critic
   times for critics), feeds made beforehand from the data in memory; the time
-  is the median over `--rounds` rounds of `--round-steps` iterations, after
-  `--warmup` iterations;
+  is the median over `--rounds` rounds of `--round-steps` iterations after
+  `--warmup` iterations, and as many rounds again after the full loop;
 - full loop: the real `GANModel.train()` loop at the model's default cadence
   (losses and summaries every step, progress lines, grids every `sample_every`
   steps, checkpoints every `save_every` steps and at each epoch end): the loop's
@@ -117,7 +117,8 @@ def _step_feeds(model, step, rng):
 
 
 def bare_iteration(model, warmup, rounds, round_steps):
-    """Median seconds per iteration of the update ops alone (feeds made beforehand)."""
+    """Seconds per iteration of the update ops alone (feeds made beforehand), one figure
+    per round."""
     import utils
     feeds = [_step_feeds(model, s, utils.make_rng(0, "bench", s)) for s in range(round_steps)]
 
@@ -129,7 +130,7 @@ def bare_iteration(model, warmup, rounds, round_steps):
         return (time.perf_counter() - t) / n
 
     one_round(warmup)
-    return statistics.median(one_round(round_steps) for _ in range(rounds))
+    return [one_round(round_steps) for _ in range(rounds)]
 
 
 def full_loop(model, warmup, rounds, round_steps):
@@ -214,6 +215,9 @@ def measure(name, warmup, rounds, round_steps, data_dir=None):
             bare = bare_iteration(model, warmup, rounds, round_steps)
             with contextlib.redirect_stdout(io.StringIO()):
                 loop, grid_s, save_s = full_loop(model, warmup, rounds, round_steps)
+            # Bare rounds before and after the loop: a process's first minute can run
+            # slower or faster (allocator, kernel caches), and both figures share it.
+            bare = statistics.median(bare + bare_iteration(model, 1, rounds, round_steps))
             threads = config.intra_op_threads
     host, gpu = peak_memory_mib()
     return dict(model=name, batch_size=config.batch_size, bare_s=bare, loop_s=loop,
@@ -339,9 +343,14 @@ def main(argv=None):
             print(table(results[-1:]).splitlines()[-1], flush=True)
     print()
     print(table(results))
-    ceilings = sorted({"%.1f" % r["ceiling_gflops"] for r in results if "error" not in r})
-    print("matmul ceiling (2048^2 float32, the models' threads): %s GFLOP/s"
-          % " / ".join(ceilings))
+    for configuration in configurations:
+        ceilings = [r["ceiling_gflops"] for r in results
+                    if "error" not in r and r["configuration"] == configuration]
+        if ceilings:
+            print("matmul ceiling, %s (2048^2 float32, the models' threads): median %.1f "
+                  "GFLOP/s over its %d processes (%.1f-%.1f)" % (
+                      configuration, statistics.median(ceilings), len(ceilings),
+                      min(ceilings), max(ceilings)))
     loads = data_load_times(args.data_dir)
     print()
     for name, n, decode, cached in loads:
