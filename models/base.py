@@ -674,9 +674,25 @@ class GANModel(abc.ABC):
         `on_nonfinite="skip"` after copying the variables aside, to undo the step).
         """
         rng = utils.make_rng(self.config.seed, "step", step)
-        logs, feed, draw = {}, None, 0
+        logs = {}
         if self.config.on_nonfinite == "skip":
             self.sess.run(self._backup_step)
+        for phase, r, feed in self.step_runs(step, rng):
+            if r + 1 < phase.repeat:
+                _, values = self.sess.run([phase.train_op, phase.fetches], feed)
+            else:
+                _, summary, values = self.sess.run(
+                    [phase.train_op, phase.summary, phase.fetches], feed)
+                self.writer.add_summary(summary, step + 1)
+            logs.update(values)
+            _check_finite(values, step + 1, logs)
+        return logs
+
+    def step_runs(self, step, rng):
+        """The session runs of training step `step`, in order: (phase, repeat index,
+        feed). Lazy: each feed is made (the phase's feed function on the step's next
+        batch, drawing from `rng`; or the feed before) only when the run before is done."""
+        feed, draw = None, 0
         for phase in self.phases:
             for r in range(phase.repeat):
                 if phase.feed is not None:
@@ -685,15 +701,7 @@ class GANModel(abc.ABC):
                         images, labels = self.batch(step, draw)
                         draw += 1
                     feed = phase.feed(images, labels, rng)
-                if r + 1 < phase.repeat:
-                    _, values = self.sess.run([phase.train_op, phase.fetches], feed)
-                else:
-                    _, summary, values = self.sess.run(
-                        [phase.train_op, phase.summary, phase.fetches], feed)
-                    self.writer.add_summary(summary, step + 1)
-                logs.update(values)
-                _check_finite(values, step + 1, logs)
-        return logs
+                yield phase, r, feed
 
 
 MAX_SKIPPED_IN_A_ROW = 20   # --on-nonfinite skip: this many in a row stop the run

@@ -101,26 +101,12 @@ def update_flops(model):
     return total
 
 
-def _step_feeds(model, step, rng):
-    """[(train_op, feed)] of one training step, made as `run_step` makes them."""
-    runs, feed, draw = [], None, 0
-    for phase in model.phases:
-        for _ in range(phase.repeat):
-            if phase.feed is not None:
-                images = labels = None
-                if phase.batch:
-                    images, labels = model.batch(step, draw)
-                    draw += 1
-                feed = phase.feed(images, labels, rng)
-            runs.append((phase.train_op, feed))
-    return runs
-
-
 def bare_iteration(model, warmup, rounds, round_steps):
     """Seconds per iteration of the update ops alone (feeds made beforehand), one figure
     per round."""
     import utils
-    feeds = [_step_feeds(model, s, utils.make_rng(0, "bench", s)) for s in range(round_steps)]
+    feeds = [[(phase.train_op, feed) for phase, _, feed in
+              model.step_runs(s, utils.make_rng(0, "bench", s))] for s in range(round_steps)]
 
     def one_round(n):
         t = time.perf_counter()
