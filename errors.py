@@ -23,3 +23,11 @@ class CheckpointError(GanReproError):
 
 class OutputError(GanReproError):
     """An output that cannot be written: a full disk, an unwritable or missing folder."""
+
+
+def report(prog, error):
+    """Print a user error as one line `PROG: error: MESSAGE` and return the command's exit
+    status: 2 for a bad flag or setting (ConfigError), 1 for everything else."""
+    import sys
+    print("%s: error: %s" % (prog, error), file=sys.stderr)
+    return 2 if isinstance(error, ConfigError) else 1

@@ -36,7 +36,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import utils  # noqa: E402
-from errors import CheckpointError, ConfigError, GanReproError  # noqa: E402
+from errors import GanReproError, report  # noqa: E402
 from models.config import build_parser  # noqa: E402
 from models.cyclegan import CycleGAN, CycleGANConfig, load_domain  # noqa: E402
 
@@ -156,19 +156,11 @@ def main(argv=None):
     try:
         config = CycleGANConfig.from_dict(args)
         dataset = CycleGAN.load_data(config)
-        folder = CycleGAN.checkpoint_folder_of(config, dataset)
-        if not os.path.exists(os.path.join(folder, "checkpoint")):
-            raise CheckpointError("no CycleGAN checkpoint in %s: train one first "
-                                  "(scripts/run_cyclegan.py with the same flags)" % folder)
         with CycleGAN(config, dataset) as model:
             checkpoint, step = model.restore_latest()
             results = evaluate(model, eval_batch)
-    except ConfigError as e:
-        print("%s: error: %s" % (PROG, e), file=sys.stderr)
-        return 2
     except (GanReproError, OSError) as e:
-        print("%s: error: %s" % (PROG, e), file=sys.stderr)
-        return 1
+        return report(PROG, e)
     results.update(checkpoint=checkpoint, step=step, image_size=config.image_size,
                    psnr_peak=1.0, value_range=[0.0, 1.0])
     print("CycleGAN %s (step %d)\n%d names in both %s (A) and %s (B) (%d identical "

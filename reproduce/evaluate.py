@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import data as data_lib  # noqa: E402
 import utils  # noqa: E402
-from errors import CheckpointError, ConfigError, DataError, GanReproError  # noqa: E402
+from errors import CheckpointError, DataError, GanReproError, report  # noqa: E402
 from models import MODELS, get_model  # noqa: E402
 from reproduce import metrics  # noqa: E402
 
@@ -437,12 +437,8 @@ def main(argv=None):
             utils.write_json(args.json, _json_safe(dict(
                 command="%s %s" % (PROG, " ".join(sys.argv[1:] if argv is None else argv)),
                 samples=args.samples, seed=args.seed, runs=results)))
-    except ConfigError as e:
-        print("%s: error: %s" % (PROG, e), file=sys.stderr)
-        return 2
     except (GanReproError, OSError) as e:
-        print("%s: error: %s" % (PROG, e), file=sys.stderr)
-        return 1
+        return report(PROG, e)
     finally:
         for judge, _, _, _ in judges.values():
             judge.close()
