@@ -1,7 +1,7 @@
 """Write reproduce/RESULTS.md from finished runs: python -m reproduce.results.
 
     python -m reproduce.results --eval runs/mnist_hour/eval.json [--eval MORE.json ...]
-                                [--toy reproduce/toy] [--out reproduce/RESULTS.md]
+                                [--toy reproduce/toy [--toy MORE ...]] [--out reproduce/RESULTS.md]
 
 Inputs are what the recipes (reproduce/experiments.py) leave behind: the JSON of
 `python -m reproduce.evaluate` (every run it measured; the runs' own folders are read
@@ -126,23 +126,30 @@ def mnist_section(report, page, figures):
     return "\n".join(out)
 
 
-def toy_section(study, toy_dir, page, figures):
-    out = ["Made by: `%s` (%d runs, %.0f s wall clock at %d thread per run; %d generator steps, "
+def _toy_label(study):
+    b = study["budget"]
+    return "Adam lr %g, %d generator steps" % (b.get("lr", toy.DEFAULTS["lr"]), b["steps"])
+
+
+def toy_section(study, toy_dir, page, figures, prefix=""):
+    """Markdown of one toy study; its scatter plots are copied as figures/<prefix>toy_*.png."""
+    out = ["Made by: `%s` (%d runs, %.0f s wall clock at %d thread per run; %s, "
            "batch %d, %d samples measured per run)."
            % (study["command"], len(study["runs"]), study["budget"]["seconds"],
-              study["budget"]["threads"], study["budget"]["steps"],
+              study["budget"]["threads"], _toy_label(study),
               study["budget"]["batch_size"], study["budget"]["eval_samples"]), "",
            toy.table(study["summary"]), "",
            "Modes covered: modes with >= 20 of 2,500 samples within 3 std of their centre "
            "(PacGAN's rule; swiss roll: 20 pieces of the roll, within 3 noise std of the "
            "curve). Collapsed: fewer than half of the modes. Reverse KL: KL(generated || "
            "data) over the modes, every sample at its nearest mode.", ""]
-    for path in sorted(glob.glob(os.path.join(toy_dir, "toy_*.png"))):
-        target = os.path.join(figures, os.path.basename(path))
+    plots_found = sorted(glob.glob(os.path.join(toy_dir, "toy_*.png")))
+    for path in plots_found:
+        target = os.path.join(figures, prefix + os.path.basename(path))
         if os.path.abspath(path) != os.path.abspath(target):
             shutil.copyfile(path, target)
         out += ["![%s](%s)" % (os.path.basename(path), _rel(target, page)), ""]
-    if glob.glob(os.path.join(toy_dir, "toy_*.png")):
+    if plots_found:
         out += ["Scatter plots: rows are the methods, columns the first seeds; the data in "
                 "grey, 2,500 samples in blue.", ""]
     return "\n".join(out)
@@ -153,7 +160,7 @@ def _finite(values):
     return values[np.isfinite(values)]
 
 
-def closing_note(reports, study):
+def closing_note(reports, studies):
     """Sentences comparing the numbers with the blog's and the paper's claims."""
     lines = []
     for report in reports:
@@ -178,7 +185,7 @@ def closing_note(reports, study):
                    "this agrees with" if sum(better) >= 3 else
                    "this does not clearly support" if sum(better) == 2 else
                    "this contradicts"))
-    if study:
+    for study in studies:
         rows = {(r["dataset"], r["method"]): r for r in study["summary"]}
         for dataset in sorted({r["dataset"] for r in study["summary"]}):
             gan = rows.get((dataset, "gan"))
@@ -199,14 +206,15 @@ def closing_note(reports, study):
                 else:
                     verdict = "No fewer collapsed seeds with DRAGAN here."
                 lines.append(
-                    "- Toy %s: collapsed seeds of %d: gan %d, %s; mean modes covered gan %.1f, "
-                    "%s. %s" % (dataset, gan["seeds"], gan["collapsed"], parts, gan["modes_mean"],
+                    "- Toy %s (%s): collapsed seeds of %d: gan %d, %s; mean modes covered gan "
+                    "%.1f, %s. %s" % (dataset, _toy_label(study), gan["seeds"], gan["collapsed"],
+                                      parts, gan["modes_mean"],
                                 ", ".join("%s %.1f" % (r["method"], r["modes_mean"])
                                           for r in dragans), verdict))
     return "\n".join(lines) if lines else "(no finished runs to compare)"
 
 
-def write_page(page, eval_paths, toy_dir):
+def write_page(page, eval_paths, toy_dirs=()):
     figures = utils.ensure_dir(os.path.join(os.path.dirname(os.path.abspath(page)), "figures"))
     reports = []
     for path in eval_paths:
@@ -214,18 +222,19 @@ def write_page(page, eval_paths, toy_dir):
             raise GanReproError("no evaluation %s: run the evaluate command of "
                                 "reproduce/experiments.py first" % path)
         reports.append(utils.read_json(path))
-    study = None
-    if toy_dir:
+    if isinstance(toy_dirs, str):
+        toy_dirs = [toy_dirs]
+    studies = []
+    for toy_dir in toy_dirs:
         study_path = os.path.join(toy_dir, "toy_study.json")
         if not os.path.exists(study_path):
             raise GanReproError("no toy study in %s: run python -m reproduce.toy first" % toy_dir)
-        study = utils.read_json(study_path)
+        studies.append(utils.read_json(study_path))
     out = ["# Results", "",
            "Generated by `%s` on %s from finished runs; do not edit by hand (the closing "
            "note is generated too: check it)." % (
                "python -m reproduce.results " + " ".join(
-                   ["--eval %s" % p for p in eval_paths] + (["--toy %s" % toy_dir] if toy_dir
-                                                            else [])),
+                   ["--eval %s" % p for p in eval_paths] + ["--toy %s" % d for d in toy_dirs]),
                datetime.date.today().isoformat()), "",
            "Quality is measured with classifiers the project trains itself (no Inception "
            "weights offline): classifier FID and score are not Inception FID / Inception "
@@ -234,10 +243,13 @@ def write_page(page, eval_paths, toy_dir):
     for i, report in enumerate(reports):
         out += ["## Classifier metrics and the blog's PSNR%s" % (
             " (%d)" % (i + 1) if len(reports) > 1 else ""), "", mnist_section(report, page, figures)]
-    if study:
-        out += ["## Toy study: mode collapse on 2-D data", "",
-                toy_section(study, toy_dir, page, figures)]
-    out += ["## Closing note", "", closing_note(reports, study), "",
+    for i, (study, toy_dir) in enumerate(zip(studies, toy_dirs)):
+        # Several studies (e.g. two learning rates): each one's plots get their own names.
+        prefix = "study%d_" % (i + 1) if len(studies) > 1 else ""
+        out += ["## Toy study: mode collapse on 2-D data%s" % (
+            " (%s)" % _toy_label(study) if len(studies) > 1 else ""), "",
+            toy_section(study, toy_dir, page, figures, prefix)]
+    out += ["## Closing note", "", closing_note(reports, studies), "",
             "## Recipes", "", "Every experiment's commands and budget "
             "(`python -m reproduce.experiments`):", ""]
     for name in experiments.EXPERIMENTS:
@@ -258,8 +270,9 @@ def main(argv=None):
     parser.add_argument("--eval", action="append", default=[], metavar="JSON",
                         help="an evaluation written by python -m reproduce.evaluate --json "
                              "(repeatable)")
-    parser.add_argument("--toy", default=None, metavar="DIR",
-                        help="the toy study's folder (python -m reproduce.toy --out)")
+    parser.add_argument("--toy", action="append", default=[], metavar="DIR",
+                        help="a toy study's folder (python -m reproduce.toy --out; repeatable, "
+                             "e.g. one per learning rate)")
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"),
                         help="the page to write [default: reproduce/RESULTS.md]")
     args = parser.parse_args(argv)

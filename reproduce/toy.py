@@ -9,8 +9,9 @@ kernels, zero biases, drawn in NumPy from the seed):
   D: x [bs, 2] -> dense 64 + relu -> dense 64 + relu -> dense 1 (logit / critic)
 All seeds of a method train in one graph, their weights stacked on a seed axis (one
 session call for every seed; each seed's updates stay its own).
-Methods (everything else shared: batch 64, Adam lr 1e-3, beta1 0.5, beta2 0.9, the
-same data, noise and initial weights per seed):
+Methods (everything else shared: batch 64, Adam lr 1e-3 (--lr), beta1 0.5, beta2 0.9,
+the same data, noise and initial weights per seed; the DRAGAN paper's notebook uses
+Adam 1e-4 with the same betas, so `--lr 1e-4` with more --steps is its optimizer):
   gan           non-saturating GAN (Goodfellow et al. 2014), 1 D step per G step
   dragan_blog   + 0.25 * DRAGAN penalty, alpha per coordinate, the blog's norm over axis
                 1 (on [bs, 2] inputs: one norm per sample, as the paper's)
@@ -294,6 +295,8 @@ def main(argv=None):
                         "method [default: 10]")
     parser.add_argument("--steps", type=int, default=DEFAULTS["steps"],
                         help="generator steps per run [default: %(default)s]")
+    parser.add_argument("--lr", type=float, default=DEFAULTS["lr"],
+                        help="Adam learning rate of every method [default: %(default)s]")
     parser.add_argument("--eval-samples", type=int, default=DEFAULTS["eval_samples"],
                         help="samples measured per run [default: %(default)s, PacGAN's]")
     parser.add_argument("--plot-seeds", type=int, default=5,
@@ -305,6 +308,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.seeds < 1 or args.steps < 1 or args.eval_samples < 10:
         parser.error("--seeds and --steps must be >= 1, --eval-samples >= 10")
+    if not (math.isfinite(args.lr) and 0 < args.lr <= 1):
+        parser.error("--lr must be in (0, 1], got %s" % args.lr)
     command = "%s %s" % (PROG, " ".join(sys.argv[1:] if argv is None else argv))
     runs, shown = [], {}
     start = time.time()
@@ -314,7 +319,7 @@ def main(argv=None):
             for method in args.methods:
                 for result, samples in run_method(dataset, method, range(args.seeds),
                                                   threads=args.threads, steps=args.steps,
-                                                  eval_samples=args.eval_samples):
+                                                  lr=args.lr, eval_samples=args.eval_samples):
                     seed = result["seed"]
                     runs.append(result)
                     if seed < args.plot_seeds:
@@ -334,8 +339,9 @@ def main(argv=None):
         return 1
     rows = summarise(runs)
     budget = dict(seeds=args.seeds, steps=args.steps, eval_samples=args.eval_samples,
-                  threads=args.threads, seconds=round(time.time() - start, 1),
-                  **{k: v for k, v in DEFAULTS.items() if k not in ("steps", "eval_samples")},
+                  threads=args.threads, seconds=round(time.time() - start, 1), lr=args.lr,
+                  **{k: v for k, v in DEFAULTS.items() if k not in ("steps", "eval_samples",
+                                                                    "lr")},
                   n_critic=N_CRITIC)
     utils.write_json(os.path.join(args.out, "toy_study.json"), _json_safe(dict(
         command=command, budget=budget, summary=rows, runs=runs)))

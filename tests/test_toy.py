@@ -51,5 +51,28 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     text = page.read_text()
     assert "| ring8 | dragan_paper | 2 |" in text and "figures/toy_ring8.png" in text
     assert (page.parent / "figures" / "toy_swissroll.png").exists()
-    assert "- Toy ring8: collapsed seeds of 2: gan" in text      # the closing note
+    assert "- Toy ring8 (Adam lr 0.001, 2 generator steps): collapsed seeds of 2: gan" in text
     assert "python -m reproduce.toy --seeds 2" in text          # the command that made it
+
+    # A second study at another learning rate: both on one page, plots apart.
+    other = tmp_path / "lr"
+    assert toy.main(["--seeds", "2", "--steps", "3", "--eval-samples", "40", "--lr", "1e-4",
+                     "--datasets", "ring8", "--methods", "gan", "dragan_blog",
+                     "--out", str(other)]) == 0
+    assert json.loads((other / "toy_study.json").read_text())["budget"]["lr"] == 1e-4
+    assert results.main(["--toy", str(tmp_path), "--toy", str(other), "--out", str(page)]) == 0
+    text = page.read_text()
+    assert "## Toy study: mode collapse on 2-D data (Adam lr 0.0001, 3 generator steps)" in text
+    assert "figures/study1_toy_swissroll.png" in text and "figures/study2_toy_ring8.png" in text
+    assert (page.parent / "figures" / "study2_toy_ring8.png").exists()
+    assert "- Toy ring8 (Adam lr 0.0001, 3 generator steps): collapsed seeds of 2: gan" in text
+    assert "--toy %s --toy %s" % (tmp_path, other) in text
+
+
+@pytest.mark.parametrize("flags", [["--lr", "0"], ["--lr", "nan"], ["--lr", "-1e-4"],
+                                   ["--lr", "inf"], ["--seeds", "0"]])
+def test_toy_cli_refuses_bad_flags(flags, tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        toy.main(flags + ["--out", str(tmp_path)])
+    assert e.value.code == 2 and "error:" in capsys.readouterr().err
+    assert not (tmp_path / "toy_study.json").exists()
