@@ -235,6 +235,29 @@ def run_method(dataset, method, seeds, threads=1, **settings):
     return out
 
 
+def _run_all(tasks, seeds, jobs, settings):
+    """run_method for every (dataset, method) in `tasks`, in order, yielding each one's
+    results as they come in order; with jobs > 1 the runs train `jobs` at a time in spawned
+    processes (each run builds its own graph from its seeds, so the numbers are the same)."""
+    if jobs == 1:
+        for dataset, method in tasks:
+            yield run_method(dataset, method, seeds, **settings)
+        return
+    import concurrent.futures
+    import multiprocessing
+    with concurrent.futures.ProcessPoolExecutor(
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run_method, dataset, method, list(seeds), **settings)
+                   for dataset, method in tasks]
+        try:
+            for future in futures:
+                yield future.result()
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
 def summarise(runs):
     """Per (dataset, method): mean/std of the metrics over seeds and collapsed seeds."""
     groups = {}
@@ -303,37 +326,44 @@ def main(argv=None):
                         help="seeds shown per method in the scatter plots [default: 5]")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads per run "
                         "[default: 1]")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="(data set, method) runs trained at once, each in its own process "
+                             "(the numbers do not depend on it) [default: 1]")
     parser.add_argument("--out", default=DEFAULT_OUT, help="output folder [default: "
                         "reproduce/toy]")
     args = parser.parse_args(argv)
-    if args.seeds < 1 or args.steps < 1 or args.eval_samples < 10:
-        parser.error("--seeds and --steps must be >= 1, --eval-samples >= 10")
+    if args.seeds < 1 or args.steps < 1 or args.jobs < 1 or args.threads < 1 \
+            or args.eval_samples < 10:
+        parser.error("--seeds, --steps, --jobs and --threads must be >= 1, --eval-samples >= 10")
     if not (math.isfinite(args.lr) and 0 < args.lr <= 1):
         parser.error("--lr must be in (0, 1], got %s" % args.lr)
     command = "%s %s" % (PROG, " ".join(sys.argv[1:] if argv is None else argv))
     runs, shown = [], {}
     start = time.time()
+    tasks = [(dataset, method) for dataset in args.datasets for method in args.methods]
+    settings = dict(threads=args.threads, steps=args.steps, lr=args.lr,
+                    eval_samples=args.eval_samples)
     try:
         utils.ensure_dir(args.out)
-        for dataset in args.datasets:
-            for method in args.methods:
-                for result, samples in run_method(dataset, method, range(args.seeds),
-                                                  threads=args.threads, steps=args.steps,
-                                                  lr=args.lr, eval_samples=args.eval_samples):
-                    seed = result["seed"]
-                    runs.append(result)
-                    if seed < args.plot_seeds:
-                        shown[(dataset, method, seed)] = samples
-                    print("%s %s seed %d: %d/%d modes, %.1f%% high quality, reverse KL %.3f "
-                          "(%.1f s a seed)" % (dataset, method, seed, result["modes_covered"],
-                                        result["num_modes"], 100 * result["high_quality"],
-                                        result["reverse_kl"], result["seconds"]), flush=True)
-            path = os.path.join(args.out, "toy_%s.png" % dataset)
-            real = metrics.toy_sample(dataset, args.eval_samples, utils.make_rng(0, "toy-real"))
-            plots.scatter_panels(path, real, [
-                [shown[(dataset, m, s)] for s in range(min(args.seeds, args.plot_seeds))]
-                for m in args.methods], row_labels=list(args.methods),
-                extent=4.8 if dataset == "grid25" else 2.4 if dataset == "ring8" else 2.2)
+        for (dataset, method), finished in zip(tasks, _run_all(tasks, range(args.seeds),
+                                                               args.jobs, settings)):
+            for result, samples in finished:
+                seed = result["seed"]
+                runs.append(result)
+                if seed < args.plot_seeds:
+                    shown[(dataset, method, seed)] = samples
+                print("%s %s seed %d: %d/%d modes, %.1f%% high quality, reverse KL %.3f "
+                      "(%.1f s a seed)" % (dataset, method, seed, result["modes_covered"],
+                                           result["num_modes"], 100 * result["high_quality"],
+                                           result["reverse_kl"], result["seconds"]), flush=True)
+            if method == args.methods[-1]:
+                path = os.path.join(args.out, "toy_%s.png" % dataset)
+                real = metrics.toy_sample(dataset, args.eval_samples,
+                                          utils.make_rng(0, "toy-real"))
+                plots.scatter_panels(path, real, [
+                    [shown[(dataset, m, s)] for s in range(min(args.seeds, args.plot_seeds))]
+                    for m in args.methods], row_labels=list(args.methods),
+                    extent=4.8 if dataset == "grid25" else 2.4 if dataset == "ring8" else 2.2)
     except OSError as e:
         print("%s: error: %s" % (PROG, e), file=sys.stderr)
         return 1

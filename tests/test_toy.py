@@ -70,9 +70,21 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("flags", [["--lr", "0"], ["--lr", "nan"], ["--lr", "-1e-4"],
-                                   ["--lr", "inf"], ["--seeds", "0"]])
+                                   ["--lr", "inf"], ["--seeds", "0"], ["--jobs", "0"]])
 def test_toy_cli_refuses_bad_flags(flags, tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         toy.main(flags + ["--out", str(tmp_path)])
     assert e.value.code == 2 and "error:" in capsys.readouterr().err
     assert not (tmp_path / "toy_study.json").exists()
+
+
+def test_jobs_run_in_processes_with_the_same_numbers():
+    tasks = [("ring8", "gan"), ("swissroll", "dragan_paper")]
+    one = list(toy._run_all(tasks, [0, 1], 1, TINY))
+    two = list(toy._run_all(tasks, [0, 1], 2, TINY))
+    assert [[r["dataset"] for r, _ in runs] for runs in two] == [["ring8"] * 2, ["swissroll"] * 2]
+    for a_runs, b_runs in zip(one, two):
+        for (a, a_samples), (b, b_samples) in zip(a_runs, b_runs):
+            np.testing.assert_array_equal(a_samples, b_samples)
+            assert {k: v for k, v in a.items() if k != "seconds"} == \
+                {k: v for k, v in b.items() if k != "seconds"}
