@@ -58,8 +58,14 @@ def read_scalars(log_folder, tags=CURVES):
             for tag, v in found.items()}
 
 
-def latest_grid(result_folder, model_name):
-    """The newest epoch grid (else the newest fixed-noise grid) of a run, or None."""
+def latest_grid(result_folder, model_name, epochs_done=None):
+    """The epoch grid saved at `epochs_done` (a run evaluated before it went on training),
+    else the newest epoch grid, else the newest fixed-noise grid of a run, or None."""
+    if epochs_done is not None and float(epochs_done).is_integer() and epochs_done >= 1:
+        path = os.path.join(result_folder, "%s_epoch%03d_test_all_classes.png"
+                            % (model_name, int(epochs_done) - 1))
+        if os.path.exists(path):
+            return path
     for pattern in ("%s_epoch*_test_all_classes.png", "%s_train_*.png"):
         paths = sorted(glob.glob(os.path.join(result_folder, pattern % model_name)),
                        key=os.path.getmtime)
@@ -100,13 +106,16 @@ def mnist_section(report, page, figures):
         slug = _slug(r)
         out += ["### %s, step %d (%.2f epochs)" % (r["model"], r["step"], r["epochs_done"]), "",
                 "Trained by: `%s`" % _command(r.get("command")), ""]
-        grid = latest_grid(r["result_folder"], r["model"])
+        grid = latest_grid(r["result_folder"], r["model"], r.get("epochs_done"))
         if grid:
             target = os.path.join(figures, "%s_grid.png" % slug)
             shutil.copyfile(grid, target)
             out += ["![%s samples](%s)" % (r["model"], _rel(target, page)),
                     "", "Samples: %s (saved by the training run)." % os.path.basename(grid), ""]
-        scalars = read_scalars(r["log_folder"])
+        # Up to the evaluated step: the run may have trained on after it was measured.
+        scalars = {tag: (steps[steps <= r["step"]], values[steps <= r["step"]])
+                   for tag, (steps, values) in read_scalars(r["log_folder"]).items()}
+        scalars = {tag: sv for tag, sv in scalars.items() if len(sv[0])}
         if scalars:
             target = os.path.join(figures, "%s_losses.png" % slug)
             steps = max(len(v[0]) for v in scalars.values())

@@ -171,3 +171,16 @@ def test_conditional_and_infogan_metrics_are_wired_to_the_requested_codes():
     plain = evaluate.evaluate_samples(judge, samples, None, floor, test_x, test_y, "GAN")
     assert "conditional" not in plain and "infogan_c1" not in plain
     assert sum(plain["blog_psnr"]["tiles_per_digit"]) == 200
+
+
+def test_results_picks_the_grid_of_the_evaluated_epoch(tmp_path):
+    """A run measured at 2 epochs and then trained on: its page shows the epoch-2 grid."""
+    for name in ("GAN_epoch000_test_all_classes.png", "GAN_epoch001_test_all_classes.png",
+                 "GAN_epoch003_test_all_classes.png", "GAN_train_00_0010.png"):
+        (tmp_path / name).write_bytes(b"png")
+        os.utime(tmp_path / name, (1, {"0": 10, "1": 20, "3": 30}.get(name[11], 5)))
+    pick = lambda *a: os.path.basename(results.latest_grid(str(tmp_path), "GAN", *a))  # noqa: E731
+    assert pick(2.0) == "GAN_epoch001_test_all_classes.png"
+    assert pick(1) == "GAN_epoch000_test_all_classes.png"
+    assert pick() == pick(2.5) == pick(3.0) == "GAN_epoch003_test_all_classes.png"  # newest
+    assert results.latest_grid(str(tmp_path), "DRAGAN", 2.0) is None
