@@ -249,9 +249,11 @@ def write_page(page, eval_paths, toy_dirs=()):
            "weights offline): classifier FID and score are not Inception FID / Inception "
            "score and compare only with each other and with the real-data floor beside "
            "them. See README, \"Evaluation\".", ""]
-    for i, report in enumerate(reports):
-        out += ["## Classifier metrics and the blog's PSNR%s" % (
-            " (%d)" % (i + 1) if len(reports) > 1 else ""), "", mnist_section(report, page, figures)]
+    for report in reports:
+        runs = ", ".join("%s at %g epochs" % (r["model"], round(r["epochs_done"], 2))
+                         for r in report["runs"] if "epochs_done" in r)
+        out += ["## Classifier metrics and the blog's PSNR%s" % (" (%s)" % runs if runs else ""),
+                "", mnist_section(report, page, figures)]
     for i, (study, toy_dir) in enumerate(zip(studies, toy_dirs)):
         # Several studies (e.g. two learning rates): each one's plots get their own names.
         prefix = "study%d_" % (i + 1) if len(studies) > 1 else ""
