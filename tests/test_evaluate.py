@@ -102,6 +102,22 @@ def test_blog_psnr_from_grids_uses_the_saved_epoch_grids(finished_runs, monkeypa
     status = evaluate.main([folder, "--samples", "20", "--psnr-from", "grids"])
     err = capsys.readouterr().err
     assert status == 1 and "no epoch grids" in err and "Traceback" not in err
+    # With a saved 4x4 grid (the run's step-2 grid standing in for an epoch grid) the
+    # blog's PSNR comes from its 16 tiles.
+    import glob
+    import shutil
+    train_grid = sorted(glob.glob(str(finished_runs["root"] / "**" / "DRAGAN_train_*.png"),
+                                  recursive=True))[-1]
+    epoch_grid = os.path.join(os.path.dirname(train_grid), "DRAGAN_epoch000_test_all_classes.png")
+    shutil.copyfile(train_grid, epoch_grid)
+    try:
+        out_json = finished_runs["root"] / "grids.json"
+        assert evaluate.main([folder, "--samples", "20", "--psnr-from", "grids",
+                              "--json", str(out_json)]) == 0
+    finally:
+        os.remove(epoch_grid)
+    psnr = json.loads(out_json.read_text())["runs"][0]["blog_psnr"]
+    assert psnr["source"] == "grids: 16 tiles of 1 files" and len(psnr["per_digit"]) == 10
 
 
 def test_evaluate_errors_are_one_line(tmp_path, capsys):
