@@ -206,20 +206,27 @@ def closing_note(reports, studies):
                 not_fewer = [r["method"] for r in dragans if r["method"] not in fewer]
                 everything = all(r["collapsed"] == r["seeds"] for r in dragans + [gan])
                 if everything:
-                    verdict = ("Every seed of every method collapsed: this budget cannot "
-                               "tell them apart.")
+                    verdict = ("Every seed of every method collapsed: by modes covered, "
+                               "this budget cannot tell them apart.")
                 elif fewer:     # judged form by form: the blog's and the paper's penalty
                     verdict = "Fewer collapsed seeds than GAN with %s, as the paper says%s." % (
                         " and ".join(fewer),
                         "; not with %s" % " and ".join(not_fewer) if not_fewer else "")
                 else:
                     verdict = "No fewer collapsed seeds with DRAGAN here."
+                # Reverse KL tells spread from collapse where the modes rule counts none.
+                spread = [r["method"] for r in dragans
+                          if r["reverse_kl_mean"] < gan["reverse_kl_mean"]]
                 lines.append(
                     "- Toy %s (%s): collapsed seeds of %d: gan %d, %s; mean modes covered gan "
-                    "%.1f, %s. %s" % (dataset, _toy_label(study), gan["seeds"], gan["collapsed"],
-                                      parts, gan["modes_mean"],
-                                ", ".join("%s %.1f" % (r["method"], r["modes_mean"])
-                                          for r in dragans), verdict))
+                    "%.1f, %s; mean reverse KL gan %.3f, %s. %s%s" % (
+                        dataset, _toy_label(study), gan["seeds"], gan["collapsed"], parts,
+                        gan["modes_mean"], ", ".join("%s %.1f" % (r["method"], r["modes_mean"])
+                                                     for r in dragans),
+                        gan["reverse_kl_mean"], ", ".join(
+                            "%s %.3f" % (r["method"], r["reverse_kl_mean"]) for r in dragans),
+                        verdict, " Lower reverse KL than GAN (mass spread over more modes) "
+                        "with %s." % " and ".join(spread) if spread else ""))
     return "\n".join(lines) if lines else "(no finished runs to compare)"
 
 

@@ -66,6 +66,7 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     assert "figures/study1_toy_swissroll.png" in text and "figures/study2_toy_ring8.png" in text
     assert (page.parent / "figures" / "study2_toy_ring8.png").exists()
     assert "- Toy ring8 (Adam lr 0.0001, 3 generator steps): collapsed seeds of 2: gan" in text
+    assert "; mean reverse KL gan " in text
     assert "--toy %s --toy %s" % (tmp_path, other) in text
 
 
