@@ -89,12 +89,13 @@ def _slug(run):
     return "%s_step%d" % (run["model"], run["step"])
 
 
-def mnist_section(report, page, figures):
-    """Markdown of one evaluate.py JSON: tables, grids, curves, mean digits."""
+def mnist_section(report, page, figures, source=None):
+    """Markdown of one evaluate.py JSON (read from `source`): tables, grids, curves, mean
+    digits."""
     runs = report["runs"]
-    out = ["Measured by: `%s` (%d samples per run, seed %d)." % (
+    out = ["Measured by: `%s` (%d samples per run, seed %d%s)." % (
         report.get("command", "python -m reproduce.evaluate"), report["samples"],
-        report["seed"]), ""]
+        report["seed"], "; this page read %s" % source if source else ""), ""]
     judged = [r for r in runs if "fid" in r]
     if judged:
         j = judged[0]["judge"]
@@ -256,11 +257,11 @@ def write_page(page, eval_paths, toy_dirs=()):
            "weights offline): classifier FID and score are not Inception FID / Inception "
            "score and compare only with each other and with the real-data floor beside "
            "them. See README, \"Evaluation\".", ""]
-    for report in reports:
+    for report, source in zip(reports, eval_paths):
         runs = ", ".join("%s at %g epochs" % (r["model"], round(r["epochs_done"], 2))
                          for r in report["runs"] if "epochs_done" in r)
         out += ["## Classifier metrics and the blog's PSNR%s" % (" (%s)" % runs if runs else ""),
-                "", mnist_section(report, page, figures)]
+                "", mnist_section(report, page, figures, source)]
     for i, (study, toy_dir) in enumerate(zip(studies, toy_dirs)):
         # Several studies (e.g. two learning rates): each one's plots get their own names.
         prefix = "study%d_" % (i + 1) if len(studies) > 1 else ""
