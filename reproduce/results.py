@@ -239,8 +239,6 @@ def write_page(page, eval_paths, toy_dirs=()):
             raise GanReproError("no evaluation %s: run the evaluate command of "
                                 "reproduce/experiments.py first" % path)
         reports.append(utils.read_json(path))
-    if isinstance(toy_dirs, str):
-        toy_dirs = [toy_dirs]
     studies = []
     for toy_dir in toy_dirs:
         study_path = os.path.join(toy_dir, "toy_study.json")
