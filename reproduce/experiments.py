@@ -57,17 +57,19 @@ EXPERIMENTS = {
         commands=["%s -m reproduce.toy --seeds 10 --steps 5000" % PY]),
     "toy_study_lr1e-4": dict(
         blog="the toy study with the DRAGAN paper notebook's optimizer (Adam 1e-4, beta1 0.5, "
-             "beta2 0.9) for GAN and both DRAGAN penalty forms",
-        budget="10 seeds x 3 data sets x 3 methods, 30,000 generator steps of batch 64, "
-               "1 thread per run, two runs at a time (--jobs 2; 13 minutes wall)",
-        commands=["%s -m reproduce.toy --seeds 10 --steps 30000 --lr 1e-4 --methods gan "
-                  "dragan_blog dragan_paper --jobs 2 --out reproduce/toy_lr1e-4" % PY]),
+             "beta2 0.9) for GAN and both DRAGAN penalty forms, at two lengths",
+        budget="10 seeds x 3 data sets x 3 methods, 30,000 and 100,000 generator steps of "
+               "batch 64, 1 thread per run, two runs at a time (--jobs 2; 13 and 36 minutes "
+               "wall)",
+        commands=["%s -m reproduce.toy --seeds 10 --steps %d --lr 1e-4 --methods gan "
+                  "dragan_blog dragan_paper --jobs 2 --out reproduce/toy_lr1e-4%s"
+                  % (PY, steps, suffix) for steps, suffix in ((30000, ""), (100000, "_100k"))]),
     "results_page": dict(
         blog="(project) reproduce/RESULTS.md from the finished runs above",
         budget="seconds",
         commands=["%s -m reproduce.results --eval runs/mnist_hour/eval.json --eval "
-                  "runs/mnist_hour/eval_2ep.json --toy reproduce/toy --toy reproduce/toy_lr1e-4"
-                  % PY]),
+                  "runs/mnist_hour/eval_2ep.json --toy reproduce/toy --toy reproduce/toy_lr1e-4 "
+                  "--toy reproduce/toy_lr1e-4_100k" % PY]),
 }
 
 # The other blog experiments at their blog defaults (README "Models"): train, then
