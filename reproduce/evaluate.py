@@ -252,6 +252,7 @@ def evaluate_run(path, judges, samples=DEFAULT_SAMPLES, seed=0, data_dir=None, t
                     result_folder=os.path.abspath(model.result_folder),
                     log_folder=os.path.abspath(model.log_folder),
                     epochs_done=round(step / model.steps_per_epoch, 2),
+                    train_seed=cfg.seed,
                     command=utils.read_json(os.path.join(run_folder(path), "config.json")
                                             ).get("command"))
         if model.model_name == "CycleGAN":

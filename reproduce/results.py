@@ -85,8 +85,20 @@ def _command(command):
     return "%s %s" % (experiments.PY, command) if command.split()[0].endswith(".py") else command
 
 
+def train_seed(run):
+    """The seed a measured run was trained with (evaluate's JSON, else the run's
+    config.json), or None."""
+    if run.get("train_seed") is not None:
+        return run["train_seed"]
+    try:
+        return utils.read_json(os.path.join(run["run"], "config.json"))["config"]["seed"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
 def _slug(run):
-    return "%s_step%d" % (run["model"], run["step"])
+    seed = train_seed(run)
+    return "%s_%sstep%d" % (run["model"], "" if seed is None else "seed%d_" % seed, run["step"])
 
 
 def mnist_section(report, page, figures, source=None):
@@ -170,6 +182,11 @@ def _finite(values):
     return values[np.isfinite(values)]
 
 
+def _seeds(*runs):
+    seeds = sorted({train_seed(r) for r in runs} - {None})
+    return ", seed %s" % " and ".join(str(x) for x in seeds) if seeds else ""
+
+
 def closing_note(reports, studies):
     """Sentences comparing the numbers with the blog's and the paper's claims."""
     lines = []
@@ -184,12 +201,12 @@ def closing_note(reports, studies):
                       d["kl_uniform"] < g["kl_uniform"],
                       (dp.mean() if len(dp) else -math.inf) > (gp.mean() if len(gp) else -math.inf)]
             lines.append(
-                "- MNIST, equal budget (DRAGAN step %d, GAN step %d): classifier FID %.2f vs "
+                "- MNIST, equal budget (DRAGAN step %d, GAN step %d%s): classifier FID %.2f vs "
                 "%.2f (floor %.2f), score %.2f vs %.2f (real %.2f), KL to uniform %.4f vs %.4f, "
                 "blog PSNR mean %.2f vs %.2f dB (DRAGAN higher on %d of 10 digits). DRAGAN is "
                 "better on %d of these 4 measures: %s the blog's claim that DRAGAN beats GAN."
-                % (d["step"], g["step"], d["fid"], g["fid"], d["real"]["fid"], d["score"],
-                   g["score"], d["real"]["score"], d["kl_uniform"], g["kl_uniform"],
+                % (d["step"], g["step"], _seeds(d, g), d["fid"], g["fid"], d["real"]["fid"],
+                   d["score"], g["score"], d["real"]["score"], d["kl_uniform"], g["kl_uniform"],
                    dp.mean() if len(dp) else float("nan"),
                    gp.mean() if len(gp) else float("nan"), wins, sum(better),
                    "this agrees with" if sum(better) >= 3 else
@@ -256,8 +273,10 @@ def write_page(page, eval_paths, toy_dirs=()):
            "score and compare only with each other and with the real-data floor beside "
            "them. See README, \"Evaluation\".", ""]
     for report, source in zip(reports, eval_paths):
-        runs = ", ".join("%s at %g epochs" % (r["model"], round(r["epochs_done"], 2))
-                         for r in report["runs"] if "epochs_done" in r)
+        runs = ", ".join("%s at %g epochs%s" % (
+            r["model"], round(r["epochs_done"], 2),
+            "" if train_seed(r) is None else " (seed %d)" % train_seed(r))
+            for r in report["runs"] if "epochs_done" in r)
         out += ["## Classifier metrics and the blog's PSNR%s" % (" (%s)" % runs if runs else ""),
                 "", mnist_section(report, page, figures, source)]
     for i, (study, toy_dir) in enumerate(zip(studies, toy_dirs)):

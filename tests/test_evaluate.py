@@ -70,7 +70,7 @@ def test_evaluate_two_runs_end_to_end_and_write_the_results_page(finished_runs, 
     report = json.loads(out_json.read_text())
     assert [r["model"] for r in report["runs"]] == ["DRAGAN", "GAN"]
     for r in report["runs"]:
-        assert r["step"] == 2 and r["samples"] == 40
+        assert r["step"] == 2 and r["samples"] == 40 and r["train_seed"] == 547
         assert r["fid"] >= 0 and r["real"]["fid"] >= 0
         assert 1.0 <= r["score"] <= 10.0
         assert sum(r["histogram"]) == 40 and len(r["histogram"]) == 10
@@ -89,7 +89,9 @@ def test_evaluate_two_runs_end_to_end_and_write_the_results_page(finished_runs, 
     assert results.main(["--eval", str(out_json), "--out", str(page)]) == 0
     text = page.read_text()
     assert "classifier FID" in text and "Closing note" in text and "DRAGAN is better on" in text
-    for image in ("DRAGAN_step2_grid.png", "GAN_step2_losses.png", "DRAGAN_step2_mean_digits.png"):
+    assert "GAN step 2, seed 547)" in text                         # the training seed
+    for image in ("DRAGAN_seed547_step2_grid.png", "GAN_seed547_step2_losses.png",
+                  "DRAGAN_seed547_step2_mean_digits.png"):
         assert (page.parent / "figures" / image).exists(), image
         assert "figures/" + image in text
     assert "scripts/run_dragan.py" in text          # each figure names its command
