@@ -48,6 +48,17 @@ EXPERIMENTS = {
             "%s scripts/run_gan.py --epochs %d %s" % (PY, MNIST_HOUR_EPOCHS, _MNIST_DIRS),
             "%s -m reproduce.evaluate %s --json runs/mnist_hour/eval.json "
             "--figures runs/mnist_hour/figures" % (PY, _MNIST_RUNS)]),
+    "dragan_vs_gan_mnist_seed548": dict(
+        blog="the same comparison with a second training seed, to see the seed noise",
+        budget="as dragan_vs_gan_mnist, 4 epochs each, seed 548",
+        commands=[
+            "%s scripts/run_dragan.py --epochs %d --seed 548 %s" % (
+                PY, MNIST_HOUR_EPOCHS, _MNIST_DIRS.replace("mnist_hour", "mnist_seed548")),
+            "%s scripts/run_gan.py --epochs %d --seed 548 %s" % (
+                PY, MNIST_HOUR_EPOCHS, _MNIST_DIRS.replace("mnist_hour", "mnist_seed548")),
+            "%s -m reproduce.evaluate %s --json runs/mnist_seed548/eval.json "
+            "--figures runs/mnist_seed548/figures"
+            % (PY, _MNIST_RUNS.replace("mnist_hour", "mnist_seed548"))]),
     "toy_study": dict(
         blog="DRAGAN paper's toy figure and the usual mode-collapse test (8-Gaussian ring, "
              "25-Gaussian grid, swiss roll)",
@@ -68,7 +79,8 @@ EXPERIMENTS = {
         blog="(project) reproduce/RESULTS.md from the finished runs above",
         budget="seconds",
         commands=["%s -m reproduce.results --eval runs/mnist_hour/eval.json --eval "
-                  "runs/mnist_hour/eval_2ep.json --toy reproduce/toy --toy reproduce/toy_lr1e-4 "
+                  "runs/mnist_seed548/eval.json --eval runs/mnist_hour/eval_2ep.json "
+                  "--toy reproduce/toy --toy reproduce/toy_lr1e-4 "
                   "--toy reproduce/toy_lr1e-4_100k" % PY]),
 }
 
