@@ -15,9 +15,11 @@ PY = ".venv/bin/python"
 
 # DRAGAN vs GAN on MNIST at an equal budget, the two runs side by side with one thread
 # each (one core each of the 2-core CPU, oneDNN kernels on). Measured here: 4 epochs
-# (4,372 steps each, run as 2 epochs and then resumed to 4) took DRAGAN 49:25 (26:41 +
-# 22:44, 1.47 steps/s) and GAN 34:31 (18:41 + 15:50, 2.11 steps/s): 4 epochs is the most
-# that fits in the hour for DRAGAN, the slower of the two.
+# (4,372 steps each) took DRAGAN 49:25 (26:41 + 22:44 resumed, 1.47 steps/s) and GAN
+# 34:31 (18:41 + 15:50, 2.11 steps/s) with other work sharing the machine at times; the
+# seed-548 pair on an otherwise idle machine took DRAGAN 38:46 (1.88 steps/s) and GAN
+# 26:25 (2.76 steps/s), a rate at which about 6 epochs of DRAGAN fit in the hour
+# (--epochs 6 on the same folders resumes the 4-epoch runs).
 MNIST_HOUR_EPOCHS = 4
 _MNIST_DIRS = ("--intra-op-threads 1 --inter-op-threads 1 "
                "--checkpoint-dir runs/mnist_hour/checkpoint --result-dir runs/mnist_hour/results "
