@@ -18,8 +18,8 @@ PY = ".venv/bin/python"
 # (4,372 steps each) took DRAGAN 49:25 (26:41 + 22:44 resumed, 1.47 steps/s) and GAN
 # 34:31 (18:41 + 15:50, 2.11 steps/s) with other work sharing the machine at times; the
 # seed-548 pair on an otherwise idle machine took DRAGAN 38:46 (1.88 steps/s) and GAN
-# 26:25 (2.76 steps/s), a rate at which about 6 epochs of DRAGAN fit in the hour
-# (--epochs 6 on the same folders resumes the 4-epoch runs).
+# 26:25 (2.76 steps/s), a rate at which about 6 epochs of DRAGAN fit in the hour; the
+# seed-547 pair was resumed to 6 epochs as well (the last recipe commands).
 MNIST_HOUR_EPOCHS = 4
 _MNIST_DIRS = ("--intra-op-threads 1 --inter-op-threads 1 "
                "--checkpoint-dir runs/mnist_hour/checkpoint --result-dir runs/mnist_hour/results "
@@ -39,7 +39,8 @@ EXPERIMENTS = {
         blog="DRAGAN 对模型倒塌问题的处理: DRAGAN against a plain GAN, PSNR per digit",
         budget="%d epochs each (%d steps of 64), seed 547, one thread each (the two run side "
                "by side), blog defaults otherwise; measured at 2 epochs too, then resumed "
-               "(a resumed run's losses equal an unbroken run's)"
+               "(a resumed run's losses equal an unbroken run's), and at 6 epochs (the hour at "
+               "the idle-machine rate)"
                % (MNIST_HOUR_EPOCHS, MNIST_HOUR_EPOCHS * 1093),
         commands=[
             "%s scripts/run_dragan.py --epochs 2 %s" % (PY, _MNIST_DIRS),
@@ -49,6 +50,10 @@ EXPERIMENTS = {
             "%s scripts/run_dragan.py --epochs %d %s" % (PY, MNIST_HOUR_EPOCHS, _MNIST_DIRS),
             "%s scripts/run_gan.py --epochs %d %s" % (PY, MNIST_HOUR_EPOCHS, _MNIST_DIRS),
             "%s -m reproduce.evaluate %s --json runs/mnist_hour/eval.json "
+            "--figures runs/mnist_hour/figures" % (PY, _MNIST_RUNS),
+            "%s scripts/run_dragan.py --epochs 6 %s" % (PY, _MNIST_DIRS),
+            "%s scripts/run_gan.py --epochs 6 %s" % (PY, _MNIST_DIRS),
+            "%s -m reproduce.evaluate %s --json runs/mnist_hour/eval_6ep.json "
             "--figures runs/mnist_hour/figures" % (PY, _MNIST_RUNS)]),
     "dragan_vs_gan_mnist_seed548": dict(
         blog="the same comparison with a second training seed, to see the seed noise",
@@ -80,8 +85,9 @@ EXPERIMENTS = {
     "results_page": dict(
         blog="(project) reproduce/RESULTS.md from the finished runs above",
         budget="seconds",
-        commands=["%s -m reproduce.results --eval runs/mnist_hour/eval.json --eval "
-                  "runs/mnist_seed548/eval.json --eval runs/mnist_hour/eval_2ep.json "
+        commands=["%s -m reproduce.results --eval runs/mnist_hour/eval_6ep.json --eval "
+                  "runs/mnist_hour/eval.json --eval runs/mnist_seed548/eval.json --eval "
+                  "runs/mnist_hour/eval_2ep.json "
                   "--toy reproduce/toy --toy reproduce/toy_lr1e-4 "
                   "--toy reproduce/toy_lr1e-4_100k" % PY]),
 }
