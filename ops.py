@@ -25,8 +25,41 @@ and forward math are Keras's: `dense`, `conv`, `conv_transpose`, `batch_norm`
 """
 
 import math
+import weakref
+import zlib
 
 from tf_compat import slim, tf
+
+# The blog's `bn` passes epsilon=1e-5 to tf.contrib.layers.batch_norm, whose fused kernel
+# TensorFlow 1.x's `tf.nn.fused_batch_norm` raised to at least 1.001e-5 (the cuDNN limit);
+# TensorFlow 2.21 passes 1e-5 through. The blog therefore trained with 1.001e-5.
+BLOG_BN_EPSILON = 1.001e-5
+
+
+def seeded_initializer(make, name):
+    """The initializer of variable `name` in the current variable scope.
+
+    `make(seed)` returns a TF1 initializer; its op seed is a hash of the variable's full
+    name (with the graph seed, the model's `seed`), so a variable's initial value depends on
+    (seed, name) only, not on how many ops the graph built before it: the float64 graph,
+    which builds other ops (e.g. its batch norm), starts from the same weights. The value
+    is drawn in float32, as the blogs draw it, and widened to the variable's dtype.
+    """
+    scope = tf.get_variable_scope().name
+    full = "%s/%s" % (scope, name) if scope else name
+    base = make(zlib.crc32(full.encode("utf-8")) & 0x7FFFFFFF)
+
+    def initializer(shape, dtype=None, partition_info=None):
+        value = base(shape, dtype=tf.float32)
+        dtype = tf.as_dtype(dtype or tf.float32).base_dtype
+        return value if dtype == tf.float32 else tf.cast(value, dtype)
+    return initializer
+
+
+def _dtype(x):
+    """The float type a layer computes in: its input's (float32, or float64 for the
+    platform-independent reference runs)."""
+    return x.dtype.base_dtype
 
 
 def _static_or_dynamic_batch(input_, batch):
@@ -48,10 +81,12 @@ def conv2d(input_, output_dim, k_h=5, k_w=5, d_h=2, d_w=2, stddev=0.02, name="co
     """
     with tf.variable_scope(name):
         w = tf.get_variable(
-            "w", [k_h, k_w, input_.get_shape()[-1], output_dim],
-            initializer=tf.truncated_normal_initializer(stddev=stddev))
+            "w", [k_h, k_w, input_.get_shape()[-1], output_dim], _dtype(input_),
+            initializer=seeded_initializer(
+                lambda seed: tf.truncated_normal_initializer(stddev=stddev, seed=seed), "w"))
         conv = tf.nn.conv2d(input_, w, strides=[1, d_h, d_w, 1], padding="SAME")
-        biases = tf.get_variable("biases", [output_dim], initializer=tf.constant_initializer(0.0))
+        biases = tf.get_variable("biases", [output_dim], _dtype(input_),
+                                 initializer=tf.constant_initializer(0.0))
         return tf.nn.bias_add(conv, biases)
 
 
@@ -72,14 +107,16 @@ def deconv2d(input_, output_shape, k_h=5, k_w=5, d_h=2, d_w=2, name="deconv2d",
     dynamic_batch = not isinstance(out_shape[0], int)
     with tf.variable_scope(name):
         w = tf.get_variable(
-            "w", [k_h, k_w, out_shape[-1], input_.get_shape()[-1]],
-            initializer=tf.random_normal_initializer(stddev=stddev))
+            "w", [k_h, k_w, out_shape[-1], input_.get_shape()[-1]], _dtype(input_),
+            initializer=seeded_initializer(
+                lambda seed: tf.random_normal_initializer(stddev=stddev, seed=seed), "w"))
         deconv = tf.nn.conv2d_transpose(
             input_, w, output_shape=tf.stack(out_shape) if dynamic_batch else out_shape,
             strides=[1, d_h, d_w, 1])
         if dynamic_batch:
             deconv.set_shape([None] + [int(d) for d in out_shape[1:]])
-        biases = tf.get_variable("biases", [out_shape[-1]], initializer=tf.constant_initializer(0.0))
+        biases = tf.get_variable("biases", [out_shape[-1]], _dtype(input_),
+                                 initializer=tf.constant_initializer(0.0))
         out = tf.nn.bias_add(deconv, biases)
         if with_w:
             return out, w, biases
@@ -103,27 +140,97 @@ def linear(input_, output_size, scope=None, stddev=0.02, bias_start=0.0, with_w=
     """
     shape = input_.get_shape().as_list()
     with tf.variable_scope(scope or "Linear"):
-        matrix = tf.get_variable("Matrix", [shape[1], output_size], tf.float32,
-                                 tf.random_normal_initializer(stddev=stddev))
-        bias = tf.get_variable("bias", [output_size], initializer=tf.constant_initializer(bias_start))
+        matrix = tf.get_variable("Matrix", [shape[1], output_size], _dtype(input_),
+                                 seeded_initializer(lambda seed: tf.random_normal_initializer(
+                                     stddev=stddev, seed=seed), "Matrix"))
+        bias = tf.get_variable("bias", [output_size], _dtype(input_),
+                               initializer=tf.constant_initializer(bias_start))
         out = tf.matmul(input_, matrix) + bias
         if with_w:
             return out, matrix, bias
         return out
 
 
-def bn(x, is_training, scope):
+def bn(x, is_training, scope, epsilon=BLOG_BN_EPSILON):
     """Batch norm with the blog's arguments (tf.contrib.layers.batch_norm == tf-slim).
 
     `updates_collections=None` updates the moving mean/variance in place on every
     forward pass with `is_training=True` (as in the blog), so no UPDATE_OPS are
-    needed. `is_training` must be a Python bool.
+    needed. `is_training` must be a Python bool. float32 runs tf-slim's fused kernel,
+    as the blog did; float64 (no fused kernel) runs `_slim_fused_batch_norm_exact`, the
+    same math with the same first and second derivatives.
     """
     if not isinstance(is_training, bool):
         raise TypeError("bn(): is_training must be a Python bool (tf-slim on TF 2.21 "
                         "cannot take a tensor here)")
-    return slim.batch_norm(x, decay=0.9, updates_collections=None, epsilon=1e-5,
+    if _dtype(x) != tf.float32:
+        return _slim_fused_batch_norm_exact(x, is_training, scope, decay=0.9, epsilon=epsilon)
+    return slim.batch_norm(x, decay=0.9, updates_collections=None, epsilon=epsilon,
                            scale=True, is_training=is_training, scope=scope)
+
+
+def exact_moments(x, axes):
+    """Mean and biased variance over `axes`, differentiable to every order.
+
+    `tf.nn.moments` stops the gradient through the mean inside the variance: its values
+    and first derivatives are exact, its second derivatives are not, and a gradient
+    penalty's weight gradient is a second derivative (through every batch norm the
+    penalty's input gradient passes). Here the mean stays in the graph.
+    """
+    mean = tf.reduce_mean(x, axes, keepdims=True)
+    variance = tf.reduce_mean(tf.square(x - mean), axes, keepdims=True)
+    return tf.squeeze(mean, axes), tf.squeeze(variance, axes)
+
+
+def _normalize(x, mean, variance, gamma, beta, epsilon):
+    """gamma * (x - mean) / sqrt(variance + epsilon) + beta (the fused kernel's formula)."""
+    return (x - mean) * (tf.rsqrt(variance + epsilon) * gamma) + beta
+
+
+def _slim_fused_batch_norm_exact(x, is_training, scope, decay, epsilon):
+    """tf-slim's fused batch norm (`scale=True`, in-place updates) without the fused kernel.
+
+    Variables as slim names them (`beta`, `gamma`, `moving_mean`, `moving_variance`);
+    batch statistics from `exact_moments`; the moving variance is updated with the
+    Bessel-corrected batch variance (n / (n - 1)), which the fused kernel returns, for
+    4-D inputs and for 2-D ones (slim runs those as [N, 1, 1, C]).
+    """
+    dtype = _dtype(x)
+    channels = int(x.get_shape()[-1])
+    with tf.variable_scope(scope):
+        beta = tf.get_variable("beta", [channels], dtype, tf.zeros_initializer())
+        gamma = tf.get_variable("gamma", [channels], dtype, tf.ones_initializer())
+        moving_mean = tf.get_variable("moving_mean", [channels], dtype, tf.zeros_initializer(),
+                                      trainable=False)
+        moving_variance = tf.get_variable("moving_variance", [channels], dtype,
+                                          tf.ones_initializer(), trainable=False)
+        if not is_training:
+            return _normalize(x, moving_mean, moving_variance, gamma, beta, epsilon)
+        axes = list(range(x.get_shape().ndims - 1))
+        mean, variance = exact_moments(x, axes)
+        n = float(math.prod(x.get_shape().as_list()[:-1]))
+        rate = tf.constant(1.0 - decay, dtype)
+        updates = [_sequenced(moving_mean, lambda v: tf.assign_sub(v, (v - mean) * rate)),
+                   _sequenced(moving_variance, lambda v: tf.assign_sub(
+                       v, (v - variance * (n / (n - 1.0))) * rate))]
+        with tf.control_dependencies(updates):
+            return tf.identity(_normalize(x, mean, variance, gamma, beta, epsilon))
+
+
+_LAST_UPDATE = weakref.WeakKeyDictionary()   # graph -> {variable name: its last update}
+
+
+def _sequenced(variable, update):
+    """`update(variable)`, run after every update of `variable` built before it in this
+    graph. A layer called several times in one session run (D on real, fake and
+    interpolated batches) updates its moving statistics once per call; unordered, those
+    read-modify-writes race. Ordered, they apply in build order."""
+    last = _LAST_UPDATE.setdefault(tf.get_default_graph(), {})
+    key = variable.op.name
+    with tf.control_dependencies([last[key]] if key in last else []):
+        op = update(variable)
+    last[key] = op
+    return op
 
 
 # --- Keras-equivalent layers ---------------------------------------------------
@@ -136,8 +243,8 @@ def _pair(value):
     return int(value), int(value)
 
 
-def _glorot_uniform(shape):
-    """Keras `GlorotUniform` for a kernel of `shape`: uniform(-limit, limit),
+def _glorot_uniform(shape, name="kernel"):
+    """Keras `GlorotUniform` for kernel `name` of `shape`: uniform(-limit, limit),
     limit = sqrt(6 / (fan_in + fan_out)).
 
     Fans are computed from the kernel shape the Keras way (`compute_fans`):
@@ -156,7 +263,8 @@ def _glorot_uniform(shape):
             receptive *= d
         fan_in, fan_out = receptive * shape[-2], receptive * shape[-1]
     limit = math.sqrt(6.0 / (fan_in + fan_out))
-    return tf.random_uniform_initializer(-limit, limit)
+    return seeded_initializer(lambda seed: tf.random_uniform_initializer(-limit, limit, seed=seed),
+                              name)
 
 
 def dense(x, units, use_bias=True, name="dense"):
@@ -173,11 +281,11 @@ def dense(x, units, use_bias=True, name="dense"):
     """
     fan_in = int(x.get_shape()[-1])
     with tf.variable_scope(name):
-        kernel = tf.get_variable("kernel", [fan_in, units], tf.float32,
+        kernel = tf.get_variable("kernel", [fan_in, units], _dtype(x),
                                  _glorot_uniform([fan_in, units]))
         out = tf.matmul(x, kernel)
         if use_bias:
-            bias = tf.get_variable("bias", [units], tf.float32, tf.zeros_initializer())
+            bias = tf.get_variable("bias", [units], _dtype(x), tf.zeros_initializer())
             out = tf.nn.bias_add(out, bias)
         return out
 
@@ -203,10 +311,10 @@ def conv(x, filters, kernel_size, strides=1, padding="SAME", use_bias=True, name
     s_h, s_w = _pair(strides)
     shape = [k_h, k_w, int(x.get_shape()[-1]), filters]
     with tf.variable_scope(name):
-        kernel = tf.get_variable("kernel", shape, tf.float32, _glorot_uniform(shape))
+        kernel = tf.get_variable("kernel", shape, _dtype(x), _glorot_uniform(shape))
         out = tf.nn.conv2d(x, kernel, strides=[1, s_h, s_w, 1], padding=padding.upper())
         if use_bias:
-            bias = tf.get_variable("bias", [filters], tf.float32, tf.zeros_initializer())
+            bias = tf.get_variable("bias", [filters], _dtype(x), tf.zeros_initializer())
             out = tf.nn.bias_add(out, bias)
         return out
 
@@ -234,12 +342,12 @@ def conv_transpose(x, filters, kernel_size, strides=1, use_bias=True, name="conv
     # Keras stores the transposed-conv kernel as [k_h, k_w, out, in].
     shape = [k_h, k_w, filters, in_channels]
     with tf.variable_scope(name):
-        kernel = tf.get_variable("kernel", shape, tf.float32, _glorot_uniform(shape))
+        kernel = tf.get_variable("kernel", shape, _dtype(x), _glorot_uniform(shape))
         out = tf.nn.conv2d_transpose(x, kernel, output_shape=out_shape,
                                      strides=[1, s_h, s_w, 1], padding="SAME")
         out.set_shape(out_static)
         if use_bias:
-            bias = tf.get_variable("bias", [filters], tf.float32, tf.zeros_initializer())
+            bias = tf.get_variable("bias", [filters], _dtype(x), tf.zeros_initializer())
             out = tf.nn.bias_add(out, bias)
         return out
 
@@ -268,14 +376,8 @@ def batch_norm(x, training, momentum=0.99, epsilon=1e-3, update_moving=True, nam
     """
     if not isinstance(training, bool):
         raise TypeError("batch_norm(): training must be a Python bool")
-    channels = int(x.get_shape()[-1])
     with tf.variable_scope(name):
-        gamma = tf.get_variable("gamma", [channels], tf.float32, tf.ones_initializer())
-        beta = tf.get_variable("beta", [channels], tf.float32, tf.zeros_initializer())
-        moving_mean = tf.get_variable("moving_mean", [channels], tf.float32,
-                                      tf.zeros_initializer(), trainable=False)
-        moving_variance = tf.get_variable("moving_variance", [channels], tf.float32,
-                                          tf.ones_initializer(), trainable=False)
+        gamma, beta, moving_mean, moving_variance = _keras_bn_variables(x)
         if not training:
             return tf.nn.batch_normalization(x, moving_mean, moving_variance, beta, gamma, epsilon)
         axes = list(range(x.get_shape().ndims - 1))
@@ -290,65 +392,100 @@ def batch_norm(x, training, momentum=0.99, epsilon=1e-3, update_moving=True, nam
             return tf.nn.batch_normalization(x, mean, variance, beta, gamma, epsilon)
 
 
+def _keras_bn_variables(x):
+    """Keras BatchNormalization's variables for `x`'s last axis: gamma (ones), beta
+    (zeros), trainable; moving_mean (zeros), moving_variance (ones), not trainable."""
+    channels, dtype = int(x.get_shape()[-1]), _dtype(x)
+    return (tf.get_variable("gamma", [channels], dtype, tf.ones_initializer()),
+            tf.get_variable("beta", [channels], dtype, tf.zeros_initializer()),
+            tf.get_variable("moving_mean", [channels], dtype, tf.zeros_initializer(),
+                            trainable=False),
+            tf.get_variable("moving_variance", [channels], dtype, tf.ones_initializer(),
+                            trainable=False))
+
+
 def keras22_batch_norm(x, training, momentum=0.99, epsilon=1e-3, update_moving=True,
-                       name="batch_normalization"):
+                       name="batch_normalization", shadow=""):
     """Standalone Keras 2.2 `BatchNormalization` (last axis) as it runs on TensorFlow 1.x.
 
     The Keras-GAN scripts (WGAN, WGAN-GP, CGAN, ACGAN) and the InfoGAN book code use it;
-    the TF tutorial's tf.keras layer is `batch_norm`. The forward pass is `batch_norm`'s
-    (batch statistics if `training`, else the moving ones). With `training` and
-    `update_moving` the moving statistics are updated as Keras 2.2 does (through
-    `K.moving_average_update`, i.e. TF1 `assign_moving_average(zero_debias=True)`), and
-    the output depends on the updates:
+    the TF tutorial's tf.keras layer is `batch_norm`. Training with 4-D inputs goes
+    through `tf.nn.fused_batch_norm`, as Keras 2.2's `normalize_batch_in_training` sends
+    NHWC batches there (its second derivative is exact, which a gradient penalty through
+    the layer needs); float64, which has no fused kernel, computes the same with
+    `exact_moments`. 2-D inputs in training and every input at inference are `batch_norm`'s
+    (`tf.nn.moments`, as Keras 2.2's regular path). With `training` and `update_moving`
+    the moving statistics are updated as Keras 2.2 does (through `K.moving_average_update`,
+    i.e. TF1 `assign_moving_average(zero_debias=True)`), and the output depends on the
+    updates:
         biased <- biased - (biased - v) * (1 - momentum);  t <- t + 1
         moving <- biased / (1 - momentum^t)
     so after the first update the moving statistics equal the batch's. v is the batch
-    mean, or the batch variance times n/(n-1) (what `tf.nn.fused_batch_norm`, Keras's
-    path for 4-D inputs, returns; 4-D inputs only) times n/(n - (1 + epsilon)) (Keras's
-    own "unbiased" line), n = values per channel.
+    mean, or the batch variance times n/(n-1) (what the fused kernel returns; 4-D inputs
+    only) times n/(n - (1 + epsilon)) (Keras's own "unbiased" line), n = values per
+    channel.
 
     Args:
-      x: [batch, ..., channels] tensor with a static shape.
+      x: [batch, ..., channels] tensor (a static shape where the moving statistics are
+        updated).
       training: Python bool.
       momentum, epsilon: Keras's BN momentum and epsilon.
       update_moving: with training=True, update the moving statistics.
       name: variable scope of the layer.
+      shadow: suffix of the zero-debiasing variables: every call site of a Keras layer
+        inside another compiled model gets its own (TF1 names them `biased`, `biased_1`...).
     Returns:
       Tensor of the shape of `x`. Variables: those of `batch_norm` and, for each moving
-      statistic, `<moving>/biased` and `<moving>/local_step` (the names TF's
-      zero-debiasing gives them), not trainable.
+      statistic updated, `<moving>/biased<shadow>` and `<moving>/local_step<shadow>`, not
+      trainable.
     """
-    out = batch_norm(x, training, momentum, epsilon, update_moving=False, name=name)
+    if not isinstance(training, bool):
+        raise TypeError("keras22_batch_norm(): training must be a Python bool")
+    shape = x.get_shape().as_list()
+    axes = list(range(len(shape) - 1))
+    n = None if None in shape else float(math.prod(shape[:-1]))   # values per channel
+    if training and len(shape) == 4:
+        with tf.variable_scope(name):
+            gamma, beta, _, _ = _keras_bn_variables(x)
+            if _dtype(x) == tf.float32:
+                # (the fused kernel's variance is n/(n-1) times the batch's)
+                out, mean, variance = tf.nn.fused_batch_norm(x, gamma, beta, epsilon=epsilon,
+                                                             is_training=True)
+            else:
+                mean, variance = exact_moments(x, axes)
+                out = _normalize(x, mean, variance, gamma, beta, epsilon)
+                variance = variance * (n / (n - 1.0)) if n else variance
+    else:
+        out = batch_norm(x, training, momentum, epsilon, update_moving=False, name=name)
     if not (training and update_moving):
         return out
-    shape = x.get_shape().as_list()
-    if any(d is None for d in shape):
+    if n is None:
         raise ValueError("keras22_batch_norm(): %s needs a static shape, got %s" % (name, shape))
-    n = float(math.prod(shape[:-1]))
-    mean, variance = tf.nn.moments(x, axes=list(range(len(shape) - 1)))
-    if len(shape) == 4:
-        variance = variance * (n / (n - 1.0))
+    if len(shape) != 4:
+        mean, variance = tf.nn.moments(x, axes=axes)
     variance = variance * (n / (n - (1.0 + epsilon)))
     # (auxiliary_name_scope=False: re-entering the layer's scope must not take the name
     # scope of the next layer, "<name>_1")
     with tf.variable_scope(name, reuse=tf.AUTO_REUSE, auxiliary_name_scope=False):
-        moving_mean = tf.get_variable("moving_mean")
-        moving_variance = tf.get_variable("moving_variance")
+        moving_mean = tf.get_variable("moving_mean", dtype=_dtype(x))
+        moving_variance = tf.get_variable("moving_variance", dtype=_dtype(x))
         with tf.name_scope(name + "_moving_update"):
-            updates = [_zero_debiased_average(moving_mean, mean, momentum),
-                       _zero_debiased_average(moving_variance, variance, momentum)]
+            updates = [_zero_debiased_average(moving_mean, mean, momentum, shadow),
+                       _zero_debiased_average(moving_variance, variance, momentum, shadow)]
     with tf.control_dependencies(updates):
         return tf.identity(out)
 
 
-def _zero_debiased_average(variable, value, momentum):
-    """TF1 `assign_moving_average(variable, value, momentum, zero_debias=True)`."""
+def _zero_debiased_average(variable, value, momentum, shadow=""):
+    """TF1 `assign_moving_average(variable, value, momentum, zero_debias=True)`, its shadow
+    variables named `biased<shadow>` and `local_step<shadow>`."""
+    dtype = variable.dtype.base_dtype
     with tf.variable_scope(variable.op.name.split("/")[-1], auxiliary_name_scope=False):
-        biased = tf.get_variable("biased", variable.get_shape(), tf.float32,
+        biased = tf.get_variable("biased" + shadow, variable.get_shape(), dtype,
                                  tf.zeros_initializer(), trainable=False)
-        local_step = tf.get_variable("local_step", [], tf.float32, tf.zeros_initializer(),
+        local_step = tf.get_variable("local_step" + shadow, [], dtype, tf.zeros_initializer(),
                                      trainable=False)
-    decay = tf.constant(1.0 - momentum, tf.float32)
+    decay = tf.constant(1.0 - momentum, dtype)
     new_biased = tf.assign_sub(biased, (biased - value) * decay)
     new_step = tf.assign_add(local_step, 1.0)
     return tf.assign(variable, new_biased / (1.0 - tf.pow(1.0 - decay, new_step)))
@@ -378,7 +515,8 @@ def dropout(x, rate, seed, salt, training=True):
         return x
     with tf.name_scope("dropout"):
         key = tf.random.experimental.stateless_fold_in(seed, int(salt))
-        keep = tf.random.stateless_uniform(tf.shape(x), seed=key, dtype=x.dtype) >= rate
+        # float32 draws in every dtype: the float64 graph gets the float32 graph's masks
+        keep = tf.random.stateless_uniform(tf.shape(x), seed=key, dtype=tf.float32) >= rate
         return tf.where(keep, x * (1.0 / (1.0 - rate)), tf.zeros_like(x))
 
 
@@ -405,7 +543,7 @@ def zero_pad(x, top=0, bottom=0, left=0, right=0):
     return tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
 
 
-def embedding(ids, num_classes, dim, name="embedding"):
+def embedding(ids, num_classes, dim, name="embedding", dtype=tf.float32):
     """Keras `Embedding` (for the CGAN/ACGAN label input).
 
     Args:
@@ -418,8 +556,8 @@ def embedding(ids, num_classes, dim, name="embedding"):
       uniform(-0.05, 0.05) (Keras default).
     """
     with tf.variable_scope(name):
-        table = tf.get_variable("embeddings", [num_classes, dim], tf.float32,
-                                tf.random_uniform_initializer(-0.05, 0.05))
+        table = tf.get_variable("embeddings", [num_classes, dim], dtype, seeded_initializer(
+            lambda seed: tf.random_uniform_initializer(-0.05, 0.05, seed=seed), "embeddings"))
         return tf.nn.embedding_lookup(table, ids)
 
 
@@ -459,8 +597,8 @@ def instance_norm(x, per_channel=False, epsilon=1e-3, name="instance_norm"):
     shape = [channels] if per_channel else [1]
     axes = [1, 2] if per_channel else [1, 2, 3]
     with tf.variable_scope(name):
-        gamma = tf.get_variable("gamma", shape, tf.float32, tf.ones_initializer())
-        beta = tf.get_variable("beta", shape, tf.float32, tf.zeros_initializer())
+        gamma = tf.get_variable("gamma", shape, _dtype(x), tf.ones_initializer())
+        beta = tf.get_variable("beta", shape, _dtype(x), tf.zeros_initializer())
         mean, variance = tf.nn.moments(x, axes=axes, keepdims=True)
         normed = (x - mean) / (tf.sqrt(variance) + epsilon)
         return normed * gamma + beta

@@ -66,8 +66,8 @@ Deviations from Keras-GAN (none changes the networks, the losses or the update r
     resumed run draws exactly what an uninterrupted one would;
   - Keras 2.2's Adam reads its counter without ordering it before its own increment in
     the same `session.run`; here t = the count of earlier updates + 1, the intended rule;
-  - the forward batch norm uses `tf.nn.moments` (`ops.batch_norm`) rather than the
-    fused kernel: the same math up to the last bits;
+  - batch norm as Keras 2.2 on TF 1.x (`ops.keras22_batch_norm`: the fused kernel for 4-D
+    batch statistics, `tf.nn.moments` for 2-D);
   - d_loss and the accuracies are averaged in float32; losses are logged per step.
     d_acc is Keras's validity accuracy, d_op_acc its label accuracy (Keras-GAN's
     "acc" and "op_acc");
@@ -131,7 +131,7 @@ class ACGAN(KerasConditionalGAN):
         cfg = self.config
         h, w, c = self.image_shape
         with tf.variable_scope("generator", reuse=self.reuse("generator")):
-            net = z * embedding(labels, NUM_CLASSES, cfg.z_dim, name="embedding")  # [bs, z_dim]
+            net = z * embedding(labels, NUM_CLASSES, cfg.z_dim, dtype=self.dtype)  # [bs, z_dim]
             net = tf.nn.relu(dense(net, 128 * (h // 4) * (w // 4), name="dense"))
             net = tf.reshape(net, [-1, h // 4, w // 4, 128])                   # [bs, h/4, w/4, 128]
             net = self._bn(net, training, update_moving, "batch_normalization")
@@ -176,9 +176,9 @@ class ACGAN(KerasConditionalGAN):
         self.require_image_sides(4)
         self._check_labels()
         bs = cfg.batch_size
-        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
+        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
         self.labels = tf.placeholder(tf.int64, [bs], name="labels")
-        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
+        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
         self.sampled_labels = tf.placeholder(tf.int64, [bs], name="sampled_labels")
         self.dropout_seed = tf.placeholder(tf.int64, [2], name="dropout_seed")
         self._sample_inputs()

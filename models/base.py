@@ -112,9 +112,11 @@ class GANModel(abc.ABC):
         self.num_examples = num_examples
         self.num_batches = num_examples // config.batch_size
         self.image_shape = tuple(int(d) for d in dataset.images.shape[1:])
+        self.dtype = tf.as_dtype(config.dtype)     # of placeholders, variables and math
         self.sess = None
         self.writer = None
         self._last_good = None      # the checkpoint restored or last written
+        self._initial_values = None  # {initializer input: value} (see `_initialize`)
         self.graph = tf.Graph()
         # TensorFlow builds some ops differently while op determinism is on (the sparse
         # softmax cross-entropy, the bias-add gradient, ...): set it before building, so
@@ -241,10 +243,18 @@ class GANModel(abc.ABC):
     def session_config(self):
         cfg = self.config
         proto = tf.ConfigProto(intra_op_parallelism_threads=cfg.intra_op_threads,
-                               inter_op_parallelism_threads=cfg.inter_op_threads,
+                               inter_op_parallelism_threads=self.inter_op_threads(),
                                allow_soft_placement=True)
         proto.gpu_options.allow_growth = True
         return proto
+
+    def inter_op_threads(self):
+        """Ops run at once: the config's, but 1 in float64. Measured: with 2, the float64
+        DRAGAN graph's D weight gradients varied between repeats of the same step (1 run in
+        8-15 under load; never with 1), and GAN training amplifies such a difference to
+        percents within 15 steps; float64 is the verification type, so it runs its ops
+        one at a time (intra-op threads still apply)."""
+        return 1 if self.dtype == tf.float64 else self.config.inter_op_threads
 
     def open(self):
         """Create the session; restore the newest intact checkpoint or initialise.
@@ -266,12 +276,41 @@ class GANModel(abc.ABC):
             print("%s: resuming from %s (step %d)" % (self.model_name, latest, self.start_step),
                   flush=True)
         else:
-            self.sess.run(self._init_op)
+            self._initialize()
             self.start_step = 0
         self._last_good = latest
         with _writing("the run's config", os.path.join(self.checkpoint_folder, "config.json")):
             self._write_run_config()
         return self.start_step
+
+    def _initialize(self, sess=None):
+        """Initialise every variable of a new run (in `sess`, default the model's session),
+        from values drawn in a session that sees no GPU: TensorFlow does not promise that a
+        seeded random op gives a GPU the numbers it gives a CPU, so this way a run starts
+        from the same weights on every device (and, the draws being float32 and keyed by
+        variable name, in both dtypes)."""
+        if self._initial_values is None:
+            variables = self.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+            initial = [v.initializer.inputs[1] for v in variables]
+            cpu_only = self.session_config()
+            cpu_only.device_count["GPU"] = 0
+            with tf.Session(graph=self.graph, config=cpu_only) as cpu:
+                self._initial_values = dict(zip(initial, cpu.run(initial)))
+        (sess or self.sess).run(self._init_op, self._initial_values)
+
+    def initial_losses(self):
+        """Every logged loss before any update: each phase's losses at the initial weights,
+        on step 0's first feed for that phase, in a throw-away session (the variables set
+        afresh before each phase, since some losses are read after an update inside the
+        phase's own run). What float32 and float64 must agree on to float32 rounding."""
+        losses, seen = {}, set()
+        with tf.Session(graph=self.graph, config=self.session_config()) as sess:
+            for phase, _, feed in self.step_runs(0, utils.make_rng(self.config.seed, "step", 0)):
+                if phase.name not in seen:
+                    seen.add(phase.name)
+                    self._initialize(sess)
+                    losses.update(sess.run(phase.fetches, feed))
+        return {k: float(v) for k, v in losses.items()}
 
     def restore_latest(self):
         """Open a session on the newest intact checkpoint, writing nothing (evaluation).
@@ -385,9 +424,10 @@ class GANModel(abc.ABC):
         checkpoint is readable but not this model's (names or shapes differ)."""
         try:
             saved_vars = dict(tf.train.list_variables(path))
+            saved_dtypes = tf.train.load_checkpoint(path).get_variable_to_dtype_map()
         except (tf.errors.OpError, ValueError) as e:
             return _first_line(e)
-        self._check_variables(path, saved_vars)
+        self._check_variables(path, saved_vars, saved_dtypes)
         try:
             self.saver.restore(self.sess, path)
         except (tf.errors.OpError, ValueError) as e:
@@ -434,8 +474,16 @@ class GANModel(abc.ABC):
                               "--checkpoint-dir" % ((self.checkpoint_folder,) + then + (
                                   self.num_batches, self.batches_per_step)))
 
-    def _check_variables(self, path, saved_vars):
-        """Refuse a checkpoint whose variable names or shapes are not this model's."""
+    def _check_variables(self, path, saved_vars, saved_dtypes=None):
+        """Refuse a checkpoint whose variable names, shapes or float type are not this
+        model's."""
+        other = sorted({saved_dtypes[v.op.name].name for v in self.graph.get_collection(
+            tf.GraphKeys.GLOBAL_VARIABLES) if v.op.name in (saved_dtypes or {})
+            and v.dtype.base_dtype.is_floating and saved_dtypes[v.op.name] != self.dtype})
+        if other:
+            raise CheckpointError("checkpoint %s holds %s variables, this run is %s (--dtype): "
+                                  "resume it with --dtype %s or use another --checkpoint-dir"
+                                  % (path, other[0], self.dtype.name, other[0]))
         wanted = {v.op.name: v.get_shape().as_list()
                   for v in self.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)}
         missing = sorted(set(wanted) - set(saved_vars))

@@ -66,7 +66,8 @@ Deviations from Keras-GAN (none changes the networks, the losses or the update r
   - Keras 2.2's Adam reads its counter without ordering it before the counter's own
     increment in the same `session.run` (a race in principle); here t = the count of
     earlier updates + 1, the intended rule;
-  - the forward batch norm uses `tf.nn.moments` (`ops.batch_norm`): Keras's math;
+  - batch norm as Keras 2.2 on TF 1.x (`ops.keras22_batch_norm`: the fused kernel for 4-D
+    batch statistics, `tf.nn.moments` for 2-D);
   - d_loss, d_acc are averaged in float32 (Keras-GAN averages the two results in
     NumPy); losses are logged per step (TensorBoard and the progress line);
   - samples: Keras-GAN plots a 2x5 grid of digits 0..9 from fresh noise at iterations
@@ -170,7 +171,7 @@ class KerasConditionalGAN(KerasGAN):
 
     def _sample_inputs(self):
         """Placeholders of the sampler: noise [n, z_dim] and labels [n] (any n)."""
-        self.sample_z_input = tf.placeholder(tf.float32, [None, self.config.z_dim],
+        self.sample_z_input = tf.placeholder(self.dtype, [None, self.config.z_dim],
                                              name="sample_z")
         self.sample_labels_input = tf.placeholder(tf.int64, [None], name="sample_labels")
 
@@ -244,7 +245,7 @@ class CGAN(KerasConditionalGAN):
         cfg = self.config
         h, w, c = self.image_shape
         with tf.variable_scope("generator", reuse=self.reuse("generator")):
-            net = z * embedding(labels, NUM_CLASSES, cfg.z_dim, name="embedding")  # [bs, z_dim]
+            net = z * embedding(labels, NUM_CLASSES, cfg.z_dim, dtype=self.dtype)  # [bs, z_dim]
             for i, units in enumerate((256, 512, 1024)):
                 suffix = "_%d" % i if i else ""
                 net = lrelu(dense(net, units, name="dense" + suffix))
@@ -262,7 +263,7 @@ class CGAN(KerasConditionalGAN):
         h, w, c = self.image_shape
         with tf.variable_scope("discriminator", reuse=self.reuse("discriminator")):
             net = tf.reshape(images, [-1, h * w * c])
-            net = net * embedding(labels, NUM_CLASSES, h * w * c, name="embedding")  # [bs, 784]
+            net = net * embedding(labels, NUM_CLASSES, h * w * c, dtype=self.dtype)  # [bs, 784]
             net = lrelu(dense(net, 512, name="dense"))                               # [bs, 512]
             net = dropout(lrelu(dense(net, 512, name="dense_1")), cfg.dropout_rate,
                           dropout_seed, salts[0])
@@ -277,10 +278,10 @@ class CGAN(KerasConditionalGAN):
         h, w, c = self.image_shape
         self._check_labels()
         bs = cfg.batch_size
-        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
+        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
         self.labels = tf.placeholder(tf.int64, [bs], name="labels")
-        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
-        self.g_z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="g_z")
+        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
+        self.g_z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="g_z")
         self.g_labels = tf.placeholder(tf.int64, [bs], name="sampled_labels")
         self.dropout_seed = tf.placeholder(tf.int64, [2], name="dropout_seed")
         self._sample_inputs()

@@ -112,6 +112,11 @@ class TrainConfig:
                                     minimum=0, resumable=True)
     deterministic: bool = setting(True, "enable TensorFlow op determinism",
                                   resumable=True)
+    dtype: str = setting("float32", "float type of the whole graph: 'float32' (the blogs'), "
+                         "or 'float64', whose trajectories agree across CPUs, thread counts, "
+                         "oneDNN on/off and GPUs to ~1e-9 (README, Reproducibility; it runs "
+                         "one op at a time); a checkpoint of the other type is refused", source="the blogs: float32",
+                         choices=("float32", "float64"))
     on_nonfinite: str = setting("stop", "a NaN or infinite loss: 'stop' the run (nothing "
                                 "saved, exit status 1; the last good checkpoint stays the "
                                 "latest) or 'skip' the step (its updates undone, a "

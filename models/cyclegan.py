@@ -478,8 +478,8 @@ class CycleGAN(GANModel):
         self.num_examples = self.num_pairs
         self.num_batches = self.num_pairs // cfg.batch_size
         bs = cfg.batch_size
-        self.real_A = tf.placeholder(tf.float32, [bs, h, w, c], name="real_A")
-        self.real_B = tf.placeholder(tf.float32, [bs, h, w, c], name="real_B")
+        self.real_A = tf.placeholder(self.dtype, [bs, h, w, c], name="real_A")
+        self.real_B = tf.placeholder(self.dtype, [bs, h, w, c], name="real_B")
 
         # Translations of the step (the D phase runs them as Keras-GAN's `predict`).
         self.fake_B = self.generator(self.real_A, "g_AB")
@@ -524,8 +524,8 @@ class CycleGAN(GANModel):
             g_train = optimizers["g"].update(g["g_loss"])
 
         # Sampler: fixed images of each domain, translated and reconstructed.
-        self.sample_A = tf.placeholder(tf.float32, [None, h, w, c], name="sample_A")
-        self.sample_B = tf.placeholder(tf.float32, [None, h, w, c], name="sample_B")
+        self.sample_A = tf.placeholder(self.dtype, [None, h, w, c], name="sample_A")
+        self.sample_B = tf.placeholder(self.dtype, [None, h, w, c], name="sample_B")
         self.sample_fake_B = self.generator(self.sample_A, "g_AB")
         self.sample_fake_A = self.generator(self.sample_B, "g_BA")
         self.sample_rec_A = self.generator(self.sample_fake_B, "g_BA")

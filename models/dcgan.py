@@ -207,10 +207,10 @@ class DCGAN(GANModel):
         h, w, c = self.image_shape
         self.require_image_sides(4)
         bs = cfg.batch_size
-        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
-        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
+        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
+        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
         self.dropout_seed = tf.placeholder(tf.int64, [2], name="dropout_seed")
-        self.sample_z_input = tf.placeholder(tf.float32, [cfg.sample_num, cfg.z_dim],
+        self.sample_z_input = tf.placeholder(self.dtype, [cfg.sample_num, cfg.z_dim],
                                               name="sample_z")
 
         # The tutorial's train_step: one forward pass feeds both losses.

@@ -20,7 +20,7 @@ import numpy as np
 from models import losses
 from models.base import GANModel, Phase
 from models.config import TrainConfig, setting
-from ops import bn, conv2d, deconv2d, linear, lrelu
+from ops import BLOG_BN_EPSILON, bn, conv2d, deconv2d, linear, lrelu
 from tf_compat import tf
 from utils import make_rng
 
@@ -41,6 +41,10 @@ class GANConfig(TrainConfig):
     beta2: float = setting(0.999, "Adam beta2", source="blog (TF default)", minimum=0.0,
                            maximum=1.0)
     adam_epsilon: float = setting(1e-8, "Adam epsilon", source="TF default", minimum=0.0)
+    bn_epsilon: float = setting(BLOG_BN_EPSILON, "batch-norm variance epsilon",
+                                source="blog: bn(epsilon=1e-5), which TF 1.x's fused batch "
+                                "norm raised to its minimum 1.001e-5 (TF 2.21 does not)",
+                                minimum=0.0)
 
 
 class GAN(GANModel):
@@ -57,15 +61,19 @@ class GAN(GANModel):
 
     # ---- networks --------------------------------------------------------------
 
+    def _bn(self, x, is_training, scope):
+        """The blog's `bn` with the config's epsilon."""
+        return bn(x, is_training=is_training, scope=scope, epsilon=self.config.bn_epsilon)
+
     def discriminator(self, x, is_training=True, reuse=False):
         """x [bs, h, w, c] -> (sigmoid [bs, 1], logit [bs, 1], features [bs, 1024])."""
         with tf.variable_scope("discriminator", reuse=reuse):
             net = lrelu(conv2d(x, 64, 4, 4, 2, 2, name="d_conv1"))            # [bs, h/2, w/2, 64]
-            net = lrelu(bn(conv2d(net, 128, 4, 4, 2, 2, name="d_conv2"),
-                           is_training=is_training, scope="d_bn2"))           # [bs, h/4, w/4, 128]
+            net = lrelu(self._bn(conv2d(net, 128, 4, 4, 2, 2, name="d_conv2"),
+                                is_training=is_training, scope="d_bn2"))           # [bs, h/4, w/4, 128]
             net = tf.reshape(net, [-1, int(np.prod(net.get_shape().as_list()[1:]))])
-            net = lrelu(bn(linear(net, 1024, scope="d_fc3"),
-                           is_training=is_training, scope="d_bn3"))           # [bs, 1024]
+            net = lrelu(self._bn(linear(net, 1024, scope="d_fc3"),
+                                is_training=is_training, scope="d_bn3"))           # [bs, 1024]
             out_logit = linear(net, 1, scope="d_fc4")                         # [bs, 1]
             return tf.nn.sigmoid(out_logit), out_logit, net
 
@@ -73,14 +81,14 @@ class GAN(GANModel):
         """z [bs, z_dim] -> images [bs, h, w, c] in (0, 1)."""
         h, w, c = self.image_shape
         with tf.variable_scope("generator", reuse=reuse):
-            net = tf.nn.relu(bn(linear(z, 1024, scope="g_fc1"),
-                                is_training=is_training, scope="g_bn1"))      # [bs, 1024]
-            net = tf.nn.relu(bn(linear(net, 128 * (h // 4) * (w // 4), scope="g_fc2"),
-                                is_training=is_training, scope="g_bn2"))
+            net = tf.nn.relu(self._bn(linear(z, 1024, scope="g_fc1"),
+                                     is_training=is_training, scope="g_bn1"))      # [bs, 1024]
+            net = tf.nn.relu(self._bn(linear(net, 128 * (h // 4) * (w // 4), scope="g_fc2"),
+                                     is_training=is_training, scope="g_bn2"))
             net = tf.reshape(net, [-1, h // 4, w // 4, 128])                  # [bs, h/4, w/4, 128]
-            net = tf.nn.relu(bn(deconv2d(net, [None, h // 2, w // 2, 64], 4, 4, 2, 2,
-                                         name="g_dc3"),
-                                is_training=is_training, scope="g_bn3"))      # [bs, h/2, w/2, 64]
+            net = tf.nn.relu(self._bn(deconv2d(net, [None, h // 2, w // 2, 64], 4, 4, 2, 2,
+                                              name="g_dc3"),
+                                     is_training=is_training, scope="g_bn3"))      # [bs, h/2, w/2, 64]
             return tf.nn.sigmoid(deconv2d(net, [None, h, w, c], 4, 4, 2, 2,
                                           name="g_dc4"))                      # [bs, h, w, c]
 
@@ -100,10 +108,10 @@ class GAN(GANModel):
         h, w, c = self.image_shape
         self.require_image_sides(4)
         bs = cfg.batch_size
-        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
+        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
         self.extra_placeholders()
-        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
-        self.sample_z_input = tf.placeholder(tf.float32, [cfg.sample_num, cfg.z_dim],
+        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
+        self.sample_z_input = tf.placeholder(self.dtype, [cfg.sample_num, cfg.z_dim],
                                              name="sample_z")
 
         _, real_logits, _ = self.discriminator(self.inputs, is_training=True, reuse=False)
@@ -116,19 +124,14 @@ class GAN(GANModel):
         self.g_loss = gan["g_loss"]
 
         d_vars, g_vars = self.variables("discriminator"), self.variables("generator")
-        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
-            d_optim = tf.train.AdamOptimizer(cfg.d_lr, beta1=cfg.beta1, beta2=cfg.beta2,
-                                             epsilon=cfg.adam_epsilon
-                                             ).minimize(self.d_loss, var_list=d_vars)
-            g_optim = tf.train.AdamOptimizer(cfg.g_lr, beta1=cfg.beta1, beta2=cfg.beta2,
-                                             epsilon=cfg.adam_epsilon
-                                             ).minimize(self.g_loss, var_list=g_vars)
+        d_logs = dict(d_loss=self.d_loss, d_loss_real=self.d_loss_real,
+                      d_loss_fake=self.d_loss_fake, **penalty_logs)
+        d_optim = self._adam(cfg.d_lr, self.d_loss, d_vars, d_logs)
+        g_optim = self._adam(cfg.g_lr, self.g_loss, g_vars, dict(g_loss=self.g_loss))
 
         self.sampler = self.generator(self.sample_z_input, is_training=False, reuse=True)
 
         # The blog's summaries: d_sum with the D step, g_sum with the G step.
-        d_logs = dict(d_loss=self.d_loss, d_loss_real=self.d_loss_real,
-                      d_loss_fake=self.d_loss_fake, **penalty_logs)
         d_sum = tf.summary.merge([tf.summary.scalar("d_loss_real", self.d_loss_real),
                                   tf.summary.scalar("d_loss", self.d_loss)]
                                  + [tf.summary.scalar(k, v) for k, v in penalty_logs.items()])
@@ -141,6 +144,18 @@ class GAN(GANModel):
         # Fixed noise of the training grids (the blog's sample_z).
         self.sample_z = make_rng(cfg.seed, "sample_z").uniform(
             -1, 1, size=(cfg.sample_num, cfg.z_dim)).astype(np.float32)
+
+    def _adam(self, lr, loss, var_list, logged):
+        """The blog's `AdamOptimizer(lr, beta1).minimize(loss)`, with every gradient and
+        every logged loss computed before any variable changes: unordered, a TF1 graph may
+        read a weight after another weight's update in the same session run, and the
+        update and its logged losses are meant at the current weights."""
+        cfg = self.config
+        optimizer = tf.train.AdamOptimizer(lr, beta1=cfg.beta1, beta2=cfg.beta2,
+                                           epsilon=cfg.adam_epsilon)
+        grads = tf.gradients(loss, var_list)
+        with tf.control_dependencies(grads + list(logged.values())):
+            return optimizer.apply_gradients(zip(grads, var_list))
 
     # ---- feeds -----------------------------------------------------------------
 

@@ -78,4 +78,4 @@ def mi_loss(c, q_of_c_given_x, eps=KERAS_EPSILON):
 def categorical_accuracy(target, prob):
     """Keras 'accuracy' of a softmax output: mean(argmax(target) == argmax(prob))."""
     return tf.reduce_mean(tf.cast(tf.equal(tf.argmax(target, axis=-1), tf.argmax(prob, axis=-1)),
-                                  tf.float32))
+                                  prob.dtype.base_dtype))

@@ -77,8 +77,8 @@ Deviations from the book's Keras code (none changes the model or the loss):
     moving statistics equal that batch's, where a plain EMA would still be 99 % at
     mean 0 / variance 1) and a moving variance of var * n/(n-1) * n/(n-1.001). It
     matters because `predict` (the fakes of every D update, and every grid) uses the
-    moving statistics; training-mode outputs are the same either way. The one
-    difference left: Keras's fused kernel and `tf.nn.moments` round differently;
+    moving statistics; training-mode outputs are the same either way (4-D batch
+    statistics through the fused kernel, as Keras 2.2 on TF 1.x);
   - the book repository's `__main__` (in at least one version) passes
     `latent_size=62`; the blog and `build_and_train_models`' default use 100, which
     the parameter counts above assume (`--z-dim 62` gives the other);
@@ -264,20 +264,20 @@ class InfoGAN(GANModel):
         bs, L = cfg.batch_size, self.num_labels
 
         # Real half of D's batch: images, their one-hot labels, random codes.
-        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
-        self.real_labels = tf.placeholder(tf.float32, [bs, L], name="real_labels")
-        self.real_code1 = tf.placeholder(tf.float32, [bs, 1], name="real_code1")
-        self.real_code2 = tf.placeholder(tf.float32, [bs, 1], name="real_code2")
+        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
+        self.real_labels = tf.placeholder(self.dtype, [bs, L], name="real_labels")
+        self.real_code1 = tf.placeholder(self.dtype, [bs, 1], name="real_code1")
+        self.real_code2 = tf.placeholder(self.dtype, [bs, 1], name="real_code2")
         # G's inputs (D update: the fake half; adversarial update: its own draw).
-        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
-        self.labels = tf.placeholder(tf.float32, [bs, L], name="labels")
-        self.code1 = tf.placeholder(tf.float32, [bs, 1], name="code1")
-        self.code2 = tf.placeholder(tf.float32, [bs, 1], name="code2")
+        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
+        self.labels = tf.placeholder(self.dtype, [bs, L], name="labels")
+        self.code1 = tf.placeholder(self.dtype, [bs, 1], name="code1")
+        self.code2 = tf.placeholder(self.dtype, [bs, 1], name="code2")
         # The sampler's inputs (any number of samples).
-        self.sample_z_input = tf.placeholder(tf.float32, [None, cfg.z_dim], name="sample_z")
-        self.sample_labels_input = tf.placeholder(tf.float32, [None, L], name="sample_labels")
-        self.sample_code1_input = tf.placeholder(tf.float32, [None, 1], name="sample_code1")
-        self.sample_code2_input = tf.placeholder(tf.float32, [None, 1], name="sample_code2")
+        self.sample_z_input = tf.placeholder(self.dtype, [None, cfg.z_dim], name="sample_z")
+        self.sample_labels_input = tf.placeholder(self.dtype, [None, L], name="sample_labels")
+        self.sample_code1_input = tf.placeholder(self.dtype, [None, 1], name="sample_code1")
+        self.sample_code2_input = tf.placeholder(self.dtype, [None, 1], name="sample_code2")
         g_inputs = (self.z, self.labels, self.code1, self.code2)
 
         # 1. D update: fakes from G in inference mode (`generator.predict`), then one
@@ -285,7 +285,7 @@ class InfoGAN(GANModel):
         self.fake_predict = self.generator(*g_inputs, training=False)
         self.d_input = tf.concat([self.inputs, tf.stop_gradient(self.fake_predict)], axis=0,
                                  name="discriminator_input")                 # [2bs, h, w, c]
-        validity = tf.concat([tf.ones([bs, 1]), tf.zeros([bs, 1])], axis=0)
+        validity = tf.concat([tf.ones([bs, 1], self.dtype), tf.zeros([bs, 1], self.dtype)], 0)
         d_outputs = self.discriminator(self.d_input)
         self.d_loss, d_logs = self.keras_loss(
             d_outputs, validity,
@@ -296,7 +296,7 @@ class InfoGAN(GANModel):
         # 2. Adversarial update: G in training mode through the frozen D.
         self.fake = self.generator(*g_inputs, training=True, reuse=True)
         g_outputs = self.discriminator(self.fake, reuse=True)
-        self.g_loss, g_logs = self.keras_loss(g_outputs, tf.ones([bs, 1]), self.labels,
+        self.g_loss, g_logs = self.keras_loss(g_outputs, tf.ones([bs, 1], self.dtype), self.labels,
                                           self.code1, self.code2, "g_")
 
         self.d_vars, self.g_vars = self.variables("discriminator"), self.variables("generator")

@@ -74,9 +74,9 @@ Deviations from Keras-GAN (none changes the networks, the losses or the update r
     gray levels) after steps 1, 51, 101, ...; here a fixed-noise 5x5 grid ([-1, 1] mapped
     onto 0..255) is saved every `--sample-every` steps (50, 100, ...) and at each epoch
     end, with checkpoints (Keras-GAN saves none);
-  - the batch norm of the forward pass is computed with `tf.nn.moments` and
-    `tf.nn.batch_normalization` rather than the fused kernel: the same math up to the
-    last bits.
+  - batch norm as Keras 2.2 on TF 1.x computes it: batch statistics of 4-D inputs
+    through the fused kernel (`ops.keras22_batch_norm`), whose second derivative is
+    exact; float64 runs an unfused form with the same derivatives.
 """
 
 from dataclasses import dataclass
@@ -210,13 +210,13 @@ class WGAN(KerasGAN):
         h, w, c = self.image_shape
         self.require_image_sides(4)
         bs = cfg.batch_size
-        self.inputs = tf.placeholder(tf.float32, [bs, h, w, c], name="real_images")
-        self.z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="z")
+        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
+        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
         self.real_seed = tf.placeholder(tf.int64, [2], name="real_dropout_seed")
         self.fake_seed = tf.placeholder(tf.int64, [2], name="fake_dropout_seed")
-        self.g_z = tf.placeholder(tf.float32, [bs, cfg.z_dim], name="g_z")
+        self.g_z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="g_z")
         self.g_seed = tf.placeholder(tf.int64, [2], name="g_dropout_seed")
-        self.sample_z_input = tf.placeholder(tf.float32, [cfg.sample_num, cfg.z_dim],
+        self.sample_z_input = tf.placeholder(self.dtype, [cfg.sample_num, cfg.z_dim],
                                              name="sample_z")
 
         critic_op, critic_logs = self.critic_iteration()

@@ -36,13 +36,15 @@ One step (= one generator iteration; 30,000 of them):
 
 Batch normalisation (see `models/wgan.py`): the critic's moving statistics are never
 updated (Keras builds the critic model's train function at its first update, after
-wgan_gp.py has set `critic.trainable = False`) and never used. G's moving statistics
-are the zero-debiased Keras 2.2 average over the generator updates' batches. (Keras 2.2
-also runs G's BN updates in the critic model, which it builds after resetting
-`generator.trainable = True`; but a zero-debiased update assigns the moving statistic
-from its own shadow average, so the generator update, which comes last in every step,
-overwrites them with its average: the samples see only that one.) They are only used
-for the samples.
+wgan_gp.py has set `critic.trainable = False`) and never used; its batch statistics go
+through the fused kernel, whose second derivative the penalty's weight gradient needs
+(`tf.nn.moments` gets it wrong: a bias before a batch norm then moves the penalty). G's
+moving statistics: Keras 2.2 collects `Network.updates` when it builds a train function,
+and builds the critic model's after resetting `generator.trainable = True`, so every
+critic update also runs G's batch-norm updates (5 a step), with the zero-debiasing shadows
+of that call site (`CRITIC_MODEL_SHADOW`), and the generator update runs them once more
+with its own. A zero-debiased update assigns the moving statistic from its own shadow, so
+after each step (the generator update last) the samples see the generator update's average.
 
 Deviations from Keras-GAN, besides WGAN's (data order, fed noise and seeds, logging,
 samples, checkpoints, the shared RMSprop object):
@@ -68,6 +70,10 @@ from models.wgan import WGAN, WassersteinConfig
 from ops import conv, dense, dropout, leaky_relu, upsample2x, zero_pad
 from tf_compat import tf
 
+# Suffix of the zero-debiasing variables of G's batch-norm updates inside the critic
+# update (Keras 2.2 gives each call site of a layer its own: `biased`, `biased_1`, ...).
+CRITIC_MODEL_SHADOW = "_critic_model"
+
 
 @dataclass
 class WGANGPConfig(WassersteinConfig):
@@ -92,18 +98,20 @@ class WGANGP(WGAN):
 
     # ---- networks --------------------------------------------------------------
 
-    def generator(self, z, training, update_moving=False):
-        """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1); see WGAN.generator."""
+    def generator(self, z, training, update_moving=False, shadow=""):
+        """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1); see WGAN.generator (`shadow`
+        names the zero-debiasing variables of this call's moving-statistics updates)."""
         h, w, c = self.image_shape
         with tf.variable_scope("generator", reuse=self.reuse("generator")):
             net = tf.nn.relu(dense(z, 128 * (h // 4) * (w // 4), name="dense"))
             net = tf.reshape(net, [-1, h // 4, w // 4, 128])                 # [bs, h/4, w/4, 128]
             net = upsample2x(net)                                            # [bs, h/2, w/2, 128]
             net = conv(net, 128, 4, name="conv2d")
-            net = tf.nn.relu(self._bn(net, training, update_moving, "batch_normalization"))
+            net = tf.nn.relu(self._bn(net, training, update_moving, "batch_normalization", shadow))
             net = upsample2x(net)                                            # [bs, h, w, 128]
             net = conv(net, 64, 4, name="conv2d_1")
-            net = tf.nn.relu(self._bn(net, training, update_moving, "batch_normalization_1"))
+            net = tf.nn.relu(self._bn(net, training, update_moving, "batch_normalization_1",
+                                      shadow))
             return tf.tanh(conv(net, c, 4, name="conv2d_2"))                 # [bs, h, w, c]
 
     def critic(self, images, dropout_seed):
@@ -131,10 +139,13 @@ class WGANGP(WGAN):
         weighted sum of the real, fake and gradient-penalty losses."""
         cfg = self.config
         bs = cfg.batch_size
-        self.alpha = tf.placeholder(tf.float32, [bs, 1, 1, 1], name="alpha")
+        self.alpha = tf.placeholder(self.dtype, [bs, 1, 1, 1], name="alpha")
         self.interp_seed = tf.placeholder(tf.int64, [2], name="interpolated_dropout_seed")
-        # G frozen: training-phase BN (batch statistics), no updates, no G gradients.
-        self.fake_images = tf.stop_gradient(self.generator(self.z, training=True))
+        # G frozen (no G gradients) in the training phase (batch statistics); Keras 2.2
+        # also runs G's moving-statistics updates here, with this call site's own
+        # zero-debiasing shadows (see the module docstring).
+        self.fake_images = tf.stop_gradient(self.generator(
+            self.z, training=True, update_moving=True, shadow=CRITIC_MODEL_SHADOW))
         self.real_out = self.critic(self.inputs, self.real_seed)
         self.fake_out = self.critic(self.fake_images, self.fake_seed)
 

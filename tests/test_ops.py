@@ -423,3 +423,121 @@ def test_keras22_zero_debiased_average_names_its_shadows_as_tensorflow():
     names = sorted(x.op.name for x in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES))
     assert names == ["layer/moving_mean", "layer/moving_mean/biased",
                      "layer/moving_mean/local_step"]
+
+
+# ---- second derivatives of batch norm (gradient penalties differentiate through it) -------
+
+def _moments_batch_norm(x, scope):
+    """The form a gradient penalty must not use: `tf.nn.moments` (its stop_gradient on the
+    mean inside the variance) with `tf.nn.batch_normalization`."""
+    with tf.variable_scope(scope):
+        gamma = tf.get_variable("gamma", [int(x.shape[-1])], x.dtype, tf.ones_initializer())
+        beta = tf.get_variable("beta", [int(x.shape[-1])], x.dtype, tf.zeros_initializer())
+        mean, variance = tf.nn.moments(x, axes=list(range(x.shape.ndims - 1)))
+        return tf.nn.batch_normalization(x, mean, variance, beta, gamma, 1e-3)
+
+
+_BATCH_NORMS = {
+    "bn (slim, float64 form)": lambda x, scope: bn(x, True, scope),
+    "keras22_batch_norm (float64 form)": lambda x, scope: keras22_batch_norm(
+        x, True, 0.8, 1e-3, False, name=scope),
+    "keras22_batch_norm with updates": lambda x, scope: keras22_batch_norm(
+        x, True, 0.8, 1e-3, True, name=scope),
+}
+
+
+def _hessian_vector_check(norm, shape):
+    """(analytic, finite-difference) Hessian-vector product of f(x) = sum(w * tanh(BN(x)))
+    in float64: d/dx (v . df/dx) against (df/dx(x + h v) - df/dx(x - h v)) / 2h."""
+    rng = np.random.default_rng(3)
+    x0, w0, v0 = (rng.standard_normal(shape) for _ in range(3))
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, shape)
+        y = norm(x, "norm")
+        grad = tf.gradients(tf.reduce_sum(tf.constant(w0) * tf.tanh(y)), x)[0]
+        hvp = tf.gradients(tf.reduce_sum(grad * tf.constant(v0)), x)[0]
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            h = 1e-5
+            analytic = sess.run(hvp, {x: x0})
+            numeric = (sess.run(grad, {x: x0 + h * v0}) - sess.run(grad, {x: x0 - h * v0})) / (2 * h)
+    return analytic, numeric
+
+
+@pytest.mark.parametrize("shape", [(6, 3, 3, 4), (8, 5)], ids=["4d", "2d"])
+@pytest.mark.parametrize("name", sorted(_BATCH_NORMS))
+def test_batch_norm_second_derivative_matches_finite_differences(name, shape):
+    if "keras22" in name and len(shape) == 2:
+        # Keras 2.2 runs 2-D batch statistics through tf.nn.moments, as the blogs did
+        # (no model here has a 2-D BN under a penalty); see the next test
+        return
+    analytic, numeric = _hessian_vector_check(_BATCH_NORMS[name], shape)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
+
+
+def test_tf_nn_moments_gets_the_second_derivative_wrong():
+    """What the check above catches: the form WGAN-GP's critic had."""
+    analytic, numeric = _hessian_vector_check(_moments_batch_norm, (6, 3, 3, 4))
+    assert np.abs(analytic - numeric).max() > 1e-3 * np.abs(numeric).max()
+
+
+@pytest.mark.parametrize("norm", ["bn", "keras22"])
+def test_float32_fused_batch_norm_and_the_float64_form_agree_to_second_order(norm):
+    """The float32 kernels (slim's fused batch norm, tf.nn.fused_batch_norm) and the
+    float64 forms: outputs, first and second derivatives, moving statistics."""
+    rng = np.random.default_rng(5)
+    x0, w0, v0 = (rng.standard_normal((8, 4, 4, 3)) for _ in range(3))
+    out = {}
+    for dtype in (tf.float32, tf.float64):
+        g = tf.Graph()
+        with g.as_default():
+            x = tf.placeholder(dtype, x0.shape)
+            if norm == "bn":
+                y = bn(x, True, "bn")
+                moving = [_var("bn/moving_mean"), _var("bn/moving_variance")]
+            else:
+                y = keras22_batch_norm(x, True, 0.8, 1e-3, True, name="bn")
+                moving = [_var("bn/moving_mean"), _var("bn/moving_variance")]
+            grad = tf.gradients(tf.reduce_sum(tf.cast(w0, dtype) * tf.tanh(y)), x)[0]
+            hvp = tf.gradients(tf.reduce_sum(grad * tf.cast(v0, dtype)), x)[0]
+            with tf.Session(graph=g) as sess:
+                sess.run(tf.global_variables_initializer())
+                values = sess.run([y, grad, hvp], {x: x0})
+                out[dtype] = values + sess.run(moving)
+        if dtype == tf.float32:
+            assert any(op.type.startswith("FusedBatchNorm") for op in g.get_operations())
+        else:
+            assert not any(op.type.startswith("FusedBatchNorm") for op in g.get_operations())
+    for a, b in zip(out[tf.float32], out[tf.float64]):
+        np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5 * np.abs(b).max())
+
+
+def test_bn_epsilon_is_the_blogs_effective_one():
+    """The blog passes 1e-5; TF 1.x's fused batch norm raised it to 1.001e-5."""
+    from ops import BLOG_BN_EPSILON
+    assert BLOG_BN_EPSILON == 1.001e-5
+    g = tf.Graph()
+    with g.as_default():
+        bn(tf.placeholder(tf.float32, [4, 3]), True, "bn")
+        eps = [op.get_attr("epsilon") for op in g.get_operations()
+               if op.type.startswith("FusedBatchNorm")]
+    assert eps and all(abs(e - 1.001e-5) < 1e-12 for e in eps)
+
+
+def test_initial_values_depend_on_the_variable_name_not_on_the_ops_before_it():
+    def weights(extra_ops):
+        g = tf.Graph()
+        with g.as_default():
+            tf.set_random_seed(7)
+            x = tf.placeholder(tf.float32, [2, 5])
+            for _ in range(extra_ops):
+                x = x * 1.0
+            dense(x, 3, name="a")
+            dense(tf.cast(x, tf.float64), 3, name="b")
+            return _values(g, [_var("a/kernel"), _var("b/kernel")])
+    a0, b0 = weights(0)
+    a1, b1 = weights(5)
+    np.testing.assert_array_equal(a0, a1)
+    np.testing.assert_array_equal(b0, b1)
+    assert b0.dtype == np.float64 and not np.array_equal(a0, b0)

@@ -12,6 +12,7 @@ from errors import ConfigError
 from models.config import TrainConfig
 from models.wgan import WGAN, WGANConfig
 from models.wgan_gp import WGANGP, WGANGPConfig
+from models.wgan_gp import CRITIC_MODEL_SHADOW
 from tf_compat import tf
 
 CONFIGS = {WGAN: WGANConfig, WGANGP: WGANGPConfig}
@@ -146,12 +147,19 @@ def test_critic_update_changes_no_generator_variable_and_vice_versa(model):
     g_train, c_train = model.variables("generator/"), model.variables("critic/")
 
     kernels = [v for v in c_train if v.op.name.endswith("/kernel")]
-    before = values(model, g_all + kernels)
+    # WGAN-GP's critic update runs G's batch-norm updates too (Keras 2.2 collects them when
+    # it builds the critic model's train function, with G trainable again): the moving
+    # statistics and their critic-model shadows move there, nothing else of G
+    g_bn = [v for v in g_all if type(model) is WGANGP and v.op.name.endswith(
+        ("/moving_mean", "/moving_variance", CRITIC_MODEL_SHADOW))]
+    g_rest = [v for v in g_all if v not in g_bn]
+    before = values(model, g_rest + kernels + g_bn)
     run(model, critic_phase, critic_phase.feed(*model.batch(0), rng))
-    after = values(model, g_all + kernels)
-    n = len(g_all)
-    assert not any(changed(before[:n], after[:n]))     # G, its moving statistics too
+    after = values(model, g_rest + kernels + g_bn)
+    n = len(g_rest)
+    assert not any(changed(before[:n], after[:n]))     # G (WGAN: its moving statistics too)
     assert all(changed(before[n:], after[n:]))
+    assert len(g_bn) == (12 if type(model) is WGANGP else 0)
 
     moving = [v for v in g_all if v.op.name.endswith(("/moving_mean", "/moving_variance"))]
     watched = c_all + c_state + g_train + moving
@@ -268,3 +276,29 @@ def test_same_seed_same_losses_other_seed_other_and_resume_equals_straight(cls, 
         other = train(cls, dirs_in(tmp_path / "other"), max_steps=1, seed=548)
         assert other[0]["d_loss"] != straight[0]["d_loss"]
     assert all(np.isfinite(v) for s in straight for v in s.values())
+
+
+def test_wgan_gp_updates_gs_moving_statistics_in_every_critic_update_as_keras(tmp_path):
+    """Keras 2.2 runs G's batch-norm updates in the critic model (5 a step) and in the
+    generator model (1 a step), each call site with its own zero-debiasing shadow; each
+    update assigns moving = shadow / (1 - momentum^t), so after a step (G's update last)
+    the moving statistics are the generator model's average."""
+    m = make(WGANGP, dirs_in(tmp_path))
+    with m:
+        m.open()
+        m.writer = tf.summary.FileWriter(str(tmp_path / "events"))
+        steps = {v.op.name: v for v in scoped(m, "generator/") if "/local_step" in v.op.name}
+        assert len(steps) == 8      # 2 BN layers x (mean, variance) x 2 call sites
+        m.run_step(0)
+        m.run_step(1)
+        counts = m.sess.run(steps)
+        for name, count in counts.items():
+            expected = 2 * m.config.n_critic if name.endswith(CRITIC_MODEL_SHADOW) else 2
+            assert count == expected, (name, count)
+        momentum = m.config.bn_momentum
+        for layer in ("batch_normalization", "batch_normalization_1"):
+            for stat in ("moving_mean", "moving_variance"):
+                base = "generator/%s/%s" % (layer, stat)
+                exact = {v.op.name: v for v in scoped(m, base)}
+                moving, biased = m.sess.run([exact[base], exact[base + "/biased"]])
+                np.testing.assert_allclose(moving, biased / (1 - momentum ** 2), rtol=1e-5)
