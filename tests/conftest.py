@@ -158,9 +158,8 @@ def pytest_collection_finish(session):
         import test_model_scripts
         _BACKGROUND["scripts"] = test_model_scripts.start_script_runs(workers)
     if "test_reference.py" in files:
-        from reproduce import reference
-        names = sorted(reference.recipe_names(), key=reference.expected_cost, reverse=True)
-        _BACKGROUND["reference"] = reference.run_many(names, workers=workers)
+        import test_reference
+        _BACKGROUND["reference"] = test_reference.start_runs(workers)
 
 
 def background(key, start):
@@ -174,3 +173,11 @@ def pytest_sessionfinish(session):
     for futures in _BACKGROUND.values():       # an early stop (-x, Ctrl-C): start no more
         for future in futures.values():
             future.cancel()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say which float32 reference check ran (bit-exact golden or the cross-platform one)."""
+    module = sys.modules.get("test_reference")
+    if module is not None and "reference" in _BACKGROUND:
+        for line in module.summary():
+            terminalreporter.write_line(line)
