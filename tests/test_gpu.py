@@ -102,3 +102,33 @@ def test_requirements_gpu_is_requirements_with_the_cuda_wheels():
     assert "tensorflow==2.21.0" in cpu and "tensorflow[and-cuda]==2.21.0" in gpu
     assert ([line for line in cpu if line != "tensorflow==2.21.0"]
             == [line for line in gpu if line != "tensorflow[and-cuda]==2.21.0"])
+
+
+def test_gpu_check_with_a_pretended_gpu_runs_every_check(monkeypatch, capsys):
+    """The GPU path's logic, with the recipe runs and the bench replaced (no GPU here)."""
+    import types
+
+    from reproduce import reference as real
+    losses = {"d_loss": [1.0, 0.5], "g_loss": [2.0, 1.5]}
+    runs = []
+
+    def run(names, dtype, data_dir=None):
+        runs.append(dtype)
+        return dict({n: dict(losses=losses, fingerprint=dict(device="GPU")) for n in names},
+                    seconds=1.0)
+
+    fake = types.SimpleNamespace(FLOAT64_RTOL=1e-6, compare=real.compare, run=run,
+                                 recipe_names=lambda: ["dragan", "gan"],
+                                 load=lambda name: {"float64": {"losses": losses}})
+    monkeypatch.setattr(gpu_check, "visible_gpus", lambda: (["GPU:0"], None))
+    monkeypatch.setattr(gpu_check, "_reference", lambda: fake)
+    monkeypatch.setattr(gpu_check, "run_bench", lambda path, data_dir=None: (True, "fine"))
+    assert gpu_check.main([]) == 0
+    out = capsys.readouterr().out
+    assert runs == ["float64", "float32", "float32"]
+    assert out.startswith("device: ") and "TensorFloat-32: off" in out
+    assert "float64 dragan" in out and "float32 repeat gan" in out
+    assert out.rstrip().endswith("gpu_check: every check held (7)")
+    fake.load = lambda name: {"float64": {"losses": dict(losses, d_loss=[1.0, 0.6])}}
+    assert gpu_check.main(["dragan", "--no-bench"]) == 1
+    assert "1 of 4 checks FAILED" in capsys.readouterr().out
