@@ -9,7 +9,9 @@ and the `sampler`). Everything else lives here, once:
   from a Generator derived from (seed, purpose, step), so a step's noise can be
   recreated after a restart without saved RNG state;
 - `Session` with fixed thread counts (losses repeat bit for bit) and GPU
-  `allow_growth`;
+  `allow_growth`; TensorFloat-32 off unless `--tf32` (process-wide, set with op
+  determinism); the device it trains on printed before the first step and kept in
+  `config.json` (`tf_compat.describe_device`);
 - `Saver` into `<checkpoint_dir>/<MODEL>_<data>_<batch>_<z_dim>/<MODEL>/<MODEL>.model-<step>`
   (the blog's naming) with the run's `config.json` and `state.json` beside it;
 - the update schedule: a step (one generator iteration) runs the phases in
