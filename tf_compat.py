@@ -21,9 +21,15 @@ What it does, once per process:
 - restores the alias `tensorflow.python.framework.ops.Tensor`, which TF 2.21
   removed but tf-slim 1.1.0 still reads at import time (`slim.batch_norm` needs
   it). Without this shim `import tf_slim` fails.
+
+It also holds the process-wide switches the models set when they are built and
+opened (`set_op_determinism`, `set_tensor_float_32`) and `describe_device`, the one
+description of the device a run trains on (its `device:` line and config.json).
 """
 
 import os
+import shutil
+import subprocess
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -101,4 +107,94 @@ def set_op_determinism(enabled):
         _tf2.config.experimental.disable_op_determinism()
 
 
-__all__ = ["tf", "slim", "set_op_determinism", "onednn_enabled"]
+def set_tensor_float_32(enabled):
+    """Allow or forbid TensorFloat-32 (process-wide).
+
+    TensorFlow allows it by default: on NVIDIA GPUs from Ampere on, float32 matmuls
+    and convolutions then round their inputs to a 10-bit mantissa. The project turns
+    it off unless a run asks for it (`--tf32`), so float32 on a GPU is float32. No
+    effect on CPUs or in float64.
+    """
+    _tf2.config.experimental.enable_tensor_float_32_execution(bool(enabled))
+
+
+def tensor_float_32_enabled():
+    """Whether TensorFloat-32 is allowed in this process now."""
+    return bool(_tf2.config.experimental.tensor_float_32_execution_enabled())
+
+
+def visible_gpus():
+    """Names of the GPUs TensorFlow can use in this process (e.g. ["GPU:0"])."""
+    return [d.name.replace("/physical_device:", "") for d in
+            _tf2.config.list_physical_devices("GPU")]
+
+
+def describe_device(intra_op_threads=2, tf32=None):
+    """The device a session of this process trains on, as a JSON-able dict.
+
+    A session places every op it can on the first visible GPU (soft placement puts
+    the rest on the CPU), so that GPU is the device when there is one, else the CPU.
+
+    Args:
+      intra_op_threads: the session's intra-op thread count (0: TensorFlow's choice).
+      tf32: whether TensorFloat-32 is allowed; default: this process's state now.
+    Returns:
+      dict(kind "GPU"/"CPU", name, tf32, gpus_visible, intra_op_threads, and for a
+      GPU compute_capability and memory_gib where they can be read).
+    """
+    tf32 = tensor_float_32_enabled() if tf32 is None else bool(tf32)
+    gpus = _tf2.config.list_physical_devices("GPU")
+    info = dict(kind="GPU" if gpus else "CPU", tf32=tf32, gpus_visible=len(gpus),
+                intra_op_threads=intra_op_threads)
+    if not gpus:
+        info["name"] = "CPU"
+        return info
+    try:
+        details = _tf2.config.experimental.get_device_details(gpus[0])
+    except (ValueError, RuntimeError):
+        details = {}
+    name = details.get("device_name") or "GPU"
+    info.update(name=name, device=gpus[0].name.replace("/physical_device:", ""),
+                compute_capability=list(details.get("compute_capability") or []) or None,
+                memory_gib=_gpu_memory_gib(name))
+    return info
+
+
+def _gpu_memory_gib(name):
+    """Total memory in GiB of the GPUs called `name`, from `nvidia-smi`; None when it is
+    missing, fails, or GPUs of that name differ in memory (then which one TensorFlow
+    calls GPU:0 is not known here). Read this way because TensorFlow's own memory query
+    starts the device."""
+    if not shutil.which("nvidia-smi"):
+        return None
+    try:
+        done = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total",
+                               "--format=csv,noheader,nounits"],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    sizes = set()
+    for line in done.stdout.splitlines() if done.returncode == 0 else []:
+        gpu, _, mib = line.rpartition(",")
+        if gpu.strip() == name and mib.strip().isdigit():
+            sizes.add(int(mib.strip()))
+    return round(sizes.pop() / 1024.0) if len(sizes) == 1 else None
+
+
+def device_line(info):
+    """The one line a training run prints before its first step, from `describe_device`'s
+    dict, e.g. `device: GPU:0 NVIDIA H200 (139 GiB), TF32 off`."""
+    if info["kind"] == "GPU":
+        memory = " (%d GiB)" % info["memory_gib"] if info.get("memory_gib") else ""
+        more = ("; %d GPUs visible, the run uses the first" % info["gpus_visible"]
+                if info.get("gpus_visible", 1) > 1 else "")
+        return "device: %s %s%s, TF32 %s%s" % (info.get("device", "GPU:0"), info["name"],
+                                               memory, "on" if info["tf32"] else "off", more)
+    threads = info.get("intra_op_threads")
+    return "device: CPU, %s (no GPU visible; for a GPU see README)" % (
+        "%d intra-op thread%s" % (threads, "" if threads == 1 else "s") if threads
+        else "intra-op threads chosen by TensorFlow")
+
+
+__all__ = ["tf", "slim", "set_op_determinism", "set_tensor_float_32", "tensor_float_32_enabled",
+           "onednn_enabled", "visible_gpus", "describe_device", "device_line"]

@@ -9,7 +9,9 @@ and the `sampler`). Everything else lives here, once:
   from a Generator derived from (seed, purpose, step), so a step's noise can be
   recreated after a restart without saved RNG state;
 - `Session` with fixed thread counts (losses repeat bit for bit) and GPU
-  `allow_growth`;
+  `allow_growth`; TensorFloat-32 off unless `--tf32` (process-wide, set with op
+  determinism); the device it trains on printed before the first step and kept in
+  `config.json` (`tf_compat.describe_device`);
 - `Saver` into `<checkpoint_dir>/<MODEL>_<data>_<batch>_<z_dim>/<MODEL>/<MODEL>.model-<step>`
   (the blog's naming) with the run's `config.json` and `state.json` beside it;
 - the update schedule: a step (one generator iteration) runs the phases in
@@ -54,7 +56,7 @@ import data as data_lib
 import utils
 from errors import CheckpointError, ConfigError, DataError, GanReproError, OutputError
 from models.config import TrainConfig, build_parser
-from tf_compat import set_op_determinism, tf
+from tf_compat import describe_device, device_line, set_op_determinism, set_tensor_float_32, tf
 
 # One update of a training step: run `train_op` `repeat` times (n_critic for
 # critics), fetching `fetches` (a dict of scalar tensors, logged) each time and
@@ -115,18 +117,27 @@ class GANModel(abc.ABC):
         self.dtype = tf.as_dtype(config.dtype)     # of placeholders, variables and math
         self.sess = None
         self.writer = None
+        self.device = None          # `describe_device` of the session, set by `open`
         self._last_good = None      # the checkpoint restored or last written
         self._initial_values = None  # {initializer input: value} (see `_initialize`)
         self.graph = tf.Graph()
         # TensorFlow builds some ops differently while op determinism is on (the sparse
         # softmax cross-entropy, the bias-add gradient, ...): set it before building, so
         # the graph does not depend on what an earlier model in the process left.
-        set_op_determinism(config.deterministic)
+        # TensorFloat-32 likewise (process-wide, off unless --tf32).
+        self._set_process_switches()
         with self.graph.as_default():
             tf.set_random_seed(config.seed)
             self.build_model()
             self._build_common()
         self.graph.finalize()
+
+    def _set_process_switches(self):
+        """Set what TensorFlow keeps per process to this run's config: op determinism
+        and TensorFloat-32 (called when the model is built and when a session opens, so
+        another model built in between in the same process changes nothing)."""
+        set_op_determinism(self.config.deterministic)
+        set_tensor_float_32(self.config.tf32)
 
     # ---- what a model supplies --------------------------------------------------
 
@@ -264,7 +275,8 @@ class GANModel(abc.ABC):
         """
         if self.sess is not None:
             return self.start_step
-        set_op_determinism(self.config.deterministic)
+        self._set_process_switches()
+        self.device = describe_device(self.config.intra_op_threads, self.config.tf32)
         self.sess = tf.Session(graph=self.graph, config=self.session_config())
         try:
             latest = self._restore_latest()
@@ -304,6 +316,7 @@ class GANModel(abc.ABC):
         afresh before each phase, since some losses are read after an update inside the
         phase's own run). What float32 and float64 must agree on to float32 rounding."""
         losses, seen = {}, set()
+        self._set_process_switches()
         with tf.Session(graph=self.graph, config=self.session_config()) as sess:
             for phase, _, feed in self.step_runs(0, utils.make_rng(self.config.seed, "step", 0)):
                 if phase.name not in seen:
@@ -320,7 +333,7 @@ class GANModel(abc.ABC):
         Raises:
           CheckpointError: no checkpoint, or none that fits this model.
         """
-        set_op_determinism(self.config.deterministic)
+        self._set_process_switches()
         self.sess = tf.Session(graph=self.graph, config=self.session_config())
         try:
             latest = self._restore_latest()      # falls back past damaged checkpoints
@@ -511,6 +524,7 @@ class GANModel(abc.ABC):
             command=" ".join(sys.argv),
             versions=dict(python=platform.python_version(), numpy=np.__version__,
                           tensorflow=tf.__version__),
+            device=self.device,
             written=datetime.datetime.now().isoformat(timespec="seconds")))
 
     def save(self, step):
@@ -654,6 +668,7 @@ class GANModel(abc.ABC):
     def _train(self, keep_history):
         cfg = self.config
         step = self.open()
+        print(device_line(self.device), flush=True)
         with _writing("TensorBoard events in", self.log_folder):
             self.writer = tf.summary.FileWriter(self.log_folder, self.graph)
             if step > 0:

@@ -112,6 +112,12 @@ class TrainConfig:
                                     minimum=0, resumable=True)
     deterministic: bool = setting(True, "enable TensorFlow op determinism",
                                   resumable=True)
+    tf32: bool = setting(False, "allow TensorFloat-32 on NVIDIA GPUs (Ampere and later): "
+                         "faster float32 matmuls and convolutions with 10-bit-mantissa "
+                         "inputs; off, float32 on a GPU is float32. It changes only rounding, "
+                         "so a run may resume with the other choice (no effect on a CPU or "
+                         "in float64)", source="faithful float32; TensorFlow's own default "
+                         "is on", resumable=True)
     dtype: str = setting("float32", "float type of the whole graph: 'float32' (the blogs'), "
                          "or 'float64', whose trajectories agree across CPUs, thread counts, "
                          "oneDNN on/off and GPUs to ~1e-9 (README, Reproducibility; it runs "
