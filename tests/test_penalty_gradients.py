@@ -9,6 +9,10 @@ ratio of 3e-2 to 9e-2); the fused kernel (float32) and `ops.exact_moments` (floa
 it. Also: float32 and float64 are the same math at step 0, second derivatives included.
 """
 
+import functools
+import pathlib
+import tempfile
+
 import numpy as np
 import pytest
 from conftest import fake_dataset
@@ -30,9 +34,16 @@ CASES = {
 BOUND = {"float64": 1e-6, "float32": 1e-4}
 
 
-def penalty_gradients(case, dtype, tmp_path):
+@functools.lru_cache(maxsize=None)
+def penalty_gradients(case, dtype):
     """{layer: {bias/kernel of penalty/d_loss: max |gradient|}} and the raw kernel gradients
-    of the penalty, at the initial weights and step 0's first feed."""
+    of the penalty, at the initial weights and step 0's first feed (computed once per case
+    and dtype: both tests below read them)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        return _penalty_gradients(case, dtype, pathlib.Path(tmp))
+
+
+def _penalty_gradients(case, dtype, tmp_path):
     name, changes, layers = CASES[case]
     cls = get_model(name)
     config = cls.Config(batch_size=16, sample_num=4, dtype=dtype, checkpoint_dir=str(
@@ -63,8 +74,8 @@ def penalty_gradients(case, dtype, tmp_path):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_penalty_and_d_loss_do_not_depend_on_a_bias_before_batch_norm(case, dtype, tmp_path):
-    values = penalty_gradients(case, dtype, tmp_path)
+def test_penalty_and_d_loss_do_not_depend_on_a_bias_before_batch_norm(case, dtype):
+    values = penalty_gradients(case, dtype)
     for layer in CASES[case][2]:
         g = {k: float(np.abs(v).max()) for k, v in values[layer].items()}
         for loss in ("gp", "d"):
@@ -76,9 +87,8 @@ def test_penalty_and_d_loss_do_not_depend_on_a_bias_before_batch_norm(case, dtyp
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_float32_and_float64_agree_at_step_0_penalty_weight_gradients_included(case, tmp_path):
-    f32 = penalty_gradients(case, "float32", tmp_path / "32")
-    f64 = penalty_gradients(case, "float64", tmp_path / "64")
+def test_float32_and_float64_agree_at_step_0_penalty_weight_gradients_included(case):
+    f32, f64 = penalty_gradients(case, "float32"), penalty_gradients(case, "float64")
     for key, value in f64["losses"].items():
         np.testing.assert_allclose(f32["losses"][key], value, rtol=1e-5, atol=1e-7, err_msg=key)
     worst = {}
