@@ -82,16 +82,18 @@ def recipe_names():
     return sorted(RECIPES)
 
 
-def run_here(name, dtype="float32", threads=None, steps=None, data_dir=None, workdir=None):
+def run_here(name, dtype="float32", threads=None, steps=None, data_dir=None, workdir=None,
+             initial=True):
     """Run recipe `name` from scratch in this process, in a throw-away folder.
 
     Args:
       dtype: "float32" or "float64".
       threads: intra-op threads (default: the recipe's).
       steps: stop after this many steps (default: the recipe's).
+      initial: also compute the losses before any update.
     Returns:
       dict(losses={loss name: [per-step values]}, initial={loss name: value before any
-      update}, see GANModel.initial_losses).
+      update} (see GANModel.initial_losses; {} without `initial`)).
     """
     chosen = recipe(name)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
@@ -104,13 +106,14 @@ def run_here(name, dtype="float32", threads=None, steps=None, data_dir=None, wor
             settings["max_steps"] = steps
         config = chosen["model"].Config(**settings)
         with chosen["model"](config, chosen["model"].load_data(config)) as model:
-            initial = model.initial_losses()
+            initial = model.initial_losses() if initial else {}
             history = model.train(keep_history=True).history
     return dict(losses={key: [step[key] for step in history] for key in history[0]},
                 initial=initial)
 
 
-def run(names, dtype="float32", threads=None, onednn=None, steps=None, data_dir=None):
+def run(names, dtype="float32", threads=None, onednn=None, steps=None, data_dir=None,
+        initial=True):
     """Run recipes in a fresh process, one after the other; `onednn` True/False sets
     TF_ENABLE_ONEDNN_OPTS for it (None: this process's setting).
 
@@ -130,7 +133,7 @@ def run(names, dtype="float32", threads=None, onednn=None, steps=None, data_dir=
         command = [sys.executable, "-m", "reproduce.reference"] + names + [
             "--dtype", dtype, "--json", out] + (["--threads", str(threads)] if threads else []) + (
                 ["--steps", str(steps)] if steps else []) + (
-                ["--data-dir", data_dir] if data_dir else [])
+                ["--data-dir", data_dir] if data_dir else []) + ([] if initial else ["--no-initial"])
         start = time.time()
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
         seconds = round(time.time() - start, 1)
@@ -280,6 +283,8 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=None, help="stop after this many "
                         "steps (default: the recipe's)")
     parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--no-initial", dest="initial", action="store_false",
+                        help="skip the losses before any update")
     parser.add_argument("--json", required=True, help="file to write the losses to")
     args = parser.parse_args(argv)
     import contextlib
@@ -287,7 +292,8 @@ def main(argv=None):
     results = {}
     for name in args.names:
         with contextlib.redirect_stdout(io.StringIO()):
-            result = run_here(name, args.dtype, args.threads, args.steps, args.data_dir)
+            result = run_here(name, args.dtype, args.threads, args.steps, args.data_dir,
+                              initial=args.initial)
         threads = args.threads or recipe(name)["config"]["intra_op_threads"]
         inter = 1 if args.dtype == "float64" else recipe(name)["config"]["inter_op_threads"]
         results[name] = dict(result, fingerprint=fingerprint(threads, inter))
