@@ -190,13 +190,12 @@ def write(name, float64_run, float32_run):
 
 def fingerprint(threads, inter_threads=2):
     """What a float32 trajectory's last bits depend on, on this machine and process."""
-    from tf_compat import onednn_enabled, tf    # first: it chooses TensorFlow's kernels
-    gpus = tf.config.list_physical_devices("GPU") if hasattr(tf, "config") else []
+    from tf_compat import onednn_enabled, tf, visible_gpus   # first: it chooses the kernels
     return dict(processor=_cpu_name(), vector_extensions=_vector_extensions(),
                 machine=platform.machine(), tensorflow=tf.__version__, numpy=np.__version__,
                 python=platform.python_version(), onednn=onednn_enabled(),
                 intra_op_threads=threads, inter_op_threads=inter_threads,
-                device="GPU" if gpus else "CPU")
+                device="GPU" if visible_gpus() else "CPU")
 
 
 def fingerprint_differences(recorded, here):
