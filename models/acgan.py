@@ -84,7 +84,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models import conditional_losses as closses
+from models import keras_losses
 from models.base import Phase, scalar_summaries
 from models.cgan import NUM_CLASSES, KerasConditionalConfig, KerasConditionalGAN
 from models.config import setting
@@ -189,18 +189,16 @@ class ACGAN(KerasConditionalGAN):
                                   update_moving=True)
         self.g_valid, self.g_label = self.discriminator(g_images, self.dropout_seed,
                                                         G_PASS_SALTS)
-        self.g_loss = (closses.keras_binary_crossentropy(self.g_valid, 1)
-                       + closses.keras_sparse_categorical_crossentropy(self.g_label,
-                                                                       self.sampled_labels))
+        self.g_loss = (keras_losses.binary_crossentropy(1, self.g_valid)
+                       + keras_losses.sparse_categorical_crossentropy(self.sampled_labels, self.g_label))
 
         # D on the real batch (validity 1, true digit), then on the fakes (0, class 10).
         self.real_valid, self.real_label = self.discriminator(self.inputs, self.dropout_seed,
                                                               REAL_PASS_SALTS)
-        d_loss_real = (closses.keras_binary_crossentropy(self.real_valid, 1)
-                       + closses.keras_sparse_categorical_crossentropy(self.real_label,
-                                                                       self.labels))
-        acc_real = closses.binary_accuracy(self.real_valid, 1)
-        op_acc_real = closses.sparse_categorical_accuracy(self.real_label, self.labels)
+        d_loss_real = (keras_losses.binary_crossentropy(1, self.real_valid)
+                       + keras_losses.sparse_categorical_crossentropy(self.labels, self.real_label))
+        acc_real = keras_losses.binary_accuracy(1, self.real_valid)
+        op_acc_real = keras_losses.sparse_categorical_accuracy(self.labels, self.real_label)
         d_optimizer, g_optimizer = self._optimizers()
         self.d_real_update = d_optimizer.update(d_loss_real, [d_loss_real, acc_real,
                                                               op_acc_real])
@@ -210,11 +208,10 @@ class ACGAN(KerasConditionalGAN):
                 self.generator(self.z, self.sampled_labels, training=False))
             self.fake_valid, self.fake_label = self.discriminator(
                 self.fake_images, self.dropout_seed, FAKE_PASS_SALTS)
-            d_loss_fake = (closses.keras_binary_crossentropy(self.fake_valid, 0)
-                           + closses.keras_sparse_categorical_crossentropy(self.fake_label,
-                                                                           FAKE_CLASS))
-            acc_fake = closses.binary_accuracy(self.fake_valid, 0)
-            op_acc_fake = closses.sparse_categorical_accuracy(self.fake_label, FAKE_CLASS)
+            d_loss_fake = (keras_losses.binary_crossentropy(0, self.fake_valid)
+                           + keras_losses.sparse_categorical_crossentropy(FAKE_CLASS, self.fake_label))
+            acc_fake = keras_losses.binary_accuracy(0, self.fake_valid)
+            op_acc_fake = keras_losses.sparse_categorical_accuracy(FAKE_CLASS, self.fake_label)
             self.d_fake_update = d_optimizer.update(d_loss_fake, [d_loss_fake, acc_fake,
                                                                   op_acc_fake])
         self.g_update = g_optimizer.update(self.g_loss, [self.g_loss])

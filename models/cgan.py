@@ -84,7 +84,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from errors import ConfigError, DataError
-from models import conditional_losses as closses
+from models import keras_losses
 from models.base import Phase, scalar_summaries
 from models.config import setting
 from models.keras_gan import KerasGAN, KerasGANConfig
@@ -291,13 +291,13 @@ class CGAN(KerasConditionalGAN):
         g_images = self.generator(self.g_z, self.g_labels, training=True, update_moving=True)
         self.g_valid = self.discriminator(g_images, self.g_labels, self.dropout_seed,
                                           G_PASS_SALTS)
-        self.g_loss = closses.keras_binary_crossentropy(self.g_valid, 1)
+        self.g_loss = keras_losses.binary_crossentropy(1, self.g_valid)
 
         # D on the real batch, then on fakes made with the real batch's labels.
         self.real_valid = self.discriminator(self.inputs, self.labels, self.dropout_seed,
                                              REAL_PASS_SALTS)
-        d_loss_real = closses.keras_binary_crossentropy(self.real_valid, 1)
-        d_acc_real = closses.binary_accuracy(self.real_valid, 1)
+        d_loss_real = keras_losses.binary_crossentropy(1, self.real_valid)
+        d_acc_real = keras_losses.binary_accuracy(1, self.real_valid)
         d_optimizer, g_optimizer = self._optimizers()
         self.d_real_update = d_optimizer.update(d_loss_real, [d_loss_real, d_acc_real])
         with tf.control_dependencies([self.d_real_update]):
@@ -306,8 +306,8 @@ class CGAN(KerasConditionalGAN):
                 self.generator(self.z, self.labels, training=False))
             self.fake_valid = self.discriminator(self.fake_images, self.labels,
                                                  self.dropout_seed, FAKE_PASS_SALTS)
-            d_loss_fake = closses.keras_binary_crossentropy(self.fake_valid, 0)
-            d_acc_fake = closses.binary_accuracy(self.fake_valid, 0)
+            d_loss_fake = keras_losses.binary_crossentropy(0, self.fake_valid)
+            d_acc_fake = keras_losses.binary_accuracy(0, self.fake_valid)
             self.d_fake_update = d_optimizer.update(d_loss_fake, [d_loss_fake, d_acc_fake])
         self.g_update = g_optimizer.update(self.g_loss, [self.g_loss])
 

@@ -27,7 +27,7 @@ Loss (both models, Keras `loss_weights` [1, 1, 0.5, 0.5]):
   1 * BCE(validity) + 1 * categorical CE(label) + 0.5 * mi_loss(c1) + 0.5 * mi_loss(c2),
   mi_loss(c, q) = mean(-sum(log(q + 1e-7) * c, axis=1)), the book's formula kept as
   written: applied to the sigmoid code heads and Gaussian codes, it is not the
-  Gaussian log-likelihood of the paper (see `models/info_losses.py`). BCE and CE are
+  Gaussian log-likelihood of the paper (see `models/keras_losses.py`). BCE and CE are
   Keras 2.2.4's: probabilities clipped into [1e-7, 1 - 1e-7].
 Optimizers: Keras RMSprop (rho 0.9, eps 1e-7) with Keras's time decay
   lr_t = lr / (1 + decay * iterations): D lr 2e-4, decay 6e-8; the adversarial
@@ -94,7 +94,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from errors import ConfigError, DataError
-from models import info_losses
+from models import keras_losses
 from models.base import GANModel, Phase, scalar_summaries
 from models.config import TrainConfig, setting
 from models.optimizers import keras_rmsprop
@@ -235,16 +235,16 @@ class InfoGAN(GANModel):
         """
         cfg = self.config
         parts = dict(
-            bce=info_losses.binary_crossentropy(validity, outputs["validity"]),
-            label_ce=info_losses.categorical_crossentropy(labels, outputs["label"]),
-            mi_c1=info_losses.mi_loss(code1, outputs["code1"], cfg.mi_epsilon),
-            mi_c2=info_losses.mi_loss(code2, outputs["code2"], cfg.mi_epsilon))
+            bce=keras_losses.binary_crossentropy(validity, outputs["validity"]),
+            label_ce=keras_losses.categorical_crossentropy(labels, outputs["label"]),
+            mi_c1=keras_losses.mi_loss(code1, outputs["code1"], cfg.mi_epsilon),
+            mi_c2=keras_losses.mi_loss(code2, outputs["code2"], cfg.mi_epsilon))
         # Keras sums the weighted output losses in output order.
         total = (cfg.bce_weight * parts["bce"] + cfg.label_weight * parts["label_ce"]
                  + cfg.code_weight * parts["mi_c1"] + cfg.code_weight * parts["mi_c2"])
         logs = {prefix + "loss": total}
         logs.update({prefix + k: v for k, v in parts.items()})
-        logs[prefix + "label_acc"] = info_losses.categorical_accuracy(labels, outputs["label"])
+        logs[prefix + "label_acc"] = keras_losses.categorical_accuracy(labels, outputs["label"])
         return total, logs
 
     # ---- graph -----------------------------------------------------------------
