@@ -49,7 +49,7 @@ def step_feed(model, step=0):
     """The two feeds of training step `step`, drawn as the loop draws them."""
     rng = utils.make_rng(model.config.seed, "step", step)
     images, labels = model.batch(step)
-    return model.d_feed(images, labels, rng), model.g_feed(None, None, rng)
+    return model.step_feed(images, labels, rng), model.g_feed(None, None, rng)
 
 
 # ---- configuration and networks ---------------------------------------------------
