@@ -51,6 +51,39 @@ def least_squares_losses(real_outputs, fake_outputs):
                 d_loss=d_loss_real + d_loss_fake, g_loss=least_squares(fake_outputs, 1.0))
 
 
+def mean_absolute_error(outputs, targets):
+    """Keras 'mae': mean(|outputs - targets|) over every element."""
+    return tf.reduce_mean(tf.abs(outputs - targets))
+
+
+def cycle_generator_losses(d_a_of_fake_a, d_b_of_fake_b, real_a, real_b, rec_a, rec_b,
+                           id_a, id_b, lambda_cycle, lambda_id):
+    """CycleGAN's combined-model loss (Keras-GAN), summed in Keras's output order.
+
+    Outputs [valid_A, valid_B, reconstr_A, reconstr_B, img_A_id, img_B_id] against
+    [1, 1, A, B, A, B] with losses [mse, mse, mae x 4] and weights [1, 1, lambda_cycle,
+    lambda_cycle, lambda_id, lambda_id].
+
+    Returns:
+      dict g_loss (weighted total), g_adv, g_cycle, g_identity (means of their A and B
+      terms) and the six terms (g_adv_a, g_adv_b, g_cycle_a, g_cycle_b, g_id_a, g_id_b).
+    """
+    terms = [("g_adv_a", least_squares(d_a_of_fake_a, 1.0), 1.0),
+             ("g_adv_b", least_squares(d_b_of_fake_b, 1.0), 1.0),
+             ("g_cycle_a", mean_absolute_error(rec_a, real_a), lambda_cycle),
+             ("g_cycle_b", mean_absolute_error(rec_b, real_b), lambda_cycle),
+             ("g_id_a", mean_absolute_error(id_a, real_a), lambda_id),
+             ("g_id_b", mean_absolute_error(id_b, real_b), lambda_id)]
+    total = None
+    for _, loss, weight in terms:
+        total = weight * loss if total is None else total + weight * loss
+    out = {name: loss for name, loss, _ in terms}
+    out.update(g_loss=total, g_adv=0.5 * (out["g_adv_a"] + out["g_adv_b"]),
+               g_cycle=0.5 * (out["g_cycle_a"] + out["g_cycle_b"]),
+               g_identity=0.5 * (out["g_id_a"] + out["g_id_b"]))
+    return out
+
+
 def wasserstein(outputs, target):
     """Keras-GAN's `wasserstein_loss`: mean(y_true * y_pred) with y_true = `target`.
 

@@ -148,3 +148,21 @@ def test_wgan_gp_penalty_matches_numpy_with_per_sample_alpha():
     np.testing.assert_allclose(got_interp, want_interp, rtol=1e-6)
     np.testing.assert_allclose(got_slopes, want_slopes, rtol=1e-5)
     assert got_penalty == pytest.approx(np.mean((want_slopes - 1) ** 2), rel=1e-5)
+
+
+def test_cyclegan_cycle_and_identity_losses_of_identity_generators_are_zero():
+    rng = np.random.default_rng(2)
+    a, b = (rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32) for _ in range(2))
+    d_a, d_b = (rng.normal(size=(1, 1, 1, 1)).astype(np.float32) for _ in range(2))
+    with tf.Graph().as_default(), tf.Session() as sess:
+        A, B = tf.constant(a), tf.constant(b)
+        same = sess.run(losses.cycle_generator_losses(tf.constant(d_a), tf.constant(d_b), A, B,
+                                                      A, B, A, B, 10.0, 1.0))
+        off = sess.run(losses.cycle_generator_losses(tf.constant(d_a), tf.constant(d_b), A, B,
+                                                     A + 0.1, B - 0.2, A + 0.3, B, 10.0, 1.0))
+    assert same["g_cycle"] == 0 and same["g_identity"] == 0
+    adv = (d_a - 1) ** 2 + (d_b - 1) ** 2
+    np.testing.assert_allclose(same["g_loss"], adv.sum(), rtol=1e-6)
+    # weights [1, 1, lambda_cycle, lambda_cycle, lambda_id, lambda_id]
+    np.testing.assert_allclose(off["g_loss"], adv.sum() + 10 * (0.1 + 0.2) + 1 * 0.3, rtol=1e-5)
+    np.testing.assert_allclose([off["g_cycle"], off["g_identity"]], [0.15, 0.15], rtol=1e-5)
