@@ -19,8 +19,8 @@ Adam 1e-4 with the same betas, so `--lr 1e-4` with more --steps is its optimizer
   wgan_gp       critic loss + 10 * gradient penalty at real/fake interpolates, 5 critic
                 steps per G step (Gulrajani et al. 2017)
 DRAGAN's perturbation is the blog's and the paper notebook's: x_p = x + 0.5 std(x) U[0,1)
-(std over the seed's batch). The penalties add 1e-12 under the gradient norm's square
-root (see `_penalty`).
+(std over the seed's batch). The losses and penalties are models/losses.py's; the
+penalties add 1e-12 under the gradient norm's square root (`PENALTY_EPSILON`).
 
 Metrics on 2,500 samples per run (metrics.toy_metrics): modes covered (>= 20 high-quality
 samples, PacGAN's rule), share of high-quality samples (within 3 std of a mode centre,
@@ -42,6 +42,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import utils  # noqa: E402
+from models import losses  # noqa: E402
 from reproduce import metrics, plots  # noqa: E402
 from tf_compat import set_op_determinism, tf  # noqa: E402
 
@@ -84,14 +85,10 @@ def _stacked_mlp(x, seeds, sizes, scope):
         return net
 
 
-def _penalty(logit_fn, interpolates):
-    """mean((||d logit / d x|| - 1)^2) at interpolates [n, 2], as losses.interpolate_penalty,
-    with 1e-12 under the square root: a small ReLU MLP can have an exactly zero input
-    gradient (every unit dead), where sqrt's derivative is infinite and the update NaN.
-    On [n, 2] inputs the blog's norm over axis 1 and the paper's per-sample norm agree."""
-    gradients = tf.gradients(logit_fn(interpolates), [interpolates])[0]
-    slopes = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=1) + 1e-12)
-    return tf.reduce_mean(tf.square(slopes - 1.0))
+# Under the penalties' gradient-norm square root (losses.gradient_slopes): a small ReLU
+# MLP can have an exactly zero input gradient (every unit dead), where sqrt's derivative
+# is infinite and the update NaN.
+PENALTY_EPSILON = 1e-12
 
 
 class ToyGAN:
@@ -136,30 +133,30 @@ class ToyGAN:
             real_logit = d(self.x)                              # [S, bs, 1]
             fake_logit = d(tf.stop_gradient(fake))              # D's step: G fixed
             g_logit = d(fake)
-            mean = lambda v: tf.reduce_mean(v, axis=[1, 2])     # noqa: E731  per seed [S]
+            # The losses (models/losses.py) average over every seed's samples at once;
+            # times S that is the sum over seeds of per-seed means, whose gradients are
+            # each seed's own.
             if method == "wgan_gp":
-                # WGAN-GP's interpolates (losses.wgan_gp_penalty), alpha per sample.
-                real, fake_c = flat(self.x), flat(tf.stop_gradient(fake))
-                gp = _penalty(per_sample(d), self.alpha_flat(S, bs) * real
-                              + (1.0 - self.alpha_flat(S, bs)) * fake_c)
-                # The penalty averages over every seed's samples: the sum over seeds of
-                # per-seed means is S times that.
-                self.d_loss = tf.reduce_sum(mean(fake_logit) - mean(real_logit)) + 10.0 * S * gp
-                self.g_loss = -tf.reduce_sum(mean(g_logit))
+                # Critic: mean(D(fake)) - mean(D(real)), Keras-GAN's targets +1 / -1;
+                # penalty at real/fake interpolates, alpha per sample.
+                gp, _, _ = losses.wgan_gp_penalty(
+                    per_sample(d), flat(self.x), flat(tf.stop_gradient(fake)),
+                    self.alpha_flat(S, bs), epsilon=PENALTY_EPSILON)
+                self.d_loss = S * (losses.wasserstein(fake_logit, 1)
+                                   + losses.wasserstein(real_logit, -1)) + 10.0 * S * gp
+                self.g_loss = S * losses.wasserstein(g_logit, -1)
             else:
-                ce = tf.nn.sigmoid_cross_entropy_with_logits
-                self.d_loss = tf.reduce_sum(
-                    mean(ce(logits=real_logit, labels=tf.ones_like(real_logit)))
-                    + mean(ce(logits=fake_logit, labels=tf.zeros_like(fake_logit))))
-                self.g_loss = tf.reduce_sum(mean(ce(logits=g_logit,
-                                                    labels=tf.ones_like(g_logit))))
+                self.d_loss = S * losses.gan_losses(real_logit, fake_logit)["d_loss"]
+                self.g_loss = S * losses.sigmoid_cross_entropy(g_logit, 1)
                 if method.startswith("dragan"):
-                    # DRAGAN's interpolates (losses.dragan_penalty): alpha per coordinate
-                    # (blog) or per sample (paper); weight 0.25 (blog) or 10 (paper).
-                    weight = 0.25 if method == "dragan_blog" else 10.0
-                    x = flat(self.x)
-                    gp = _penalty(per_sample(d), x + self.alpha_flat(S, bs) * (flat(self.x_p) - x))
-                    self.d_loss = self.d_loss + weight * S * gp
+                    # alpha per coordinate and the norm over axis 1 (blog), or per sample
+                    # and per-sample norms (paper): on [n, 2] inputs both norms are one
+                    # per sample. Weight 0.25 (blog) or 10 (paper).
+                    blog = method == "dragan_blog"
+                    gp, _ = losses.dragan_penalty(
+                        per_sample(d), flat(self.x), flat(self.x_p), self.alpha_flat(S, bs),
+                        norm="blog" if blog else "sample", epsilon=PENALTY_EPSILON)
+                    self.d_loss = self.d_loss + (0.25 if blog else 10.0) * S * gp
             d_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="discriminator")
             g_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="generator")
             self.lr = tf.placeholder(tf.float32, [], name="learning_rate")
