@@ -26,9 +26,14 @@ Metrics on 2,500 samples per run (metrics.toy_metrics): modes covered (>= 20 hig
 samples, PacGAN's rule), share of high-quality samples (within 3 std of a mode centre,
 of the noise-free curve for the swiss roll, whose "modes" are 20 pieces of the roll),
 and reverse KL(generated || data) over modes. A run "collapsed" if it covers fewer than
-half of the modes. Writes `toy_study.json`, `toy_study.md` (the table) and one scatter
-plot per data set (rows: methods, columns: the first seeds; data in grey) into --out.
-Each run uses one thread by default (`--threads`), so other work keeps a core.
+half of the modes. Writes `toy_study.json`, `toy_study.md` (the table), one scatter
+plot per data set (rows: methods, columns: the first --plot-seeds seeds; data in grey)
+and the plotted samples (`toy_samples.npz`) into --out. Each run uses one thread by
+default (`--threads`), so other work keeps a core.
+
+    python -m reproduce.toy --redraw reproduce/toy
+
+draws a study folder's scatter plots again from its toy_samples.npz, without training.
 """
 
 import argparse
@@ -53,6 +58,8 @@ DEFAULTS = dict(steps=5000, batch_size=64, z_dim=16, hidden=64, lr=1e-3, beta1=0
 N_CRITIC = dict(gan=1, dragan_blog=1, dragan_paper=1, wgan_gp=5)
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "toy")
+SAMPLES_FILE = "toy_samples.npz"
+EXTENTS = dict(ring8=2.4, grid25=4.8, swissroll=2.2)    # the scatter plots' half-widths
 
 
 def _glorot(rng, fan_in, fan_out):
@@ -304,6 +311,60 @@ def _json_safe(obj):
     return obj
 
 
+def plot_dataset(folder, dataset, methods, seeds, samples):
+    """Write folder/toy_<dataset>.png: rows `methods`, columns `seeds`, the data in grey.
+
+    Args:
+      samples: [len(methods), len(seeds), n, 2] generated points; the grey data are n
+        points drawn from (seed 0, "toy-real").
+    Returns:
+      the PNG's path.
+    """
+    real = metrics.toy_sample(dataset, samples.shape[2], utils.make_rng(0, "toy-real"))
+    return plots.scatter_panels(
+        os.path.join(folder, "toy_%s.png" % dataset), real,
+        [list(per_method) for per_method in samples], row_labels=list(methods),
+        col_labels=["seed %d" % seed for seed in seeds], extent=EXTENTS[dataset])
+
+
+def save_samples(folder, methods, seeds, samples):
+    """Write folder/toy_samples.npz atomically: `methods` [M] and `seeds` [P] (str, int
+    arrays) and, per data set in `samples` (dict name -> [M, P, n, 2]), its float32 array."""
+    path = os.path.join(folder, SAMPLES_FILE)
+    tmp = path + ".tmp"
+    arrays = {name: np.asarray(v, np.float32) for name, v in samples.items()}
+    try:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, methods=np.array(methods, str),
+                                seeds=np.array(seeds, np.int64), **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def load_samples(folder):
+    """(methods, seeds, {data set: [M, P, n, 2]}) from folder/toy_samples.npz.
+
+    Raises:
+      FileNotFoundError: the folder has no samples file.
+    """
+    with np.load(os.path.join(folder, SAMPLES_FILE)) as npz:
+        names = [k for k in npz.files if k not in ("methods", "seeds")]
+        order = [d for d in metrics.TOY_DATASETS if d in names]
+        return ([str(m) for m in npz["methods"]], [int(s) for s in npz["seeds"]],
+                {d: npz[d] for d in order})
+
+
+def redraw(folder):
+    """Draw a study folder's scatter plots again from its saved samples; returns the paths."""
+    methods, seeds, samples = load_samples(folder)
+    return [plot_dataset(folder, dataset, methods, seeds, points)
+            for dataset, points in samples.items()]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -328,14 +389,26 @@ def main(argv=None):
                              "(the numbers do not depend on it) [default: 1]")
     parser.add_argument("--out", default=DEFAULT_OUT, help="output folder [default: "
                         "reproduce/toy]")
+    parser.add_argument("--redraw", metavar="DIR", help="only draw the scatter plots of the "
+                        "study in DIR again, from its %s (no training; the other flags "
+                        "are ignored)" % SAMPLES_FILE)
     args = parser.parse_args(argv)
+    if args.redraw:
+        if not os.path.isfile(os.path.join(args.redraw, SAMPLES_FILE)):
+            print("%s: error: %s has no %s (a study written before the samples were saved: "
+                  "run it again)" % (PROG, args.redraw, SAMPLES_FILE), file=sys.stderr)
+            return 1
+        for path in redraw(args.redraw):
+            print("wrote %s" % path)
+        return 0
     if args.seeds < 1 or args.steps < 1 or args.jobs < 1 or args.threads < 1 \
             or args.eval_samples < 10:
         parser.error("--seeds, --steps, --jobs and --threads must be >= 1, --eval-samples >= 10")
     if not (math.isfinite(args.lr) and 0 < args.lr <= 1):
         parser.error("--lr must be in (0, 1], got %s" % args.lr)
     command = "%s %s" % (PROG, " ".join(sys.argv[1:] if argv is None else argv))
-    runs, shown = [], {}
+    runs, shown, plotted = [], {}, {}
+    plot_seeds = list(range(min(args.seeds, args.plot_seeds)))
     start = time.time()
     tasks = [(dataset, method) for dataset in args.datasets for method in args.methods]
     settings = dict(threads=args.threads, steps=args.steps, lr=args.lr,
@@ -353,14 +426,11 @@ def main(argv=None):
                       "(%.1f s a seed)" % (dataset, method, seed, result["modes_covered"],
                                            result["num_modes"], 100 * result["high_quality"],
                                            result["reverse_kl"], result["seconds"]), flush=True)
-            if method == args.methods[-1]:
-                path = os.path.join(args.out, "toy_%s.png" % dataset)
-                real = metrics.toy_sample(dataset, args.eval_samples,
-                                          utils.make_rng(0, "toy-real"))
-                plots.scatter_panels(path, real, [
-                    [shown[(dataset, m, s)] for s in range(min(args.seeds, args.plot_seeds))]
-                    for m in args.methods], row_labels=list(args.methods),
-                    extent=4.8 if dataset == "grid25" else 2.4 if dataset == "ring8" else 2.2)
+            if method == args.methods[-1] and plot_seeds:
+                plotted[dataset] = np.array([[shown[(dataset, m, s)] for s in plot_seeds]
+                                             for m in args.methods])    # [M, P, n, 2]
+                plot_dataset(args.out, dataset, args.methods, plot_seeds, plotted[dataset])
+                save_samples(args.out, args.methods, plot_seeds, plotted)
     except OSError as e:
         print("%s: error: %s" % (PROG, e), file=sys.stderr)
         return 1
