@@ -126,8 +126,11 @@ def line_chart(path, series, title="", width=720, height=340, smooth=1):
       path. The y range spans the 0.5-99.5th percentiles of the values shown (a few
       spikes do not squash the curves).
     """
+    from matplotlib.ticker import MaxNLocator
+
     fig = _figure(width, height)
     ax = fig.add_subplot(1, 1, 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))      # steps: no 1.2, 1.4, ...
     shown = []
     for i, (label, x, y) in enumerate(series):
         x = np.asarray(x, np.float64).ravel()
