@@ -327,16 +327,18 @@ def plot_dataset(folder, dataset, methods, seeds, samples):
         col_labels=["seed %d" % seed for seed in seeds], extent=EXTENTS[dataset])
 
 
-def save_samples(folder, methods, seeds, samples):
+def save_samples(folder, methods, seeds, samples, command=""):
     """Write folder/toy_samples.npz atomically: `methods` [M] and `seeds` [P] (str, int
-    arrays) and, per data set in `samples` (dict name -> [M, P, n, 2]), its float32 array."""
+    arrays), `command` (the one that trained them, a str scalar) and, per data set in
+    `samples` (dict name -> [M, P, n, 2]), its float32 array."""
     path = os.path.join(folder, SAMPLES_FILE)
     tmp = path + ".tmp"
     arrays = {name: np.asarray(v, np.float32) for name, v in samples.items()}
     try:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, methods=np.array(methods, str),
-                                seeds=np.array(seeds, np.int64), **arrays)
+                                seeds=np.array(seeds, np.int64), command=np.array(command, str),
+                                **arrays)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -352,7 +354,7 @@ def load_samples(folder):
       FileNotFoundError: the folder has no samples file.
     """
     with np.load(os.path.join(folder, SAMPLES_FILE)) as npz:
-        names = [k for k in npz.files if k not in ("methods", "seeds")]
+        names = [k for k in npz.files if k not in ("methods", "seeds", "command")]
         order = [d for d in metrics.TOY_DATASETS if d in names]
         return ([str(m) for m in npz["methods"]], [int(s) for s in npz["seeds"]],
                 {d: npz[d] for d in order})
@@ -430,7 +432,7 @@ def main(argv=None):
                 plotted[dataset] = np.array([[shown[(dataset, m, s)] for s in plot_seeds]
                                              for m in args.methods])    # [M, P, n, 2]
                 plot_dataset(args.out, dataset, args.methods, plot_seeds, plotted[dataset])
-                save_samples(args.out, args.methods, plot_seeds, plotted)
+                save_samples(args.out, args.methods, plot_seeds, plotted, command)
     except OSError as e:
         print("%s: error: %s" % (PROG, e), file=sys.stderr)
         return 1

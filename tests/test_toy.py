@@ -42,7 +42,8 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     assert (tmp_path / "toy_ring8.png").exists() and (tmp_path / "toy_swissroll.png").exists()
     with np.load(tmp_path / "toy_samples.npz") as npz:                 # the plotted samples
         assert list(npz["methods"]) == ["gan", "dragan_paper"] and list(npz["seeds"]) == [0, 1]
-        assert sorted(npz.files) == ["methods", "ring8", "seeds", "swissroll"]
+        assert sorted(npz.files) == ["command", "methods", "ring8", "seeds", "swissroll"]
+        assert str(npz["command"]) == study["command"]
         assert npz["ring8"].shape == (2, 2, 40, 2) and npz["ring8"].dtype == np.float32
     # --redraw draws the same figure again from them, without training
     drawn = (tmp_path / "toy_ring8.png").read_bytes()
