@@ -8,6 +8,7 @@ outputs of DRAGAN), `make_grid` maps the model's own output range onto 0..255;
 `mapping="blog"` restores the blog's look.
 """
 
+import contextlib
 import datetime
 import fcntl
 import hashlib
@@ -108,14 +109,8 @@ def save_grid(path, images, grid_size=None, value_range=(0.0, 1.0), mapping="exa
     from skimage import io as skio
 
     grid = make_grid(images, grid_size, value_range, mapping, pad)
-    ensure_dir(os.path.dirname(path) or ".")
-    tmp = path + ".tmp.png"
-    try:
+    with atomic_path(path, suffix=".tmp.png") as tmp:
         skio.imsave(tmp, grid[..., 0] if grid.shape[-1] == 1 else grid, check_contrast=False)
-        os.replace(tmp, path)
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
     return grid
 
 
@@ -127,19 +122,27 @@ def ensure_dir(path):
     return path
 
 
-def write_json(path, obj):
-    """Write `obj` as indented JSON, atomically (temp file + rename)."""
+@contextlib.contextmanager
+def atomic_path(path, suffix=".tmp"):
+    """A temporary path beside `path` (ending in `suffix`) to write to: renamed to `path`
+    when the block ends, removed if it raises. So a reader never sees half a file."""
     ensure_dir(os.path.dirname(path) or ".")
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path) or ".", suffix=suffix)
+    os.close(fd)
     try:
         os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual mode
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
-            f.write("\n")
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         _remove_quietly(tmp)
         raise
+
+
+def write_json(path, obj):
+    """Write `obj` as indented JSON, atomically (temp file + rename)."""
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        json.dump(obj, f, indent=2, sort_keys=True)
+        f.write("\n")
 
 
 def _remove_quietly(path):

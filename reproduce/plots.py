@@ -10,7 +10,6 @@ figure is written atomically (temp file + os.replace); its size in pixels follow
 the arguments (DPI below).
 """
 
-import os
 
 import numpy as np
 
@@ -34,15 +33,8 @@ def _figure(width_px, height_px):
 
 def _save(fig, path):
     """Write `fig` as a PNG of exactly its pixel size, atomically; returns path."""
-    utils.ensure_dir(os.path.dirname(path) or ".")
-    tmp = path + ".tmp.png"
-    try:
+    with utils.atomic_path(path, suffix=".tmp.png") as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return path
 
 

@@ -332,18 +332,10 @@ def save_samples(folder, methods, seeds, samples, command=""):
     arrays), `command` (the one that trained them, a str scalar) and, per data set in
     `samples` (dict name -> [M, P, n, 2]), its float32 array."""
     path = os.path.join(folder, SAMPLES_FILE)
-    tmp = path + ".tmp"
     arrays = {name: np.asarray(v, np.float32) for name, v in samples.items()}
-    try:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, methods=np.array(methods, str),
-                                seeds=np.array(seeds, np.int64), command=np.array(command, str),
-                                **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with utils.atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, methods=np.array(methods, str), seeds=np.array(seeds, np.int64),
+                            command=np.array(command, str), **arrays)
     return path
 
 

@@ -35,6 +35,20 @@ def fake_dataset(n=48, size=28, seed=0):
                                  labels=labels, num_classes=10)
 
 
+FAST = dict(batch_size=8, log_every=1000, save_every=0, sample_every=1000)
+
+
+def build(cls, run_dirs, dataset=None, **changes):
+    """A `cls` model on tiny fake data (or `dataset`) with fast settings; `changes` win."""
+    return cls(cls.Config(**dict(FAST, **dict(run_dirs, **changes))), dataset or fake_dataset())
+
+
+def train_history(cls, run_dirs, dataset=None, **changes):
+    """The per-step losses of training a `build(cls, ...)` model (resuming its folder)."""
+    with build(cls, run_dirs, dataset, **changes) as model:
+        return model.train(keep_history=True).history
+
+
 def dirs_in(root, name=""):
     """Output folders of one run under root/name, as config keyword arguments."""
     base = root / name if name else root

@@ -8,23 +8,19 @@ import numpy as np
 import pytest
 import conditional_checks as checks
 from conditional_checks import step_feed
-from conftest import dirs_in, fake_dataset, placeholders_of
+from conftest import build, dirs_in, placeholders_of, train_history
 from skimage import io as skio
 
 import utils
 from models.acgan import ACGAN, ACGANConfig
 from tf_compat import tf
 
-FAST = dict(batch_size=8, log_every=1000, save_every=0, sample_every=1000)
-
-
 def make(run_dirs, **changes):
-    return ACGAN(ACGANConfig(**dict(FAST, **run_dirs, **changes)), fake_dataset())
+    return build(ACGAN, run_dirs, **changes)
 
 
 def train(run_dirs, **changes):
-    with make(run_dirs, **changes) as model:
-        return model.train(keep_history=True).history
+    return train_history(ACGAN, run_dirs, **changes)
 
 
 @pytest.fixture(scope="module")

@@ -11,25 +11,22 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import dirs_in, fake_dataset
+from conftest import build, dirs_in, fake_dataset, train_history
 
 import utils
 from errors import CheckpointError, ConfigError
 from models import MODELS, get_model
-from models.dragan import DRAGAN, DRAGANConfig
+from models.dragan import DRAGAN
 from models.trainer import TrainingDiverged
 from tf_compat import tf
 
 
 def make(run_dirs, dataset=None, **changes):
-    settings = dict(batch_size=8, log_every=1000, save_every=0, sample_every=1000, **run_dirs)
-    settings.update(changes)
-    return DRAGAN(DRAGANConfig(**settings), dataset or fake_dataset())
+    return build(DRAGAN, run_dirs, dataset, **changes)
 
 
 def train(run_dirs, dataset=None, **changes):
-    with make(run_dirs, dataset, **changes) as model:
-        return model.train(keep_history=True).history
+    return train_history(DRAGAN, run_dirs, dataset, **changes)
 
 
 def test_seed_decides_the_losses_and_resume_equals_a_straight_run(tmp_path):
@@ -85,15 +82,19 @@ def _snapshot(folder, skip=()):
             if f not in skip}
 
 
-def test_checkpoint_of_another_model_is_refused_and_kept(run_dirs):
-    train(run_dirs, max_steps=2)
+@pytest.mark.parametrize("field,value,message", [
+    ("model", "GAN", "holds a GAN checkpoint, not DRAGAN"),
+    # the same model name under another registry key (as DCGAN and DCGAN Pokemon)
+    ("key", "dragan_other", "holds a dragan_other checkpoint, not dragan")])
+def test_checkpoint_of_another_model_is_refused_and_kept(run_dirs, field, value, message):
+    train(run_dirs, max_steps=1)
     folder = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
     config_path = os.path.join(folder, "config.json")
     saved = utils.read_json(config_path)
-    saved["model"] = "GAN"
+    saved[field] = value
     utils.write_json(config_path, saved)
     before = _snapshot(folder)
-    with pytest.raises(CheckpointError, match="holds a GAN checkpoint, not DRAGAN"):
+    with pytest.raises(CheckpointError, match=message):
         make(run_dirs).train()
     assert _snapshot(folder) == before
 
@@ -119,17 +120,6 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(run_dirs):
     with pytest.raises(TrainingDiverged, match=r"non-finite .*d_loss.* at step 3.*DRAGAN.model-2"):
         train(run_dirs, dataset=broken, max_steps=5)
     assert _snapshot(folder, skip=("config.json",)) == before
-
-
-def test_a_run_of_the_same_model_name_under_another_key_is_refused(run_dirs):
-    train(run_dirs, max_steps=1)
-    folder = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
-    config_path = os.path.join(folder, "config.json")
-    saved = utils.read_json(config_path)
-    saved["key"] = "dragan_other"
-    utils.write_json(config_path, saved)
-    with pytest.raises(CheckpointError, match="holds a dragan_other checkpoint, not dragan"):
-        make(run_dirs).train()
 
 
 def test_every_registered_model_knows_its_key():

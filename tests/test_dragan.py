@@ -2,22 +2,15 @@
 updates and its sampler (tiny data, CPU). The machinery it trains on: tests/test_base.py."""
 
 import numpy as np
-from conftest import fake_dataset
+from conftest import build, fake_dataset
 
 import utils
-from models.dragan import DRAGAN, DRAGANConfig
+from models.dragan import DRAGAN
 from tf_compat import tf
 
 
 def make(run_dirs, dataset=None, **changes):
-    settings = dict(batch_size=8, log_every=1000, save_every=0, sample_every=1000, **run_dirs)
-    settings.update(changes)
-    return DRAGAN(DRAGANConfig(**settings), dataset or fake_dataset())
-
-
-def train(run_dirs, dataset=None, **changes):
-    with make(run_dirs, dataset, **changes) as model:
-        return model.train(keep_history=True).history
+    return build(DRAGAN, run_dirs, dataset, **changes)
 
 
 def test_trainable_parameter_counts_match_the_blog(run_dirs):
