@@ -172,13 +172,12 @@ class ACGAN(KerasConditionalGAN):
 
     def build_model(self):
         cfg = self.config
-        h, w, c = self.image_shape
         self.require_image_sides(4)
         self._check_labels()
         bs = cfg.batch_size
-        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
+        self.inputs = self.image_input("real_images")
         self.labels = tf.placeholder(tf.int64, [bs], name="labels")
-        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
+        self.z = self.noise_input("z")
         self.sampled_labels = tf.placeholder(tf.int64, [bs], name="sampled_labels")
         self.dropout_seed = tf.placeholder(tf.int64, [2], name="dropout_seed")
         self._sample_inputs()

@@ -97,6 +97,7 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         self.device = None          # `describe_device` of the session, set by `open`
         self._last_good = None      # the checkpoint restored or last written
         self._initial_values = None  # {initializer input: value} (see `_initialize`)
+        self._orders = {}           # order name -> (epoch, its permutation) (`batch_indices`)
         self.graph = tf.Graph()
         # TensorFlow builds some ops differently while op determinism is on (the sparse
         # softmax cross-entropy, the bias-add gradient, ...): set it before building, so
@@ -242,6 +243,18 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
             raise ConfigError("%s's networks need image sides divisible by %d, got %dx%d "
                               "(choose another --image-size)" % (self.model_name, multiple, h, w))
 
+    def image_input(self, name, size="batch"):
+        """A placeholder of images [size, h, w, c] of the training data's shape in the
+        model's dtype; size "batch" is the config's batch size, None any."""
+        size = self.config.batch_size if size == "batch" else size
+        return tf.placeholder(self.dtype, [size] + list(self.image_shape), name=name)
+
+    def noise_input(self, name, size="batch", dim=None):
+        """A placeholder of noise [size, dim] (default: the config's z_dim) in the model's
+        dtype; size "batch" is the config's batch size, None any."""
+        size = self.config.batch_size if size == "batch" else size
+        return tf.placeholder(self.dtype, [size, dim or self.config.z_dim], name=name)
+
     def variables(self, scope):
         """Trainable variables under a scope (e.g. "discriminator")."""
         return self.graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope=scope)
@@ -378,25 +391,35 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         key = ("order", epoch) if self.config.reshuffle_each_epoch else ("order",)
         return utils.make_rng(self.config.seed, *key).permutation(self.num_examples)
 
-    def batch(self, step, draw=0):
-        """(images in `input_range`, labels) of the `draw`-th batch of a step.
+    def batch_indices(self, step, draw=0, order=None):
+        """Indices of the `draw`-th batch of a step in `order(epoch)` (default
+        `data_order`).
 
         A function of (step, draw) alone: step i of an epoch takes batches
         i * batches_per_step + draw of the epoch's order (the last batches_per_step
         - 1 batches of an epoch may go unused, as the incomplete last batch does).
         """
+        order = order or self.data_order
         epoch, index = divmod(step, self.steps_per_epoch)
-        if epoch != getattr(self, "_order_epoch", None):
-            self._order = self.data_order(epoch)
-            self._order_epoch = epoch
+        cached = self._orders.get(order.__name__)
+        if cached is None or cached[0] != epoch:
+            cached = self._orders[order.__name__] = (epoch, order(epoch))
         bs = self.config.batch_size
         start = (index * self.batches_per_step + draw) * bs
-        idx = self._order[start:start + bs]
-        images = self.dataset.images[idx]
+        return cached[1][start:start + bs]
+
+    def scale_inputs(self, images):
+        """Training images in [0, 1] mapped onto the model's `input_range`."""
         lo, hi = self.input_range
-        if (lo, hi) != (0.0, 1.0):
-            images = (images * (hi - lo) + lo).astype(np.float32)
-        return images, self.dataset.labels[idx]
+        if (lo, hi) == (0.0, 1.0):
+            return images
+        return (images * (hi - lo) + lo).astype(np.float32)
+
+    def batch(self, step, draw=0):
+        """(images in `input_range`, labels) of the `draw`-th batch of a step (see
+        `batch_indices`)."""
+        idx = self.batch_indices(step, draw)
+        return self.scale_inputs(self.dataset.images[idx]), self.dataset.labels[idx]
 
     # ---- samples ----------------------------------------------------------------
 

@@ -173,8 +173,7 @@ class KerasConditionalGAN(KerasGAN):
 
     def _sample_inputs(self):
         """Placeholders of the sampler: noise [n, z_dim] and labels [n] (any n)."""
-        self.sample_z_input = tf.placeholder(self.dtype, [None, self.config.z_dim],
-                                             name="sample_z")
+        self.sample_z_input = self.noise_input("sample_z", size=None)
         self.sample_labels_input = tf.placeholder(tf.int64, [None], name="sample_labels")
 
     def _optimizers(self):
@@ -284,13 +283,12 @@ class CGAN(KerasConditionalGAN):
 
     def build_model(self):
         cfg = self.config
-        h, w, c = self.image_shape
         self._check_labels()
         bs = cfg.batch_size
-        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
+        self.inputs = self.image_input("real_images")
         self.labels = tf.placeholder(tf.int64, [bs], name="labels")
-        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
-        self.g_z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="g_z")
+        self.z = self.noise_input("z")
+        self.g_z = self.noise_input("g_z")
         self.g_labels = tf.placeholder(tf.int64, [bs], name="sampled_labels")
         self.dropout_seed = tf.placeholder(tf.int64, [2], name="dropout_seed")
         self._sample_inputs()

@@ -324,11 +324,9 @@ class CycleGAN(GANModel):
 
     def build_model(self):
         cfg = self.config
-        h, w, c = self.image_shape
         self.require_image_sides(16)
-        bs = cfg.batch_size
-        self.real_A = tf.placeholder(self.dtype, [bs, h, w, c], name="real_A")
-        self.real_B = tf.placeholder(self.dtype, [bs, h, w, c], name="real_B")
+        self.real_A = self.image_input("real_A")
+        self.real_B = self.image_input("real_B")
 
         # Translations of the step (the D phase runs them as Keras-GAN's `predict`).
         self.fake_B = self.generator(self.real_A, "g_AB")
@@ -374,8 +372,8 @@ class CycleGAN(GANModel):
             g_train = optimizers["g"].update(g["g_loss"])
 
         # Sampler: fixed images of each domain, translated and reconstructed.
-        self.sample_A = tf.placeholder(self.dtype, [None, h, w, c], name="sample_A")
-        self.sample_B = tf.placeholder(self.dtype, [None, h, w, c], name="sample_B")
+        self.sample_A = self.image_input("sample_A", size=None)
+        self.sample_B = self.image_input("sample_B", size=None)
         self.sample_fake_B = self.generator(self.sample_A, "g_AB")
         self.sample_fake_A = self.generator(self.sample_B, "g_BA")
         self.sample_rec_A = self.generator(self.sample_fake_B, "g_BA")
@@ -415,23 +413,14 @@ class CycleGAN(GANModel):
 
     def batch_b(self, step, draw=0):
         """Domain B images (in input_range) of the `draw`-th batch of `step`."""
-        epoch, index = divmod(step, self.steps_per_epoch)
-        if epoch != getattr(self, "_order_b_epoch", None):
-            self._order_b = self.order_b(epoch)
-            self._order_b_epoch = epoch
-        bs = self.config.batch_size
-        start = (index * self.batches_per_step + draw) * bs
-        return self._scale(self.dataset.images_b[self._order_b[start:start + bs]])
+        return self.scale_inputs(self.dataset.images_b[self.batch_indices(step, draw,
+                                                                          self.order_b)])
 
     def batch(self, step, draw=0):
         """Domain A's batch (the base's); the B batch of the same (step, draw) is kept
         for the feed."""
         self._batch_b = self.batch_b(step, draw)
         return super().batch(step, draw)
-
-    def _scale(self, images):
-        lo, hi = self.input_range
-        return (images * (hi - lo) + lo).astype(np.float32)
 
     def step_feed(self, images, labels, rng):
         """The A batch, the B batch of the same step, each pair flipped left-right with
@@ -446,7 +435,7 @@ class CycleGAN(GANModel):
     def _draw(self, images, rng):
         k = self.config.sample_num // 6
         idx = rng.choice(len(images), k, replace=len(images) < k)
-        return self._scale(images[np.sort(idx)])
+        return self.scale_inputs(images[np.sort(idx)])
 
     def sample_feed(self, rng=None):
         if rng is None:
@@ -476,6 +465,6 @@ class CycleGAN(GANModel):
                           "BA": (self.sample_B, self.sample_fake_A)}[direction]
         out = []
         for i in range(0, len(images), batch_size):
-            y = self.sess.run(output, {source: self._scale(images[i:i + batch_size])})
+            y = self.sess.run(output, {source: self.scale_inputs(images[i:i + batch_size])})
             out.append((y + 1.0) / 2.0)
         return np.concatenate(out).astype(np.float32)

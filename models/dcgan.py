@@ -204,14 +204,11 @@ class DCGAN(GANModel):
 
     def build_model(self):
         cfg = self.config
-        h, w, c = self.image_shape
         self.require_image_sides(4)
-        bs = cfg.batch_size
-        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
-        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
+        self.inputs = self.image_input("real_images")
+        self.z = self.noise_input("z")
         self.dropout_seed = tf.placeholder(tf.int64, [2], name="dropout_seed")
-        self.sample_z_input = tf.placeholder(self.dtype, [cfg.sample_num, cfg.z_dim],
-                                              name="sample_z")
+        self.sample_z_input = self.noise_input("sample_z", size=cfg.sample_num)
 
         # The tutorial's train_step: one forward pass feeds both losses.
         self.fake = self.generator(self.z, is_training=True)

@@ -62,7 +62,7 @@ class DRAGAN(GAN):
     def extra_placeholders(self):
         h, w, c = self.image_shape
         bs = self.config.batch_size
-        self.inputs_p = tf.placeholder(self.dtype, [bs, h, w, c], name="perturbed_images")
+        self.inputs_p = self.image_input("perturbed_images")
         alpha_shape = [bs, h, w, c] if self.config.alpha_per == "pixel" else [bs, 1, 1, 1]
         self.alpha = tf.placeholder(self.dtype, alpha_shape, name="alpha")
 

@@ -105,14 +105,11 @@ class GAN(GANModel):
 
     def build_model(self):
         cfg = self.config
-        h, w, c = self.image_shape
         self.require_image_sides(4)
-        bs = cfg.batch_size
-        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
+        self.inputs = self.image_input("real_images")
         self.extra_placeholders()
-        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
-        self.sample_z_input = tf.placeholder(self.dtype, [cfg.sample_num, cfg.z_dim],
-                                             name="sample_z")
+        self.z = self.noise_input("z")
+        self.sample_z_input = self.noise_input("sample_z", size=cfg.sample_num)
 
         _, real_logits, _ = self.discriminator(self.inputs, is_training=True)
         fake = self.generator(self.z, is_training=True)

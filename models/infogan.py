@@ -252,7 +252,6 @@ class InfoGAN(GANModel):
 
     def build_model(self):
         cfg = self.config
-        h, w, c = self.image_shape
         self.require_image_sides(4)
         self.num_labels = int(getattr(self.dataset, "num_classes", 10))
         labels_seen = np.asarray(self.dataset.labels)
@@ -265,17 +264,17 @@ class InfoGAN(GANModel):
         bs, L = cfg.batch_size, self.num_labels
 
         # Real half of D's batch: images, their one-hot labels, random codes.
-        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
+        self.inputs = self.image_input("real_images")
         self.real_labels = tf.placeholder(self.dtype, [bs, L], name="real_labels")
         self.real_code1 = tf.placeholder(self.dtype, [bs, 1], name="real_code1")
         self.real_code2 = tf.placeholder(self.dtype, [bs, 1], name="real_code2")
         # G's inputs (D update: the fake half; adversarial update: its own draw).
-        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
+        self.z = self.noise_input("z")
         self.labels = tf.placeholder(self.dtype, [bs, L], name="labels")
         self.code1 = tf.placeholder(self.dtype, [bs, 1], name="code1")
         self.code2 = tf.placeholder(self.dtype, [bs, 1], name="code2")
         # The sampler's inputs (any number of samples).
-        self.sample_z_input = tf.placeholder(self.dtype, [None, cfg.z_dim], name="sample_z")
+        self.sample_z_input = self.noise_input("sample_z", size=None)
         self.sample_labels_input = tf.placeholder(self.dtype, [None, L], name="sample_labels")
         self.sample_code1_input = tf.placeholder(self.dtype, [None, 1], name="sample_code1")
         self.sample_code2_input = tf.placeholder(self.dtype, [None, 1], name="sample_code2")

@@ -207,17 +207,14 @@ class WGAN(KerasGAN):
 
     def build_model(self):
         cfg = self.config
-        h, w, c = self.image_shape
         self.require_image_sides(4)
-        bs = cfg.batch_size
-        self.inputs = tf.placeholder(self.dtype, [bs, h, w, c], name="real_images")
-        self.z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="z")
+        self.inputs = self.image_input("real_images")
+        self.z = self.noise_input("z")
         self.real_seed = tf.placeholder(tf.int64, [2], name="real_dropout_seed")
         self.fake_seed = tf.placeholder(tf.int64, [2], name="fake_dropout_seed")
-        self.g_z = tf.placeholder(self.dtype, [bs, cfg.z_dim], name="g_z")
+        self.g_z = self.noise_input("g_z")
         self.g_seed = tf.placeholder(tf.int64, [2], name="g_dropout_seed")
-        self.sample_z_input = tf.placeholder(self.dtype, [cfg.sample_num, cfg.z_dim],
-                                             name="sample_z")
+        self.sample_z_input = self.noise_input("sample_z", size=cfg.sample_num)
 
         critic_op, critic_logs = self.critic_iteration()
         g_op, g_logs = self.generator_update()
