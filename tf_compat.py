@@ -11,8 +11,8 @@ What it does, once per process:
 - sets `TF_ENABLE_ONEDNN_OPTS=1` (unless the user set it): TensorFlow leaves its
   oneDNN CPU kernels off by default on some CPUs, where its default conv
   backward and transposed-conv kernels are much slower (README, "Speed"). The
-  variable is read once, when
-  TensorFlow loads, so it is set here, before the import. The reference
+  variable is read once, when TensorFlow loads, so it is set here, before the
+  import. The reference
   trajectories are recorded with it on; `TF_ENABLE_ONEDNN_OPTS=0` gives
   TensorFlow's defaults (other last bits, so the trajectories then agree only
   within their tolerance or not at all);
