@@ -7,9 +7,9 @@ Code lineage: the blog follows Rowel Atienza, "Advanced Deep Learning with Keras
 (Packt, 2018), chapter 6, `infogan-mnist-6.1.1.py` with the builders of its
 `lib/gan.py` (`generator`, `discriminator`), standalone Keras 2.2.x.
 
-A DCGAN-like G (Radford et al. 2015) on z, a one-hot digit and two continuous codes; a
-D with validity, an ACGAN-style label head and two code heads (Q); per step one RMSprop update of D on real + fake, then one of G
-through the frozen D.
+A DCGAN-like G (Radford et al. 2015) on z, a one-hot digit and two continuous codes;
+a D with validity, an ACGAN-style label head and two code heads (Q); per step one
+RMSprop update of D on real + fake, then one of G through the frozen D.
 
 Every difference from the blog and the paper: README, "InfoGAN: blog versus
 paper/original".
