@@ -9,10 +9,10 @@ What it does, once per process:
   chatter stays out of the progress output, and then keeps TF's Python logger to
   errors too (its deprecation notices);
 - sets `TF_ENABLE_ONEDNN_OPTS=1` (unless the user set it): TensorFlow leaves its
-  oneDNN CPU kernels off by default on this kind of CPU, and its default conv
-  backward and transposed-conv kernels run at half their speed (DRAGAN's
-  iteration: about 870 ms -> 430 ms here). The variable is read once, when
-  TensorFlow loads, so it is set here, before the import. The reference
+  oneDNN CPU kernels off by default on some CPUs, where its default conv
+  backward and transposed-conv kernels are much slower (README, "Speed"). The
+  variable is read once, when TensorFlow loads, so it is set here, before the
+  import. The reference
   trajectories are recorded with it on; `TF_ENABLE_ONEDNN_OPTS=0` gives
   TensorFlow's defaults (other last bits, so the trajectories then agree only
   within their tolerance or not at all);

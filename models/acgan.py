@@ -5,79 +5,14 @@ Paper: Odena, Olah and Shlens, "Conditional Image Synthesis With Auxiliary Class
 GANs", 2017. Code lineage: eriklindernoren/Keras-GAN `acgan/acgan.py` (standalone Keras
 2.2 on TensorFlow 1.x), in the version the spec describes: full batches of 32, 14,000
 iterations, an 11-way label head whose class 10 means "fake", a 10x10 sample grid every
-200. (Keras-GAN's final acgan.py drops the "fake" class: a 10-way head, fakes labelled
-with their sampled digit.)
+200.
 
-Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
-kernels, zero biases, Embedding uniform(-0.05, 0.05), LeakyReLU 0.2, BatchNormalization
-momentum 0.8 / eps 1e-3):
-  G ("generator"): noise z [bs, 100] * Embedding(10, 100)(label) (element-wise);
-     dense 128*7*7 - relu; reshape 7x7x128; BN; upsample x2 (nearest);
-     conv 128 k3 - relu; BN; upsample x2; conv 64 k3 - relu; BN; conv 1 k3; tanh.
-  D ("discriminator"): conv 16 k3 s2 - lrelu - dropout 0.25; conv 32 k3 s2;
-     zero-pad ((0,1),(0,1)); lrelu; dropout; BN; conv 64 k3 s2 - lrelu - dropout; BN;
-     conv 128 k3 s1 - lrelu - dropout; flatten (2048); heads: "validity" dense 1
-     sigmoid, "label" dense 11 softmax (digits 0..9 and 10 = "fake").
-Trainable parameters: G 856,065 + 1,000 (embedding); D 97,344 + 24,588 (heads).
-Losses: Keras sums the two losses of the two-output model: `binary_crossentropy`
-(validity) + `sparse_categorical_crossentropy` (label), both on probabilities clipped
-to [1e-7, 1 - 1e-7] (see `models/conditional_losses.py`). Optimizer: Keras 2.2
-Adam(0.0002, 0.5) (beta2 0.999, eps 1e-7). Labels are int64 placeholders.
-Images are scaled to [-1, 1]; z ~ N(0, 1).
+A label-embedding G (upsample + conv) and a conv D with a validity and a label head; per
+step two Adam updates of D (real, then fake) and one of G through the frozen D, Keras 2.2
+details as CGAN's (`models/cgan.py`).
 
-One step (= one Keras-GAN iteration, its "epoch"):
-  sampled_labels ~ randint(0, 10); fakes = generator.predict([noise, sampled_labels])
-      -- G in inference mode (moving BN statistics);
-  discriminator.train_on_batch(real, [1, true digit])   -- one Adam update of D;
-  discriminator.train_on_batch(fakes, [0, 10])          -- a second one, from the
-                                                           weights the first left;
-  d_loss = mean of the two;
-  combined.train_on_batch([noise, sampled_labels], [1, sampled_labels]) -- G through the
-      frozen D with the SAME noise and labels as the D step: D in Keras's training phase
-      (dropout active, BN with batch statistics) but not updated; G's BN with batch
-      statistics, its moving statistics updated.
-  The D part is ONE train op: the real update; the fake forward pass (G in inference
-  mode, then D) and the fake update built under a control dependency on it, so they
-  read the updated weights. Both D updates share one Adam state (Keras's one compiled
-  D). The G update is a second phase on the same feed.
-
-Keras 2.2 details reproduced (`optimizers.KerasAdam`, `ops.keras22_batch_norm`,
-as in CGAN):
-  - one Adam object for D and the combined model: one `iterations` counter advanced by
-    every update (step k: D at t = 3k+1, 3k+2, G at t = 3k+3), moments per model
-    (`--no-shared-adam-iterations`: a counter per network);
-  - G's moving BN statistics: zero-debiased average (TF1 `assign_moving_average(
-    zero_debias=True)`) of the batch mean and of the batch variance times n/(n-1)
-    (fused kernel) times n/(n - 1 - eps) (Keras), updated by the G update only; they
-    make every fake D is trained on (`generator.predict`);
-  - D's train function is built at its first `train_on_batch`, after
-    `discriminator.trainable = False`: a non-trainable Keras model contributes no BN
-    updates, so D's moving statistics are never updated (they stay 0 and 1, and are
-    never used: D always runs in the training phase). The combined model gets none of
-    them either. D still trains, with the weights collected when it was compiled.
-
-Deviations from Keras-GAN (none changes the networks, the losses or the update rules):
-  - data order: Keras-GAN draws each batch with `np.random.randint` (with replacement,
-    from the 60,000 training images of `mnist.load_data()`); here the next batch of a
-    seeded permutation, drawn afresh every epoch (the last incomplete batch is dropped);
-  - noise, sampled labels and dropout masks come from the step's seeded NumPy Generator
-    and are fed (masks through a stateless seed pair; the real pass, the fake pass and
-    the G update's pass get independent masks, as Keras's separate calls do), so a
-    resumed run draws exactly what an uninterrupted one would;
-  - Keras 2.2's Adam reads its counter without ordering it before its own increment in
-    the same `session.run`; here t = the count of earlier updates + 1, the intended rule;
-  - batch norm as Keras 2.2 on TF 1.x (`ops.keras22_batch_norm`: the fused kernel for 4-D
-    batch statistics, `tf.nn.moments` for 2-D);
-  - d_loss and the accuracies are averaged in float32; losses are logged per step.
-    d_acc is Keras's validity accuracy, d_op_acc its label accuracy (Keras-GAN's
-    "acc" and "op_acc");
-  - samples: Keras-GAN plots a 10x10 grid of fresh noise (tile (i, j) shows digit j,
-    every tile its own noise) at iterations 0, 200, ...; here, every `--sample-every`
-    steps (200, 400, ...) and at each epoch end, a fixed-noise 10x10 grid (row r: one
-    noise vector z_r; column j: digit j) and that grid with its 100 noise vectors fixed
-    (`ACGAN_blog_*.png`); pixel values [-1, 1] map onto 0..255; checkpoints every
-    `--save-every` steps, at each epoch end and at the end (Keras-GAN saves its weights
-    every 200 iterations).
+Every difference from the blog and the paper: README, "ACGAN: blog versus
+paper/original".
 """
 
 from dataclasses import dataclass
@@ -114,7 +49,10 @@ class ACGANConfig(KerasConditionalConfig):
 
 class ACGAN(KerasConditionalGAN):
     """Keras-GAN's ACGAN: label-embedding product at G's input, D with a validity and an
-    11-way label head."""
+    11-way label head.
+
+    Trainable parameters: G 856,065 + 1,000 (embedding); D 97,344 + 24,588 (heads).
+    """
 
     model_name = "ACGAN"
     Config = ACGANConfig
@@ -123,6 +61,10 @@ class ACGAN(KerasConditionalGAN):
 
     def generator(self, z, labels, is_training, update_moving=False):
         """(z [bs, z_dim], labels int [bs]) -> images [bs, h, w, c] in (-1, 1).
+
+        z [bs, 100] * Embedding(10, 100)(label) (element-wise); dense 128*7*7 - relu;
+        reshape 7x7x128; BN; upsample x2 (nearest); conv 128 k3 - relu; BN; upsample x2;
+        conv 64 k3 - relu; BN; conv 1 k3; tanh.
 
         is_training=False: Keras's inference phase (`generator.predict`, the samples): BN
         with the moving statistics. is_training=True: batch statistics; `update_moving`
@@ -145,6 +87,11 @@ class ACGAN(KerasConditionalGAN):
 
     def discriminator(self, images, dropout_seed, salts):
         """images [bs, h, w, c] -> (validity [bs, 1] sigmoid, label [bs, 11] softmax).
+
+        conv 16 k3 s2 - lrelu - dropout 0.25; conv 32 k3 s2; zero-pad ((0,1),(0,1));
+        lrelu; dropout; BN; conv 64 k3 s2 - lrelu - dropout; BN; conv 128 k3 s1 - lrelu -
+        dropout; flatten (2048); heads "validity" dense 1 sigmoid, "label" dense 11
+        softmax (digits 0..9 and 10 = "fake").
 
         Always Keras's training phase (every Keras-GAN update runs D in it): dropout
         active, masks fixed by `dropout_seed` (int64 [2]) and `salts` (one per layer);
@@ -171,6 +118,23 @@ class ACGAN(KerasConditionalGAN):
     # ---- graph -----------------------------------------------------------------
 
     def build_model(self):
+        """One Keras-GAN iteration as two phases; each loss is Keras's sum of the two
+        outputs' losses, `binary_crossentropy` (validity) + `sparse_categorical_crossentropy`
+        (label).
+
+        Phase "d", ONE train op: `discriminator.train_on_batch(real, [1, true digit])`,
+        then, under a control dependency on it (so they read the updated weights), the
+        fakes of `generator.predict([noise, sampled_labels])` (G in inference mode) and
+        `train_on_batch(fakes, [0, 10])`; both updates share one Adam state (Keras's one
+        compiled D); d_loss = their mean. Phase "g", on the same feed:
+        `combined.train_on_batch([noise, sampled_labels], [1, sampled_labels])`, G through
+        the frozen D with the SAME noise and labels as the D step: D in Keras's training
+        phase (dropout active, batch statistics) but not updated; G's BN with batch
+        statistics, its moving statistics updated (by this update only). D's train
+        function is built after `discriminator.trainable = False`, so neither D's nor the
+        combined model's train function updates D's moving BN statistics; D still trains,
+        with the weights collected when it was compiled.
+        """
         cfg = self.config
         self.require_image_sides(4)
         self._check_labels()

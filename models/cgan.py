@@ -4,79 +4,14 @@ Paper: Mirza and Osindero, "Conditional Generative Adversarial Nets", 2014.
 Code lineage: eriklindernoren/Keras-GAN `cgan/cgan.py` (standalone Keras 2.2 on
 TensorFlow 1.x), in its final version: full batches of 32, 20,000 iterations, a
 sample every 200. The blog's copy is that file with Chinese comments (on `tf.keras`
-of TensorFlow 1.x); the semantics reproduced here are standalone Keras 2.2's, the
-library Keras-GAN was written for.
+of TensorFlow 1.x); the semantics reproduced here are standalone Keras 2.2's.
 
-Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
-kernels, zero biases, Embedding uniform(-0.05, 0.05), LeakyReLU 0.2, BatchNormalization
-momentum 0.8 / eps 1e-3):
-  G ("generator"): noise z [bs, 100] * Embedding(10, 100)(label) (element-wise);
-     dense 256 - lrelu - BN; dense 512 - lrelu - BN; dense 1024 - lrelu - BN;
-     dense 784 - tanh; reshape 28x28x1.
-  D ("discriminator"): flatten(image) [bs, 784] * Embedding(10, 784)(label);
-     dense 512 - lrelu; dense 512 - lrelu - dropout 0.4; dense 512 - lrelu - dropout 0.4;
-     dense 1 - sigmoid.
-Trainable parameters: G 1,489,936 + 1,000 (embedding); D 927,745 + 7,840 (embedding).
-Loss: Keras `binary_crossentropy` on D's sigmoid output (probabilities clipped to
-[1e-7, 1 - 1e-7], see `models/conditional_losses.py`). Optimizer: Keras 2.2
-Adam(0.0002, 0.5) (beta2 0.999, eps 1e-7). Labels are int64 placeholders.
-Images are scaled to [-1, 1]; z ~ N(0, 1).
+MLPs with label-embedding products at the inputs of G and D; per step two Adam updates
+of D (real, then fake) and one of G through the frozen D. This module also holds what
+CGAN and ACGAN share (`KerasConditionalGAN`).
 
-One step (= one Keras-GAN iteration, its "epoch"):
-  fakes = generator.predict([noise, labels])   -- G in inference mode (moving BN
-                                                  statistics), the real batch's labels;
-  discriminator.train_on_batch([real, labels], 1)   -- one Adam update of D;
-  discriminator.train_on_batch([fakes, labels], 0)  -- a second one, from the weights
-                                                       the first left; d_loss = mean;
-  combined.train_on_batch([noise, sampled_labels], 1) -- G through the frozen D:
-      sampled_labels ~ randint(0, 10); the SAME noise as the D step (final cgan.py;
-      `--g-noise fresh` draws new noise, as its earlier 10,000-iteration version did);
-      D in Keras's training phase (dropout active) but not updated; G's BN with batch
-      statistics, its moving statistics updated.
-  Here the D part is ONE train op: the real update; the fake forward pass (G in
-  inference mode, then D) and the fake update built under a control dependency on it,
-  so they read the updated weights. Both D updates share one Adam state, as Keras's one
-  compiled D does. The G update is a second phase on the same feed (its labels and, by
-  default, its noise are drawn with the D step's).
-
-Keras 2.2 details reproduced (`optimizers.KerasAdam`, `ops.keras22_batch_norm`):
-  - Keras-GAN passes ONE Adam object to both `compile` calls. Keras 2.2's Adam keeps
-    its moments per model but one `iterations` counter per object, and every update of
-    either model advances it; the bias correction lr * sqrt(1 - beta2^t) / (1 - beta1^t)
-    uses t = counter + 1. So step k's D updates run at t = 3k+1 and 3k+2, its G update
-    at t = 3k+3 (`--no-shared-adam-iterations`: a counter per network).
-  - G's moving BN statistics follow TF1 `assign_moving_average(zero_debias=True)`
-    (Keras 2.2's `moving_average_update`): biased average / (1 - momentum^t), with the
-    batch variance times n/(n - 1 - eps) (Keras's unbiased estimate; 4-D inputs, the
-    fused kernel's n/(n-1) too). They feed `generator.predict`, i.e. every fake D is
-    trained on. D has no BN here.
-  - Keras builds a train function at its first `train_on_batch`; D's is built after
-    `discriminator.trainable = False`, which only drops BN updates (none in this D):
-    D still trains, with the weights collected when it was compiled.
-
-Deviations from Keras-GAN (none changes the networks, the losses or the update rules):
-  - data order: Keras-GAN draws each batch with `np.random.randint` (with replacement,
-    from the 60,000 training images of `mnist.load_data()`); here the next batch of a
-    seeded permutation, drawn afresh every epoch (each image once per epoch; the last
-    incomplete batch is dropped);
-  - noise, sampled labels and dropout masks come from the step's seeded NumPy Generator
-    and are fed (masks through a stateless seed pair; the real pass, the fake pass and
-    the G update's pass get independent masks, as Keras's separate calls do), so a
-    resumed run draws exactly what an uninterrupted one would;
-  - Keras 2.2's Adam reads its counter without ordering it before the counter's own
-    increment in the same `session.run` (a race in principle); here t = the count of
-    earlier updates + 1, the intended rule;
-  - batch norm as Keras 2.2 on TF 1.x (`ops.keras22_batch_norm`: the fused kernel for 4-D
-    batch statistics, `tf.nn.moments` for 2-D);
-  - d_loss, d_acc are averaged in float32 (Keras-GAN averages the two results in
-    NumPy); losses are logged per step (TensorBoard and the progress line);
-  - samples: Keras-GAN plots a 2x5 grid of digits 0..9 from fresh noise at iterations
-    0, 200, ...; here, every `--sample-every` steps (200, 400, ...) and at each epoch
-    end, a fixed-noise 10x10 grid (row r: one noise vector z_r; column j: digit j, the
-    styles side by side) and that 2x5 grid from fixed noise (`CGAN_blog_*.png`); pixel
-    values [-1, 1] map onto 0..255 (Keras-GAN: 0.5x+0.5 and matplotlib's gray map);
-    checkpoints every `--save-every` steps, at each epoch end and at the end
-    (Keras-GAN saves none).
+Every difference from the blog and the paper: README, "CGAN: blog versus
+paper/original".
 """
 
 from dataclasses import dataclass
@@ -160,7 +95,14 @@ class CGANConfig(KerasConditionalConfig):
 
 class KerasConditionalGAN(KerasGAN):
     """What CGAN and ACGAN share: label checks, Keras 2.2 BN and Adam, the conditional
-    sample grids and their feeds. Subclasses build the networks and `phases`."""
+    sample grids and their feeds. Subclasses build the networks and `phases`.
+
+    Layers are Keras's rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
+    kernels, zero biases, Embedding uniform(-0.05, 0.05), LeakyReLU 0.2,
+    BatchNormalization momentum 0.8 / eps 1e-3. Losses are Keras's on probabilities
+    clipped to [1e-7, 1 - 1e-7] (`models/keras_losses.py`); labels are int64
+    placeholders.
+    """
 
     evaluations = ("classifier", "conditional")
 
@@ -177,7 +119,12 @@ class KerasConditionalGAN(KerasGAN):
         self.sample_labels_input = tf.placeholder(tf.int64, [None], name="sample_labels")
 
     def _optimizers(self):
-        """(D's KerasAdam, G's KerasAdam), sharing one counter unless configured not to."""
+        """(D's KerasAdam, G's KerasAdam), sharing one counter unless configured not to.
+
+        Keras 2.2's Adam keeps its moments per model but one `iterations` counter per
+        object, advanced by every update of either model; the bias correction
+        lr * sqrt(1 - beta2^t) / (1 - beta1^t) uses t = counter + 1.
+        """
         cfg = self.config
         shared = iterations_counter("Adam") if cfg.shared_adam_iterations else None
         kwargs = dict(lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2,
@@ -236,7 +183,10 @@ class KerasConditionalGAN(KerasGAN):
 # ---- the model -----------------------------------------------------------------------
 
 class CGAN(KerasConditionalGAN):
-    """Keras-GAN's CGAN: label-embedding products at the inputs of G and D."""
+    """Keras-GAN's CGAN: label-embedding products at the inputs of G and D.
+
+    Trainable parameters: G 1,489,936 + 1,000 (embedding); D 927,745 + 7,840 (embedding).
+    """
 
     model_name = "CGAN"
     Config = CGANConfig
@@ -245,6 +195,10 @@ class CGAN(KerasConditionalGAN):
 
     def generator(self, z, labels, is_training, update_moving=False):
         """(z [bs, z_dim], labels int [bs]) -> images [bs, h, w, c] in (-1, 1).
+
+        z [bs, 100] * Embedding(10, 100)(label) (element-wise); dense 256 - lrelu - BN;
+        dense 512 - lrelu - BN; dense 1024 - lrelu - BN; dense 784 - tanh; reshape
+        28x28x1.
 
         is_training=False: Keras's inference phase (`generator.predict`, the samples): BN
         with the moving statistics. is_training=True: batch statistics; `update_moving`
@@ -264,6 +218,9 @@ class CGAN(KerasConditionalGAN):
     def discriminator(self, images, labels, dropout_seed, salts):
         """(images [bs, h, w, c], labels int [bs]) -> validity [bs, 1] (sigmoid).
 
+        flatten(image) [bs, 784] * Embedding(10, 784)(label); dense 512 - lrelu; dense 512
+        - lrelu - dropout 0.4; dense 512 - lrelu - dropout 0.4; dense 1 - sigmoid. No BN.
+
         Always Keras's training phase (every Keras-GAN update runs D in it): dropout
         active, masks fixed by `dropout_seed` (int64 [2]) and `salts` (one per layer).
         """
@@ -282,6 +239,18 @@ class CGAN(KerasConditionalGAN):
     # ---- graph -----------------------------------------------------------------
 
     def build_model(self):
+        """One Keras-GAN iteration as two phases.
+
+        Phase "d", ONE train op: `discriminator.train_on_batch([real, labels], 1)` (one
+        Adam update), then, under a control dependency on it (so they read the updated
+        weights), the fakes of `generator.predict([noise, labels])` (G in inference
+        mode, the real batch's labels) and `train_on_batch([fakes, labels], 0)`; both
+        updates share one Adam state, as Keras's one compiled D; d_loss = their mean.
+        Phase "g", on the same feed: `combined.train_on_batch([noise, sampled_labels],
+        1)`, G through the frozen D (training phase: dropout active; not updated), G's
+        BN with batch statistics, its moving statistics updated. With the shared
+        counter, step k's D updates run at Adam t = 3k+1, 3k+2, its G update at 3k+3.
+        """
         cfg = self.config
         self._check_labels()
         bs = cfg.batch_size

@@ -5,69 +5,12 @@ Paper: Zhu, Park, Isola and Efros, "Unpaired Image-to-Image Translation using
 Cycle-Consistent Adversarial Networks", 2017. Code lineage: eriklindernoren/Keras-GAN
 `cyclegan.py` + `data_loader.py` (apple2orange, 128x128).
 
-Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
-kernels, zero biases; keras-contrib `InstanceNormalization()` as `ops.instance_norm`):
-  G ("g_AB", "g_BA"), U-Net, gf 32:
-     d1..d4 = conv k4 s2 'same' -> LeakyReLU(0.2) -> instance norm, gf, 2gf, 4gf, 8gf
-     u1..u3 = upsample x2 -> conv k4 s1 'same' relu -> instance norm -> concat [u, skip]
-              with 4gf (skip d3), 2gf (skip d2), gf (skip d1); Keras-GAN's
-              `dropout_rate=0`, so no dropout
-     upsample x2 -> conv C k4 s1 'same' tanh
-  D ("d_A", "d_B"), PatchGAN, df 64:
-     conv k4 s2 'same' -> LeakyReLU(0.2) [-> instance norm] with df (no norm), 2df, 4df,
-     8df; conv 1 k4 s1 'same' (raw output) -> a (size/16) x (size/16) patch map
-     (8x8 at 128, 4x4 at 64).
-  Parameters at gf 32 / df 64, 3 channels: each G 1,545,425, each D 2,764,743.
-Instance norm: keras-contrib's default axis=None normalises each sample over H, W and C
-together with ONE gamma and ONE beta per layer, and adds epsilon (1e-3) to the standard
-deviation; `--instance-norm channel` normalises per channel with per-channel gamma/beta.
-Losses: D_A = 0.5 * (MSE(D_A(A), 1) + MSE(D_A(G_BA(B)), 0)), D_B likewise,
-d_loss = 0.5 * (D_A + D_B); G (the "combined" model, discriminators frozen):
-  1 * MSE(D_A(G_BA(B)), 1) + 1 * MSE(D_B(G_AB(A)), 1)
-  + lambda_cycle * (MAE(G_BA(G_AB(A)), A) + MAE(G_AB(G_BA(B)), B))       lambda_cycle 10
-  + lambda_id * (MAE(G_BA(A), A) + MAE(G_AB(B), B))                      lambda_id 1
-Optimizer: Adam(2e-4, 0.5) (Keras: beta2 0.999, epsilon 1e-7, the math of
-`tf.train.AdamOptimizer` in its "epsilon hat" form). Keras-GAN compiles d_A, d_B and the
-combined model with the SAME Adam object, and Keras 2.2's Adam keeps its iteration counter
-on the object: the five updates of a step share one bias-correction counter (t advances by
-5 per step) while each network has its own moments. `--adam-counter shared` (default)
-reproduces that with one `iterations` counter that the three `optimizers.KerasAdam`
-states (d_A, d_B, G) share; `separate` gives each network its own.
+Two U-Net generators (G_AB, G_BA) and two PatchGAN discriminators (D_A, D_B) with
+instance norm; per step four Adam updates of the discriminators, then one of both
+generators on the adversarial + cycle + identity loss.
 
-One training step, as Keras-GAN's loop (batch 1):
-  phase "d" (one session run, four Adam updates chained by control dependencies, so each
-  reads the weights the one before left):
-     fake_B = G_AB(A), fake_A = G_BA(B)           (generators as they are: `predict`)
-     1. D_A on A against 1          (d_a_real, read before this update)
-     2. D_A on fake_A against 0     (d_a_fake, with D_A after update 1)
-     3. D_B on B against 1          (d_b_real)
-     4. D_B on fake_B against 0     (d_b_fake, with D_B after update 3)
-  phase "g" (the next session run, same A and B): one Adam update of both generators on
-     the combined loss, through D_A and D_B as updated in phase "d".
-Logged: d_loss, d_a_loss, d_b_loss, g_loss (the weighted total), g_adv, g_cycle,
-g_identity (each the mean of its A and B terms, unweighted).
-
-Data (`load_data`): two flat image folders, A (`--domain-a`, default the 'pokemon' set:
-$GAN_DATA_DIR/pokemon/regular) and B (`--domain-b`, default 'pokemon-shiny':
-$GAN_DATA_DIR/pokemon/shiny), alpha composited on white, padded on white to a square and
-resized to image_size x image_size (`--image-fit pad`; `stretch` resizes directly, as
-Keras-GAN's `imresize` does), RGB, scaled to [-1, 1]. An epoch has n = min(|A|, |B|) //
-batch steps; every epoch draws a seeded subset of n images of A (the base `data_order`,
-key ("order", epoch)) and, independently, of B (key ("order-b", epoch)) -- Keras-GAN's
-`np.random.choice(path, n, replace=False)` per domain and epoch -- and each (A, B) pair
-is flipped left-right together with probability 0.5 (Keras-GAN's `np.fliplr`).
-
-Deviations from Keras-GAN (none changes the networks or the losses):
-  - data: sprites instead of apple2orange; alpha on white instead of dropped (Keras-GAN
-    reads RGB); padded to a square before resizing by default; random draws come from
-    (seed, epoch) and (seed, step) Generators, so a resumed run equals a straight one;
-  - Keras-GAN's loop runs `range(n_batches - 1)` (its last batch of every epoch is never
-    used); here every batch is;
-  - the sample grid has `sample_num / 6` fixed images of each domain (seeded draw from
-    the training images) in 6 rows: A, G_AB(A), G_BA(G_AB(A)), B, G_BA(B), G_AB(G_BA(B))
-    (Keras-GAN: 2 x 3 with one random test image each); PNG + TensorBoard image every
-    `--sample-every` steps (Keras-GAN: sample_interval 200);
-  - the discriminators' accuracy metric is not computed.
+Every difference from the blog and the paper: README, "CycleGAN: blog versus
+paper/original".
 """
 
 import os
@@ -205,6 +148,13 @@ def domain_folders(config):
 def unet_generator(images, gf, channels, per_channel, scope, reuse):
     """Keras-GAN's U-Net generator.
 
+    d1..d4 = conv k4 s2 'same' -> LeakyReLU(0.2) -> instance norm, with gf, 2gf, 4gf, 8gf;
+    u1..u3 = upsample x2 -> conv k4 s1 'same' relu -> instance norm -> concat [u, skip],
+    with 4gf (skip d3), 2gf (skip d2), gf (skip d1), no dropout (Keras-GAN's
+    `dropout_rate=0`); upsample x2 -> conv C k4 s1 'same' tanh. Keras layers rebuilt with
+    the Keras-equivalent ops of `ops.py` (glorot-uniform kernels, zero biases;
+    keras-contrib `InstanceNormalization()` as `ops.instance_norm`).
+
     Args:
       images: [bs, h, w, c] in [-1, 1]; h and w divisible by 16.
       gf: filters of the first down block (gf, 2gf, 4gf, 8gf down; 4gf, 2gf, gf up).
@@ -233,6 +183,10 @@ def unet_generator(images, gf, channels, per_channel, scope, reuse):
 def patch_discriminator(images, df, per_channel, scope, reuse):
     """Keras-GAN's PatchGAN discriminator.
 
+    conv k4 s2 'same' -> LeakyReLU(0.2) [-> instance norm] with df (no norm), 2df, 4df,
+    8df; conv 1 k4 s1 'same' (raw output): a (size/16) x (size/16) patch map (8x8 at 128,
+    4x4 at 64).
+
     Args:
       images: [bs, h, w, c]; h and w divisible by 16.
       df: filters of the first layer (df, 2df, 4df, 8df).
@@ -255,7 +209,10 @@ def patch_discriminator(images, df, per_channel, scope, reuse):
 # ---- the model -----------------------------------------------------------------------
 
 class CycleGAN(GANModel):
-    """Keras-GAN's CycleGAN: two U-Net generators, two PatchGAN discriminators."""
+    """Keras-GAN's CycleGAN: two U-Net generators, two PatchGAN discriminators.
+
+    Parameters at gf 32 / df 64, 3 channels: each G 1,545,425, each D 2,764,743.
+    """
 
     model_name = "CycleGAN"
     Config = CycleGANConfig
@@ -313,7 +270,8 @@ class CycleGAN(GANModel):
 
     def _optimizers(self):
         """{network: KerasAdam}: moments per network; one `iterations` counter for all five
-        updates of a step ('shared', see module doc) or one per network."""
+        updates of a step ('shared': Keras-GAN compiles d_A, d_B and the combined model
+        with one Adam object, whose counter advances by 5 per step) or one per network."""
         cfg = self.config
         shared = iterations_counter("Adam") if cfg.adam_counter == "shared" else None
         kwargs = dict(lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon,
@@ -323,6 +281,20 @@ class CycleGAN(GANModel):
                     g=KerasAdam(self.g_vars, name="Adam_g", **kwargs))
 
     def build_model(self):
+        """Keras-GAN's step (batch 1) as two phases.
+
+        Phase "d" (one session run, four Adam updates chained by control dependencies,
+        each reading the weights the one before left): fake_B = G_AB(A), fake_A = G_BA(B)
+        (the generators as they are: `predict`); 1. D_A on A against 1 (d_a_real, read
+        before this update); 2. D_A on fake_A against 0 (with D_A after update 1);
+        3. D_B on B against 1; 4. D_B on fake_B against 0. D_A's loss is 0.5 * (MSE(D_A(A),
+        1) + MSE(D_A(fake_A), 0)), D_B's likewise, d_loss = 0.5 * (D_A + D_B).
+        Phase "g" (the next session run, same A and B): one Adam update of both
+        generators on the combined loss, through D_A and D_B as phase "d" left them:
+        MSE(D_A(G_BA(B)), 1) + MSE(D_B(G_AB(A)), 1)
+        + lambda_cycle * (MAE(G_BA(G_AB(A)), A) + MAE(G_AB(G_BA(B)), B))
+        + lambda_id * (MAE(G_BA(A), A) + MAE(G_AB(B), B)).
+        """
         cfg = self.config
         self.require_image_sides(16)
         self.real_A = self.image_input("real_A")

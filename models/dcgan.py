@@ -7,50 +7,11 @@ Code lineage: the TensorFlow DCGAN tutorial (tensorflow.org/tutorials/generative
 `make_generator_model`, `make_discriminator_model`, `train_step`), which the blog runs
 with its own batch size and epochs on MNIST and then on 40x40 Pokemon sprites.
 
-Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
-kernels, zero biases, Keras BatchNormalization momentum 0.99 / eps 1e-3, LeakyReLU 0.3):
-  G ("generator"): dense h/4*w/4*256 (no bias) - BN - lrelu; reshape [h/4, w/4, 256];
-     (128)5dc1s (no bias) - BN - lrelu; (64)5dc2s (no bias) - BN - lrelu;
-     (C)5dc2s (no bias) - tanh.  MNIST 7x7x256 -> 28x28x1; Pokemon 10x10x256 -> 40x40x3.
-  D ("discriminator"): (64)5c2s - lrelu - dropout 0.3; (128)5c2s - lrelu - dropout 0.3;
-     flatten; dense 1 (logit, no activation).
-Trainable parameters: MNIST G 2,305,472 / D 212,865; Pokemon G 3,640,384 / D 222,593.
-Loss: MNIST `--loss bce`: D = CE(D(x), 1) + CE(D(G(z)), 0), G = CE(D(G(z)), 1) (Keras
-BinaryCrossentropy(from_logits=True)); Pokemon `--loss mse`: the same targets with mean
-squared error on D's raw output (the blog's change for the sprites).
-Optimizers: Keras Adam 1e-4 for each network (beta1 0.9, beta2 0.999, eps 1e-7), which is
-the math of `tf.train.AdamOptimizer` with epsilon 1e-7 ("epsilon hat" form).
-Update: the tutorial's `train_step` -- ONE forward pass (one noise batch z ~ N(0, 1), one
-set of dropout masks, G's BN in training mode updating its moving statistics once), both
-losses from it, both gradients taken from it, then both Adam updates. Here both gradient
-lists come from `tf.gradients` on that pass and both updates run under control
-dependencies on every gradient and every logged loss, so neither update can change a
-variable the other's gradient still reads: one `Phase` per step.
-Images are scaled to [-1, 1] (`input_range`); samples come out in [-1, 1] (tanh).
+A transposed-conv G and a two-conv D; per step one forward pass, both gradients from it,
+then both Adam updates (the tutorial's `train_step`).
 
-Deviations from the blog / tutorial code (none changes the model or the loss):
-  - noise is drawn in NumPy from the step's seeded Generator and fed, instead of
-    `tf.random.normal` inside `train_step`, so a resumed run draws exactly what an
-    uninterrupted one would;
-  - dropout masks come from a fed stateless seed pair (drawn from the same Generator)
-    instead of Keras's stateful RNG; the real and the fake pass through D get
-    independent masks, as Keras's two calls of the discriminator do;
-  - the incomplete last batch of an epoch is dropped (the tutorial's `Dataset.batch`
-    keeps it: 60,000 = 937 * 64 + 32, a 32-image batch against 64 fakes); the data order
-    is a seeded permutation per epoch, which is what `Dataset.shuffle(60000)` (a buffer
-    as large as the data set, reshuffled every epoch) draws from;
-  - the losses are written per step (TensorBoard scalars and the progress line) rather
-    than printed as per-epoch means; the fixed-noise grid has 64 samples (8x8, the
-    blog's), saved every `--sample-every` steps and at each epoch end, not the
-    tutorial's 16 per epoch; checkpoints at each epoch end, not every 15 epochs;
-  - Keras's fused batch-norm kernel (its 4-D BN layers) moves `moving_variance` towards
-    the Bessel-corrected batch variance (n/(n-1)); `ops.batch_norm` uses the biased one
-    it normalises with. n = batch * h/4 * w/4 or more (3,136 for MNIST at batch 64), so
-    the moving variance differs by < 0.04 %, and only the `is_training=False` samples see
-    it (tensorflow/tensorflow#55545);
-  - Pokemon data: the 792 white-background 40x40 sprites of the blog are not available;
-    `--dataset pokemon` loads pokesprite's box sprites (1,333 here) composited on white
-    and resized to 40x40 RGB, every image (`--folder-split all`).
+Every difference from the blog and the paper: README, "DCGAN: blog versus
+paper/original".
 """
 
 from dataclasses import dataclass
@@ -147,7 +108,16 @@ class DCGANPokemonConfig(DCGANConfig):
 
 
 class DCGAN(GANModel):
-    """The TF DCGAN tutorial's GAN with the blog's settings (MNIST)."""
+    """The TF DCGAN tutorial's GAN with the blog's settings (MNIST).
+
+    Layers are Keras's rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
+    kernels, zero biases, Keras BatchNormalization momentum 0.99 / eps 1e-3, LeakyReLU
+    0.3. Loss `--loss bce`: D = CE(D(x), 1) + CE(D(G(z)), 0), G = CE(D(G(z)), 1) (Keras
+    BinaryCrossentropy(from_logits=True)); `--loss mse`: the same targets with mean
+    squared error on D's raw output. Optimizers: Keras Adam 1e-4 per network (beta1 0.9,
+    beta2 0.999, eps 1e-7), the math of `tf.train.AdamOptimizer` with epsilon 1e-7.
+    Trainable parameters: MNIST G 2,305,472 / D 212,865; Pokemon G 3,640,384 / D 222,593.
+    """
 
     model_name = "DCGAN"
     Config = DCGANConfig
@@ -158,6 +128,10 @@ class DCGAN(GANModel):
 
     def generator(self, z, is_training=True):
         """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1).
+
+        dense h/4*w/4*256 (no bias) - BN - lrelu; reshape [h/4, w/4, 256]; (128)5dc1s (no
+        bias) - BN - lrelu; (64)5dc2s (no bias) - BN - lrelu; (C)5dc2s (no bias) - tanh.
+        MNIST 7x7x256 -> 28x28x1; Pokemon 10x10x256 -> 40x40x3.
 
         is_training=True normalises with batch statistics and updates the moving ones
         (once per run of the output); False uses the moving statistics.
@@ -184,6 +158,8 @@ class DCGAN(GANModel):
     def discriminator(self, images, dropout_seed, salts, is_training=True):
         """images [bs, h, w, c] in [-1, 1] -> logit [bs, 1] (raw output, no sigmoid).
 
+        (64)5c2s - lrelu - dropout 0.3; (128)5c2s - lrelu - dropout 0.3; flatten; dense 1.
+
         Args:
           dropout_seed: int64 [2] tensor; with `salts` (one Python int per dropout
             layer) it fixes the dropout masks of this pass.
@@ -203,6 +179,12 @@ class DCGAN(GANModel):
     # ---- graph -----------------------------------------------------------------
 
     def build_model(self):
+        """The tutorial's `train_step` as one `Phase`: ONE forward pass (one noise batch
+        z ~ N(0, 1), one set of dropout masks, G's BN in training mode updating its
+        moving statistics once), both losses and both gradient lists (`tf.gradients`)
+        from it, then both Adam updates under control dependencies on every gradient and
+        every logged loss, so neither update changes a variable the other's gradient
+        still reads."""
         cfg = self.config
         self.require_image_sides(4)
         self.inputs = self.image_input("real_images")

@@ -3,24 +3,11 @@
 Paper: Kodali et al., "On Convergence and Stability of GANs" (DRAGAN), 2017.
 Code lineage: hwalsuklee/tensorflow-generative-model-collections `DRAGAN.py`.
 
-Networks (the infoGAN paper's MNIST nets, 28x28x1):
-  D: (64)4c2s - (128)4c2s_BL - FC1024_BL - FC1 (logit; sigmoid)
-  G: FC1024_BR - FC7x7x128_BR - (64)4dc2s_BR - (1)4dc2s_S
-Loss: non-saturating GAN + lambd * DRAGAN penalty; Adam 1e-3 (beta1 0.5) for D and G.
+The GAN of `models/gan.py` (the infoGAN paper's MNIST networks, Adam for D and G) plus
+lambd * the DRAGAN penalty on D. Defaults are the blog's; where the blog departs from
+the paper, the paper's form is a flag (or `--preset paper`).
 
-Defaults are the blog's. Where the blog departs from the paper, the blog's math is
-the default and the paper's form is a flag (or `--preset paper`):
-  --gp-norm sample       one gradient norm per sample (blog: over axis 1 only)
-  --alpha-per sample     one interpolation alpha per sample (blog: per pixel)
-  --lambd 10             penalty weight (blog: 0.25)
-  --d-lr/--g-lr 1e-4 --beta2 0.9   Adam as the paper's notebook (blog: 1e-3, 0.999)
-Other differences from the blog code (none changes the math):
-  alpha is drawn in NumPy from the step's seeded Generator and fed, instead of
-  tf.random_uniform in the graph, so a resumed run draws exactly what an
-  uninterrupted one would; D/G variables are taken by scope ("discriminator",
-  "generator"), which gives the same sets as the blog's 'd_'/'g_' substring test;
-  the blog's crash bugs (val_x overwritten, np.int, a global result_dir, the
-  summary writer opened before the graph) are gone.
+Every difference from the blog and the paper: README, "DRAGAN: blog versus paper".
 """
 
 from dataclasses import dataclass

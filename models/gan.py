@@ -5,12 +5,10 @@ generator loss). Code lineage: hwalsuklee/tensorflow-generative-model-collection
 `GAN.py`, with the DRAGAN blog's architecture and optimizer, so that the only
 difference between `GAN` and `DRAGAN` is the penalty.
 
-Networks (the infoGAN paper's MNIST nets, 28x28x1, as DRAGAN):
-  D: (64)4c2s - (128)4c2s_BL - FC1024_BL - FC1 (logit; sigmoid)
-  G: FC1024_BR - FC7x7x128_BR - (64)4dc2s_BR - (1)4dc2s_S
-Loss: D = CE(D(x), 1) + CE(D(G(z)), 0), G = CE(D(G(z)), 1); Adam 1e-3 (beta1 0.5)
-for D and G (the DRAGAN blog's). `--preset hwalsuklee` gives hwalsuklee's GAN.py
-learning rates (D 2e-4, G 1e-3). One D update, then one G update with the same z.
+The infoGAN paper's MNIST networks (28x28x1); per step one Adam update of D, then one
+of G with the same z.
+
+Every difference from the blog and the paper: README, "GAN: blog versus paper/original".
 """
 
 from dataclasses import dataclass
@@ -52,6 +50,9 @@ class GAN(GANModel):
 
     Subclasses add a penalty on D by overriding `extra_placeholders` and
     `penalty` (DRAGAN).
+
+    Loss: D = CE(D(x), 1) + CE(D(G(z)), 0), G = CE(D(G(z)), 1); Adam for D and G. One D
+    update, then one G update with the same z.
     """
 
     model_name = "GAN"
@@ -66,7 +67,10 @@ class GAN(GANModel):
         return bn(x, is_training=is_training, scope=scope, epsilon=self.config.bn_epsilon)
 
     def discriminator(self, x, is_training=True):
-        """x [bs, h, w, c] -> (sigmoid [bs, 1], logit [bs, 1], features [bs, 1024])."""
+        """x [bs, h, w, c] -> (sigmoid [bs, 1], logit [bs, 1], features [bs, 1024]).
+
+        (64)4c2s - (128)4c2s_BL - FC1024_BL - FC1 (logit; sigmoid).
+        """
         with tf.variable_scope("discriminator", reuse=self.reuse("discriminator")):
             net = lrelu(conv2d(x, 64, 4, 4, 2, 2, name="d_conv1"))            # [bs, h/2, w/2, 64]
             net = lrelu(self._bn(conv2d(net, 128, 4, 4, 2, 2, name="d_conv2"),
@@ -78,7 +82,10 @@ class GAN(GANModel):
             return tf.nn.sigmoid(out_logit), out_logit, net
 
     def generator(self, z, is_training=True):
-        """z [bs, z_dim] -> images [bs, h, w, c] in (0, 1)."""
+        """z [bs, z_dim] -> images [bs, h, w, c] in (0, 1).
+
+        FC1024_BR - FC7x7x128_BR - (64)4dc2s_BR - (1)4dc2s_S.
+        """
         h, w, c = self.image_shape
         with tf.variable_scope("generator", reuse=self.reuse("generator")):
             net = tf.nn.relu(self._bn(linear(z, 1024, scope="g_fc1"),

@@ -5,88 +5,14 @@ Interpretable Representation Learning by Information Maximizing Generative
 Adversarial Nets", NIPS 2016.
 Code lineage: the blog follows Rowel Atienza, "Advanced Deep Learning with Keras"
 (Packt, 2018), chapter 6, `infogan-mnist-6.1.1.py` with the builders of its
-`lib/gan.py` (`generator`, `discriminator`), standalone Keras 2.2.x. The book's
-networks are DCGAN-like (Radford et al. 2015) with an ACGAN-style label head.
+`lib/gan.py` (`generator`, `discriminator`), standalone Keras 2.2.x.
 
-Inputs: z ~ U[-1, 1] (100-d), a one-hot digit label (10-d, uniform), and two
-continuous codes c1, c2 ~ N(0, 0.5) (`np.random.normal(scale=0.5)`, std 0.5).
-Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`:
-glorot-uniform kernels, zero biases; BatchNormalization momentum 0.99 / eps 1e-3 with
-standalone Keras 2.2's moving statistics, `keras22_batch_norm`):
-  G ("generator"): concat(z, label, c1, c2) [112] - dense 7*7*128 - reshape
-     [7, 7, 128]; then for (filters, stride) in (128, 2), (64, 2), (32, 1), (1, 1):
-     BN - relu - conv-transpose k5 'same'; sigmoid.           28x28x1 in (0, 1)
-  D ("discriminator"): for (filters, stride) in (32, 2), (64, 2), (128, 2), (256, 1):
-     lrelu(0.2) - conv k5 'same' (the activation comes BEFORE each conv, also on
-     the input image; the last conv's output is not activated); flatten [4*4*256];
-       validity: dense 1 - sigmoid;
-       Q: dense 128 (linear, no activation) on the same features, then
-          label dense 10 - softmax, code1 dense 1 - sigmoid, code2 dense 1 - sigmoid.
-Trainable parameters: G 1,376,065; D (all four heads) 1,606,541.
-Loss (both models, Keras `loss_weights` [1, 1, 0.5, 0.5]):
-  1 * BCE(validity) + 1 * categorical CE(label) + 0.5 * mi_loss(c1) + 0.5 * mi_loss(c2),
-  mi_loss(c, q) = mean(-sum(log(q + 1e-7) * c, axis=1)), the book's formula kept as
-  written: applied to the sigmoid code heads and Gaussian codes, it is not the
-  Gaussian log-likelihood of the paper (see `models/keras_losses.py`). BCE and CE are
-  Keras 2.2.4's: probabilities clipped into [1e-7, 1 - 1e-7].
-Optimizers: Keras RMSprop (rho 0.9, eps 1e-7) with Keras's time decay
-  lr_t = lr / (1 + decay * iterations): D lr 2e-4, decay 6e-8; the adversarial
-  model (G's variables) lr 1e-4, decay 3e-8 (the book's lr*0.5, decay*0.5). Built by
-  `models.optimizers.keras_rmsprop` (TF's RMSPropOptimizer differs).
-Loop (the book's `train()`), per step:
-  1. D: real batch (64 images, their one-hot labels, random codes c1, c2 for them
-     too) and 64 fakes from fresh noise, sampled labels and codes, made by
-     `generator.predict` (G in inference mode: BN with the moving statistics, no
-     update of them); ONE update of D on the concatenation (128 images) with targets
-     validity 1 (real) / 0 (fake), labels (real, sampled), codes (real-half random,
-     fake-half the ones G got).
-  2. Adversarial: fresh noise, labels and codes; G's BN in training mode (batch
-     statistics, moving statistics updated); targets validity 1 and those labels and
-     codes, through the frozen D (no D variable changes).
-  40,000 steps, batch 64; grids every 500 steps.
-Logged (TensorBoard scalars every step, progress line): d_loss and its unweighted
-parts d_bce, d_label_ce, d_mi_c1, d_mi_c2, and d_label_acc (the book prints
-`discriminator loss` and `label_acc`); the same for the adversarial update as g_*.
-Grids (PNG every `--sample-every` steps and at the end, TensorBoard images):
-  - the fixed-noise grid, 10x10 for `--sample-num 100`: row r is one fixed z_r,
-    column j is digit j, both codes 0 ("style by style");
-  - `book_4x4`: the book's fixed `plot_images` grid: 16 fixed z, labels
-    `np.eye(10)[arange(16) % 10]` (digits 0..9, 0..5), 16 fixed codes ~ N(0, 0.5);
-  - `code1_sweep` / `code2_sweep`: rows digits 0..9, columns the code value
-    `np.linspace(-2, 2, 16)` (the book's `--p1` / `--p2` test values), one fixed z
-    for the whole grid, the other code 0.
-Images are scaled to [0, 1] (`x / 255`); samples come out in [0, 1] (sigmoid).
+A DCGAN-like G (Radford et al. 2015) on z, a one-hot digit and two continuous codes;
+a D with validity, an ACGAN-style label head and two code heads (Q); per step one
+RMSprop update of D on real + fake, then one of G through the frozen D.
 
-Deviations from the book's Keras code (none changes the model or the loss):
-  - real batches come from a seeded permutation of the 60,000 training images, a
-    fresh one every epoch, taken in order (the book draws `np.random.randint`
-    indices every step, i.e. with replacement); `--max-steps` (40,000) ends the run,
-    `--epochs` only bounds it;
-  - every random draw (codes, noise, labels) comes from one NumPy Generator seeded
-    by (seed, step), in the book's order within a step, so a resumed run repeats an
-    uninterrupted one; the fixed grids' noise comes from its own seeded streams;
-  - `generator.predict` and the D update run in one session call: the fakes are
-    made inside the graph by G in inference mode and concatenated after the real
-    half behind a `stop_gradient` (the same numbers as predicting and feeding them);
-  - Keras RMSprop semantics through `keras_rmsprop` (accumulators from 0, eps
-    outside the square root, the lr decay with the iteration count before the
-    step's increment); each optimizer's `iterations` counts one per step;
-  - batch norm: G's BN layers are `ops.keras22_batch_norm`, not `ops.batch_norm`,
-    because standalone Keras 2.2 (the book's) moves the statistics differently from
-    tf.keras: zero-debiased moving averages (after the first adversarial update the
-    moving statistics equal that batch's, where a plain EMA would still be 99 % at
-    mean 0 / variance 1) and a moving variance of var * n/(n-1) * n/(n-1.001). It
-    matters because `predict` (the fakes of every D update, and every grid) uses the
-    moving statistics; training-mode outputs are the same either way (4-D batch
-    statistics through the fused kernel, as Keras 2.2 on TF 1.x);
-  - the book repository's `__main__` (in at least one version) passes
-    `latent_size=62`; the blog and `build_and_train_models`' default use 100, which
-    the parameter counts above assume (`--z-dim 62` gives the other);
-  - losses go to TensorBoard and a progress line every `--log-every` steps instead
-    of one printed line per step; checkpoints every `--save-every` steps and at the
-    end (the book saves only the final generator as infogan_mnist.h5); the grids
-    above are saved as PNG with the run's other outputs (the book's matplotlib
-    4x4 figure is `book_4x4`).
+Every difference from the blog and the paper: README, "InfoGAN: blog versus
+paper/original".
 """
 
 from dataclasses import dataclass
@@ -172,7 +98,14 @@ class InfoGANConfig(TrainConfig):
 
 
 class InfoGAN(GANModel):
-    """The book's InfoGAN: one-hot label and two continuous codes, Q heads on D."""
+    """The book's InfoGAN: one-hot label and two continuous codes, Q heads on D.
+
+    Inputs: z ~ U[-1, 1] (100-d), a one-hot digit label (10-d, uniform), two continuous
+    codes c1, c2 ~ N(0, 0.5). Layers are the book's Keras layers rebuilt with the
+    Keras-equivalent ops of `ops.py`: glorot-uniform kernels, zero biases,
+    BatchNormalization momentum 0.99 / eps 1e-3 (`keras22_batch_norm`). Trainable
+    parameters at z_dim 100: G 1,376,065; D (all four heads) 1,606,541.
+    """
 
     model_name = "InfoGAN"
     Config = InfoGANConfig
@@ -185,6 +118,10 @@ class InfoGAN(GANModel):
 
     def generator(self, z, labels, code1, code2, is_training=True):
         """(z [bs, z_dim], one-hot labels [bs, L], codes [bs, 1] x 2) -> images in (0, 1).
+
+        concat(z, label, c1, c2) [112] - dense 7*7*128 - reshape [7, 7, 128]; then for
+        (filters, stride) in (128, 2), (64, 2), (32, 1), (1, 1): BN - relu -
+        conv-transpose k5 'same'; sigmoid -> 28x28x1 in (0, 1).
 
         is_training=True normalises with batch statistics and updates the moving ones;
         False uses the moving statistics (Keras `predict`).
@@ -208,6 +145,12 @@ class InfoGAN(GANModel):
     def discriminator(self, images):
         """images [bs, h, w, c] in [0, 1] -> dict of the four heads' outputs.
 
+        For (filters, stride) in (32, 2), (64, 2), (128, 2), (256, 1): lrelu(0.2) - conv
+        k5 'same' (the activation comes BEFORE each conv, also on the input image; the
+        last conv's output is not activated); flatten [4*4*256]; validity: dense 1 -
+        sigmoid; Q: dense 128 (linear) on the same features, then label dense 10 -
+        softmax, code1 dense 1 - sigmoid, code2 dense 1 - sigmoid.
+
         Returns:
           validity [bs, 1] (sigmoid), label [bs, L] (softmax), code1 [bs, 1] and
           code2 [bs, 1] (sigmoid).
@@ -230,6 +173,11 @@ class InfoGAN(GANModel):
     def keras_loss(self, outputs, validity, labels, code1, code2, prefix):
         """The compiled Keras loss of the book on D's outputs against targets.
 
+        Keras `loss_weights` [1, 1, 0.5, 0.5]: 1 * BCE(validity) + 1 * categorical
+        CE(label) + 0.5 * mi_loss(c1) + 0.5 * mi_loss(c2), with
+        mi_loss(c, q) = mean(-sum(log(q + 1e-7) * c, axis=1)) (`keras_losses.mi_loss`);
+        BCE and CE are Keras 2.2.4's, on probabilities clipped into [1e-7, 1 - 1e-7].
+
         Returns:
           (weighted total, {prefix + "loss": total, prefix + part: unweighted part,
           prefix + "label_acc": label accuracy}).
@@ -251,6 +199,19 @@ class InfoGAN(GANModel):
     # ---- graph -----------------------------------------------------------------
 
     def build_model(self):
+        """The book's `train()` step as two phases.
+
+        1. D: the real batch (64 images, their one-hot labels, random codes for them)
+           and 64 fakes from fresh noise, sampled labels and codes, made by G in
+           inference mode (`generator.predict`: moving BN statistics, not updated); ONE
+           update of D on the 128 images with targets validity 1 / 0, labels (real,
+           sampled), codes (real half random, fake half G's).
+        2. Adversarial: fresh noise, labels and codes; G's BN in training mode (batch
+           statistics, moving statistics updated); targets validity 1 and those labels
+           and codes, through the frozen D (only G's variables change).
+        Optimizers: Keras RMSprop with Keras's time decay lr / (1 + decay * iterations)
+        (`keras_rmsprop`); each optimizer's `iterations` counts one per step.
+        """
         cfg = self.config
         self.require_image_sides(4)
         self.num_labels = int(getattr(self.dataset, "num_classes", 10))
@@ -322,7 +283,14 @@ class InfoGAN(GANModel):
         self._build_grids()
 
     def _build_grids(self):
-        """Fixed noise of the grids (each from its own seeded stream)."""
+        """Fixed noise of the grids (each from its own seeded stream).
+
+        The digit grid: row r one fixed z_r, column j digit j, both codes 0 ("style by
+        style"). `book_4x4`: the book's `plot_images` grid, 16 fixed z, labels
+        `np.eye(10)[arange(16) % 10]` (digits 0..9, 0..5), 16 fixed codes ~ N(0, 0.5).
+        `code1_sweep` / `code2_sweep`: rows digits, columns CODE_SWEEP, one fixed z for
+        the whole grid, the other code 0.
+        """
         cfg = self.config
         L, rows = self.num_labels, cfg.sample_num // self.num_labels
         self.grid_size = (rows, L)

@@ -3,54 +3,10 @@
 The Keras-GAN blog scripts train with standalone Keras 2.2 optimizers
 (`RMSprop(lr=0.00005)` in wgan.py / wgan_gp.py, `RMSprop(lr=2e-4, decay=6e-8)`
 in InfoGAN, `Adam(0.0002, 0.5)` in CGAN / ACGAN). This module reproduces their
-update rules exactly.
-
-Keras 2.2.4 RMSprop, one step (`iterations` starts at 0, one accumulator `a`
-per variable starting at 0; rho = 0.9, epsilon = K.epsilon() = 1e-7):
-
-    lr_t  = lr / (1 + decay * iterations)        (only when decay > 0)
-    a     = rho * a + (1 - rho) * g**2
-    p     = p - lr_t * g / (sqrt(a) + epsilon)
-    iterations += 1
-
-TF1's `tf.train.RMSPropOptimizer` is a different optimizer: its mean-square
-accumulator starts at 1.0 (not 0), epsilon sits inside the square root
-(`g / sqrt(a + epsilon)`), it has no Keras-style lr decay, and its default
-epsilon is 1e-10. Its first step is lr * g / sqrt(rho + (1 - rho) * g**2),
-about lr * |g| for the small gradients of GAN weights, while Keras's first step
-is about lr / sqrt(1 - rho) = 3.16 * lr per coordinate whatever the gradient's
-scale; so it cannot stand in for the blogs' RMSprop.
-
-Keras 2.2.4 Adam, one step (m, v start at 0; epsilon = 1e-7):
-
-    lr    = lr / (1 + decay * iterations)        (only when decay > 0)
-    t     = iterations + 1
-    lr_t  = lr * sqrt(1 - beta2**t) / (1 - beta1**t)
-    m     = beta1 * m + (1 - beta1) * g
-    v     = beta2 * v + (1 - beta2) * g**2
-    p     = p - lr_t * m / (sqrt(v) + epsilon)
-    iterations += 1
-
-With decay == 0 this is exactly what `tf.train.AdamOptimizer(lr, beta1, beta2,
-epsilon=1e-7)` computes (its "epsilon hat" form): `KerasAdam` then runs TF's
-fused kernel (`ResourceApplyAdam`), fed beta^t from its counter; with decay > 0
-it builds the rule above itself.
-
-`KerasRMSprop` and `KerasAdam` hold one optimizer object's state: like a
-compiled Keras model, whose every `train_on_batch` call steps the same
-accumulators, several update ops can step it in turn (`update(loss)`). And like
-one Keras optimizer object passed to two `compile` calls, two of them can share
-one `iterations` counter (Keras 2.2 keeps the moments per model but the counter
-per object, and the bias correction / lr decay read it). `keras_rmsprop` and
-`keras_adam` are the one-update shorthand.
-
-Every update computes all its gradients (and the caller's `dependencies`)
-before any variable changes. The state (accumulators, moments, the counter)
-lives in non-trainable GLOBAL_VARIABLES (`<name>/<var>/accumulator`,
-`<name>/<var>/m`, `<name>/<var>/v`, `<name>/iterations`), so
-`tf.global_variables_initializer()` initialises it and `tf.train.Saver()`
-checkpoints it; it is created under `tf.init_scope()`, so building an update
-inside a caller's `tf.control_dependencies([...])` is safe.
+update rules exactly: `KerasRMSprop` and `KerasAdam` (the rules in their docstrings)
+hold one optimizer object's state, which several update ops can step and several
+optimizers can share a counter of; `keras_rmsprop` and `keras_adam` are the
+one-update shorthand.
 """
 
 from tf_compat import tf
@@ -94,6 +50,20 @@ def _decayed(lr, decay, iterations, dtype):
 
 class _KerasOptimizer:
     """One Keras 2.2 optimizer object: slots per variable and an `iterations` counter.
+
+    Like a compiled Keras model, whose every `train_on_batch` call steps the same
+    accumulators, several update ops can step it in turn (`update(loss)`). And like one
+    Keras optimizer object passed to two `compile` calls, two of them can share one
+    `iterations` counter (Keras 2.2 keeps the moments per model but the counter per
+    object, and the bias correction / lr decay read it).
+
+    Every update computes all its gradients (and the caller's `dependencies`) before any
+    variable changes. The state (accumulators, moments, the counter) lives in
+    non-trainable GLOBAL_VARIABLES (`<name>/<var>/accumulator`, `<name>/<var>/m`,
+    `<name>/<var>/v`, `<name>/iterations`), so `tf.global_variables_initializer()`
+    initialises it and `tf.train.Saver()` checkpoints it; it is created under
+    `tf.init_scope()`, so building an update inside a caller's
+    `tf.control_dependencies([...])` is safe.
 
     Subclasses set `slot_names` and implement `_step` (the per-variable rule from values
     read before the update) or override `_assign_ops`.
@@ -151,7 +121,24 @@ class _KerasOptimizer:
 
 
 class KerasRMSprop(_KerasOptimizer):
-    """Keras 2.2.4 `RMSprop(lr, rho, epsilon, decay)`; state `<name>/<var>/accumulator`."""
+    """Keras 2.2.4 `RMSprop(lr, rho, epsilon, decay)`; state `<name>/<var>/accumulator`.
+
+    One step (`iterations` starts at 0, one accumulator `a` per variable starting at 0;
+    rho = 0.9, epsilon = K.epsilon() = 1e-7):
+
+        lr_t  = lr / (1 + decay * iterations)        (only when decay > 0)
+        a     = rho * a + (1 - rho) * g**2
+        p     = p - lr_t * g / (sqrt(a) + epsilon)
+        iterations += 1
+
+    TF1's `tf.train.RMSPropOptimizer` is a different optimizer: its mean-square
+    accumulator starts at 1.0 (not 0), epsilon sits inside the square root
+    (`g / sqrt(a + epsilon)`), it has no Keras-style lr decay, and its default epsilon is
+    1e-10. Its first step is lr * g / sqrt(rho + (1 - rho) * g**2), about lr * |g| for
+    the small gradients of GAN weights, while Keras's first step is about
+    lr / sqrt(1 - rho) = 3.16 * lr per coordinate whatever the gradient's scale; so it
+    cannot stand in for the blogs' RMSprop.
+    """
 
     slot_names = ("accumulator",)
 
@@ -170,6 +157,19 @@ class KerasRMSprop(_KerasOptimizer):
 
 class KerasAdam(_KerasOptimizer):
     """Keras 2.2.4 `Adam(lr, beta1, beta2, epsilon, decay)`; state `<name>/<var>/m`, `.../v`.
+
+    One step (m, v start at 0; epsilon = 1e-7):
+
+        lr    = lr / (1 + decay * iterations)        (only when decay > 0)
+        t     = iterations + 1
+        lr_t  = lr * sqrt(1 - beta2**t) / (1 - beta1**t)
+        m     = beta1 * m + (1 - beta1) * g
+        v     = beta2 * v + (1 - beta2) * g**2
+        p     = p - lr_t * m / (sqrt(v) + epsilon)
+        iterations += 1
+
+    With decay == 0 this is exactly what `tf.train.AdamOptimizer(lr, beta1, beta2,
+    epsilon=1e-7)` computes (its "epsilon hat" form).
 
     decay == 0: TF's fused Adam kernel (`ResourceApplyAdam`, as `tf.train.AdamOptimizer`
     runs it: m and v written m + (g - m)(1 - beta1) etc., equal to Keras's rule up to the

@@ -3,80 +3,14 @@
 
 Paper: Arjovsky, Chintala and Bottou, "Wasserstein GAN", 2017 (Algorithm 1: RMSprop,
 n_critic 5, clipping 0.01, lr 5e-5). Code lineage: eriklindernoren/Keras-GAN `wgan/wgan.py`
-(standalone Keras 2.2 on TensorFlow 1.x), in the version with the networks below.
+(standalone Keras 2.2 on TensorFlow 1.x), in the version with the networks of `WGAN`.
 
-Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
-kernels, zero biases, BatchNormalization momentum 0.8 / eps 1e-3, LeakyReLU 0.2):
-  G ("generator"): dense 128*7*7 - relu; reshape 7x7x128; BN; upsample x2;
-     conv 128 k4 - relu; BN; upsample x2; conv 64 k4 - relu; BN; conv 1 k4; tanh.
-  critic ("critic"): conv 16 k3 s2 - lrelu - dropout 0.25; conv 32 k3 s2;
-     zero-pad ((0,1),(0,1)); lrelu; dropout; BN; conv 64 k3 s2 - lrelu - dropout; BN;
-     conv 128 k3 s1 - lrelu - dropout; flatten (2048); dense 1 (linear).
-Trainable parameters: G 1,028,545; critic 99,393.
-Loss: Keras-GAN's `wasserstein_loss = mean(y_true * y_pred)`: critic targets -1 (real)
-and +1 (fake), G target -1. Optimizers: Keras 2.2 RMSprop(lr 5e-5, rho 0.9, eps 1e-7).
-Images are scaled to [-1, 1]; z ~ N(0, 1), 100-d; batch 32.
+An upsample + conv G and a conv critic with a linear output; per step n_critic (5)
+clipped RMSprop iterations of the critic, then one generator update. This module also
+holds what WGAN-GP shares (`WassersteinConfig`, the generator update, the feeds).
 
-One step (= one generator iteration, Keras-GAN's "epoch"; 4,000 of them):
-  n_critic (5) times, each with a fresh real batch, fresh noise and fresh dropout masks:
-    fakes = generator.predict(noise)   -- G in inference mode (moving BN statistics);
-    critic.train_on_batch(real, -1)    -- one RMSprop update;
-    critic.train_on_batch(fakes, +1)   -- a second update, from the weights the first left;
-    clip every weight of every critic layer into [-0.01, 0.01]; d_loss = mean of the two.
-  Here that is ONE train op per critic iteration (one Session call): the real update;
-  the fake forward pass and update built under a control dependency on it, so they read
-  the updated weights; the clip under a control dependency on the fake update. Both
-  updates share one RMSprop state, as Keras's single compiled critic does
-  (`optimizers.KerasRMSprop`). Keras's `get_weights()` lists a BN layer's moving mean and
-  variance with its gamma and beta, so those are clipped too (not the optimizer's
-  accumulators, which are no layer weights).
-  Then the generator update: fresh noise, target -1 through the critic; the critic is
-  frozen (no critic variable changes) but runs in Keras's training phase: dropout active,
-  BN with batch statistics, its moving statistics not updated.
-
-Batch normalisation as Keras 2.2 on TensorFlow 1.x does it (`ops.keras22_batch_norm`):
-  - Keras builds a model's train function lazily, at its first `train_on_batch`, and a
-    model whose `trainable` is False then contributes no BN updates. wgan.py sets
-    `critic.trainable = False` (for the combined model) before the first critic update,
-    so the critic's moving statistics are never updated: they stay at their initial 0
-    and 1, which the first clip turns into 0 and 0.01. They are never used either (the
-    critic always runs in the training phase).
-  - G's moving statistics are updated by the generator update only, with TF1's
-    `assign_moving_average(..., zero_debias=True)` (Keras 2.2's `moving_average_update`):
-    a zero-debiased average, moving = biased / (1 - momentum^t), so after the first
-    generator update it equals that batch's statistics. Keras 2.2 takes 4-D batch
-    statistics from `tf.nn.fused_batch_norm`, whose variance is already Bessel-corrected
-    (n/(n-1)), and multiplies by n/(n - 1 - eps) again (keras-team/keras#9028). These
-    moving statistics feed `generator.predict`, i.e. every fake the critic is trained on.
-
-Deviations from Keras-GAN (none changes the networks, the losses or the update rules):
-  - data order: Keras-GAN draws each critic batch with `np.random.randint` (with
-    replacement, from the 60,000 training images of `mnist.load_data()`); here each
-    critic iteration takes the next batch of a seeded permutation, drawn afresh every
-    epoch (each image once per epoch); a step uses n_critic batches, and the leftover
-    batches of an epoch are dropped;
-  - noise and dropout masks come from the step's seeded NumPy Generator and are fed
-    (z ~ N(0, 1); one stateless seed pair per forward pass through the critic: the
-    real pass, the fake pass and the generator update's pass each get independent
-    masks, as Keras's separate calls do), so a resumed run draws exactly what an
-    uninterrupted one would;
-  - Keras-GAN versions differ here: the version with these networks trained the critic
-    on half batches (16) and drew fresh noise of a full batch for G; Keras-GAN's final
-    wgan.py (with WGAN-GP's networks) uses full batches and trains G on the noise of the
-    last critic iteration. This port: full batches of 32 for every update (the blog's
-    batch_size=32) and fresh noise for G;
-  - Keras-GAN passes one RMSprop object to both `compile` calls: its `iterations`
-    counter is shared, its accumulators are per model. Without decay the counter does
-    not enter the update, so a separate optimizer per network is the same math;
-  - the losses are logged raw per step (TensorBoard scalars and the progress line);
-    Keras-GAN prints `1 - d_loss[0]` and `1 - g_loss[0]` (and accuracy metrics);
-  - samples: Keras-GAN plots a 5x5 grid of fresh noise with matplotlib (auto-scaled
-    gray levels) after steps 1, 51, 101, ...; here a fixed-noise 5x5 grid ([-1, 1] mapped
-    onto 0..255) is saved every `--sample-every` steps (50, 100, ...) and at each epoch
-    end, with checkpoints (Keras-GAN saves none);
-  - batch norm as Keras 2.2 on TF 1.x computes it: batch statistics of 4-D inputs
-    through the fused kernel (`ops.keras22_batch_norm`), whose second derivative is
-    exact; float64 runs an unfused form with the same derivatives.
+Every difference from the blog and the paper: README, "WGAN: blog versus
+paper/original".
 """
 
 from dataclasses import dataclass
@@ -144,6 +78,11 @@ class WGAN(KerasGAN):
     Subclasses change the networks (`generator`, `critic`) and the critic iteration
     (`critic_iteration`, `step_feed`); the generator update, sampler and feeds of
     noise are shared (WGANGP).
+
+    Layers are Keras's rebuilt with the Keras-equivalent ops of `ops.py`: glorot-uniform
+    kernels, zero biases, BatchNormalization momentum 0.8 / eps 1e-3, LeakyReLU 0.2.
+    Loss: Keras-GAN's `wasserstein_loss = mean(y_true * y_pred)`. Trainable parameters:
+    G 1,028,545; critic 99,393.
     """
 
     model_name = "WGAN"
@@ -155,6 +94,9 @@ class WGAN(KerasGAN):
 
     def generator(self, z, is_training, update_moving=False):
         """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1).
+
+        dense 128*7*7 - relu; reshape 7x7x128; BN; upsample x2; conv 128 k4 - relu; BN;
+        upsample x2; conv 64 k4 - relu; BN; conv 1 k4; tanh.
 
         is_training=False: Keras's inference phase (`generator.predict`, the samples): BN
         with the moving statistics. is_training=True: batch statistics; `update_moving`
@@ -175,6 +117,10 @@ class WGAN(KerasGAN):
 
     def critic(self, images, dropout_seed):
         """images [bs, h, w, c] -> critic value [bs, 1] (linear).
+
+        conv 16 k3 s2 - lrelu - dropout 0.25; conv 32 k3 s2; zero-pad ((0,1),(0,1));
+        lrelu; dropout; BN; conv 64 k3 s2 - lrelu - dropout; BN; conv 128 k3 s1 - lrelu -
+        dropout; flatten (2048); dense 1 (linear).
 
         Always Keras's training phase (as in every Keras-GAN update): dropout active
         with masks fixed by `dropout_seed` (int64 [2]; salts 1..4 per layer), BN with
@@ -232,7 +178,15 @@ class WGAN(KerasGAN):
 
     def critic_iteration(self):
         """(train op, logged losses) of one critic iteration: real update, fake update
-        (reading the weights the real update left), clip."""
+        (reading the weights the real update left), clip.
+
+        Keras-GAN's iteration: fakes = `generator.predict(noise)` (G in inference mode);
+        `critic.train_on_batch(real, -1)`; `critic.train_on_batch(fakes, +1)`; clip every
+        weight of every critic layer into [-0.01, 0.01]; d_loss = mean of the two. Here
+        ONE train op (one Session call): the fake forward pass and update under a control
+        dependency on the real update, the clip under one on the fake update. Both
+        updates share one RMSprop state, as Keras's single compiled critic does.
+        """
         cfg = self.config
         # generator.predict: inference-mode G; no gradient is taken through it.
         self.fake_images = tf.stop_gradient(self.generator(self.z, is_training=False))
@@ -255,7 +209,8 @@ class WGAN(KerasGAN):
 
     def generator_update(self):
         """(train op, logged losses) of the generator update: G in training mode
-        (updating its moving statistics), the frozen critic in training mode, target -1."""
+        (updating its moving statistics), the frozen critic in training mode (dropout
+        active, batch statistics, no critic variable changes), target -1."""
         cfg = self.config
         self.g_fake = self.generator(self.g_z, is_training=True, update_moving=True)
         self.g_out = self.critic(self.g_fake, self.g_seed)

@@ -5,58 +5,13 @@ Paper: Gulrajani et al., "Improved Training of Wasserstein GANs", 2017 (gradient
 penalty, lambda 10). Code lineage: eriklindernoren/Keras-GAN `wgan_gp/wgan_gp.py`
 (standalone Keras 2.2 on TensorFlow 1.x; itself after keras-contrib's
 `improved_wgan.py`). Everything not stated here is as in `models/wgan.py` (WGAN), whose
-code this model shares: data in [-1, 1], z ~ N(0, 1) 100-d, batch 32, n_critic 5,
-Keras 2.2 RMSprop(lr 5e-5), the generator update, the sampler, the feeds of noise and
-dropout seeds, the Keras 2.2 batch-norm rules.
+code this model shares.
 
-Networks (Keras layers rebuilt with the Keras-equivalent ops of `ops.py`):
-  G ("generator"): dense 128*7*7 - relu; reshape 7x7x128; upsample x2; conv 128 k4 - BN
-     - relu; upsample x2; conv 64 k4 - BN - relu; conv 1 k4; tanh.
-  critic ("critic"): conv 16 k3 s2 - lrelu - dropout 0.25; conv 32 k3 s2 - zero-pad
-     ((0,1),(0,1)) - BN - lrelu - dropout; conv 64 k3 s2 - BN - lrelu - dropout;
-     conv 128 k3 s1 - BN - lrelu - dropout; flatten (2048); dense 1 (linear).
-  BN momentum 0.8, eps 1e-3; LeakyReLU 0.2.
-Trainable parameters: G 1,028,289; critic 99,649.
+WGAN's loop with other networks (BN after each conv) and, instead of clipping, one
+critic update per iteration on the real, fake and gradient-penalty losses.
 
-One step (= one generator iteration; 30,000 of them):
-  n_critic (5) times, each with a fresh real batch, fresh noise and fresh dropout masks:
-  ONE update of Keras-GAN's `critic_model` on [real, fake, interpolated] with losses
-  [wasserstein(real, -1), wasserstein(fake, +1), gradient penalty] and weights
-  [1, 1, 10]:
-    fake = G(z) with G frozen (Keras 2.2 `trainable=False`: BN in the training phase,
-      batch statistics);
-    interpolated = alpha * real + (1 - alpha) * fake, alpha ~ U[0, 1) per sample,
-      shape [batch, 1, 1, 1];
-    penalty = mean((1 - ||d critic(interpolated) / d interpolated||_2)^2), the norm over
-      all non-batch axes (`losses.wgan_gp_penalty`);
-    d_loss = d_loss_real + d_loss_fake + gp_weight * penalty, one RMSprop step.
-  The critic runs three times (real, fake, interpolated), each in the training phase
-  with its own batch statistics and dropout masks. No clipping.
-  Then the generator update, as WGAN's: fresh noise, target -1 through the frozen critic.
-
-Batch normalisation (see `models/wgan.py`): the critic's moving statistics are never
-updated (Keras builds the critic model's train function at its first update, after
-wgan_gp.py has set `critic.trainable = False`) and never used; its batch statistics go
-through the fused kernel, whose second derivative the penalty's weight gradient needs
-(`tf.nn.moments` gets it wrong: a bias before a batch norm then moves the penalty). G's
-moving statistics: Keras 2.2 collects `Network.updates` when it builds a train function,
-and builds the critic model's after resetting `generator.trainable = True`, so every
-critic update also runs G's batch-norm updates (5 a step), with the zero-debiasing shadows
-of that call site (`CRITIC_MODEL_SHADOW`), and the generator update runs them once more
-with its own. A zero-debiased update assigns the moving statistic from its own shadow, so
-after each step (the generator update last) the samples see the generator update's average.
-
-Deviations from Keras-GAN, besides WGAN's (data order, fed noise and seeds, logging,
-samples, checkpoints, the shared RMSprop object):
-  - alpha is drawn in NumPy from the step's Generator and fed; Keras-GAN's
-    `RandomWeightedAverage` calls `K.random_uniform((32, 1, 1, 1))` in the graph, with
-    the batch size hard-coded to 32 (here: any batch size);
-  - Keras-GAN versions differ in the generator update's noise: the final wgan_gp.py
-    trains G on the noise of the last critic iteration, an earlier one drew fresh noise;
-    this port draws fresh noise (as WGAN's);
-  - logged per step: d_loss (the weighted total), d_loss_real, d_loss_fake,
-    gradient_penalty (unweighted) and g_loss; Keras-GAN prints d_loss[0] and g_loss;
-    the samples of Keras-GAN come after steps 1, 101, 201, ..., here after 100, 200, ...
+Every difference from the blog and the paper: README, "WGAN-GP: blog versus
+paper/original".
 """
 
 from dataclasses import dataclass
@@ -91,7 +46,11 @@ class WGANGPConfig(WassersteinConfig):
 
 
 class WGANGP(WGAN):
-    """Keras-GAN's WGAN-GP: WGAN's loop with one penalised critic update per iteration."""
+    """Keras-GAN's WGAN-GP: WGAN's loop with one penalised critic update per iteration.
+
+    Layers as WGAN's (BN momentum 0.8, eps 1e-3; LeakyReLU 0.2). Trainable parameters:
+    G 1,028,289; critic 99,649.
+    """
 
     model_name = "WGAN_GP"
     Config = WGANGPConfig
@@ -100,7 +59,11 @@ class WGANGP(WGAN):
 
     def generator(self, z, is_training, update_moving=False, shadow=""):
         """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1); see WGAN.generator (`shadow`
-        names the zero-debiasing variables of this call's moving-statistics updates)."""
+        names the zero-debiasing variables of this call's moving-statistics updates).
+
+        dense 128*7*7 - relu; reshape 7x7x128; upsample x2; conv 128 k4 - BN - relu;
+        upsample x2; conv 64 k4 - BN - relu; conv 1 k4; tanh.
+        """
         h, w, c = self.image_shape
         with tf.variable_scope("generator", reuse=self.reuse("generator")):
             net = tf.nn.relu(dense(z, 128 * (h // 4) * (w // 4), name="dense"))
@@ -115,7 +78,12 @@ class WGANGP(WGAN):
             return tf.tanh(conv(net, c, 4, name="conv2d_2"))                 # [bs, h, w, c]
 
     def critic(self, images, dropout_seed):
-        """images [bs, h, w, c] -> critic value [bs, 1]; see WGAN.critic."""
+        """images [bs, h, w, c] -> critic value [bs, 1]; see WGAN.critic.
+
+        conv 16 k3 s2 - lrelu - dropout 0.25; conv 32 k3 s2 - zero-pad ((0,1),(0,1)) - BN
+        - lrelu - dropout; conv 64 k3 s2 - BN - lrelu - dropout; conv 128 k3 s1 - BN -
+        lrelu - dropout; flatten (2048); dense 1 (linear).
+        """
         cfg = self.config
 
         def block(net, salt):
@@ -136,14 +104,25 @@ class WGANGP(WGAN):
 
     def critic_iteration(self):
         """(train op, logged losses) of one critic iteration: one update on the
-        weighted sum of the real, fake and gradient-penalty losses."""
+        weighted sum of the real, fake and gradient-penalty losses.
+
+        Keras-GAN's `critic_model` on [real, fake, interpolated] with losses
+        [wasserstein(real, -1), wasserstein(fake, +1), gradient penalty], weights
+        [1, 1, gp_weight]: fake = G(z), G frozen (training phase, batch statistics);
+        interpolated = alpha * real + (1 - alpha) * fake, alpha [bs, 1, 1, 1] fed;
+        penalty = mean((1 - ||d critic(interpolated) / d interpolated||_2)^2), the norm
+        over all non-batch axes (`losses.wgan_gp_penalty`). The critic runs three times,
+        each in the training phase with its own batch statistics and dropout masks; one
+        RMSprop step, no clipping.
+        """
         cfg = self.config
         bs = cfg.batch_size
         self.alpha = tf.placeholder(self.dtype, [bs, 1, 1, 1], name="alpha")
         self.interp_seed = tf.placeholder(tf.int64, [2], name="interpolated_dropout_seed")
         # G frozen (no G gradients) in the training phase (batch statistics); Keras 2.2
-        # also runs G's moving-statistics updates here, with this call site's own
-        # zero-debiasing shadows (see the module docstring).
+        # also runs G's moving-statistics updates here (it builds the critic model's
+        # train function after `generator.trainable = True`), with this call site's own
+        # zero-debiasing shadows (README, "WGAN-GP: blog versus paper/original").
         self.fake_images = tf.stop_gradient(self.generator(
             self.z, is_training=True, update_moving=True, shadow=CRITIC_MODEL_SHADOW))
         self.real_out = self.critic(self.inputs, self.real_seed)
