@@ -68,9 +68,8 @@ def fresh_runs():
     return background("reference", lambda: start_runs(workers=2))
 
 
-def test_every_registered_model_has_a_reference_recipe_and_file():
-    assert sorted(reference.RECIPES) == sorted(MODELS)
-    for name in MODELS:
+def test_every_registered_model_has_a_reference_file():
+    for name in MODELS:       # the recipes are the registered models: tests/test_registry.py
         recorded = reference.load(name)
         assert recorded["regenerate"] == "python -m reproduce.record %s" % name
         for dtype in ("float64", "float32"):

@@ -6,7 +6,10 @@ import ast
 import os
 import re
 
+import pytest
+
 from models import MODELS, get_model
+from models.cli import main
 from reproduce import evaluate, reference
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,3 +66,10 @@ def test_adding_a_model_names_files_that_exist():
     for path in named:
         concrete = path.replace("<name>", "dragan")
         assert os.path.exists(os.path.join(REPO, concrete)), path
+
+
+def test_every_models_help_is_named_after_its_own_script(capsys):
+    for name in MODELS:
+        with pytest.raises(SystemExit):
+            main(get_model(name), ["--help"])
+        assert capsys.readouterr().out.startswith("usage: run_%s.py" % name), name
