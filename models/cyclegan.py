@@ -295,7 +295,6 @@ class CycleGAN(GANModel):
         + lambda_cycle * (MAE(G_BA(G_AB(A)), A) + MAE(G_AB(G_BA(B)), B))
         + lambda_id * (MAE(G_BA(A), A) + MAE(G_AB(B), B)).
         """
-        cfg = self.config
         self.require_image_sides(16)
         self.real_A = self.image_input("real_A")
         self.real_B = self.image_input("real_B")
@@ -309,9 +308,28 @@ class CycleGAN(GANModel):
         self.g_vars = self.variables("g_AB/") + self.variables("g_BA/")
         self.d_a_vars, self.d_b_vars = self.variables("d_A/"), self.variables("d_B/")
         optimizers = self._optimizers()
+        d_train, d_logs = self._build_d_phase(optimizers["d_A"], optimizers["d_B"])
+        g_train, g = self._build_g_phase(optimizers["g"])
+        self._build_sampler()
 
-        # Phase "d": four updates in Keras-GAN's order, each reading the weights the one
-        # before left (its forward pass is built under a control dependency on it).
+        d_keys = ("d_loss", "d_a_loss", "d_b_loss")
+        g_keys = ("g_loss", "g_adv", "g_cycle", "g_identity")
+        d_sum = tf.summary.merge([tf.summary.scalar(k, d_logs[k]) for k in
+                                  d_keys + ("d_a_real", "d_a_fake", "d_b_real", "d_b_fake")])
+        g_sum = tf.summary.merge([tf.summary.scalar(k, g[k]) for k in g_keys])
+        self.phases = [
+            Phase("d", d_train, d_sum, {k: d_logs[k] for k in d_keys}, feed=self.step_feed),
+            Phase("g", g_train, g_sum, {k: g[k] for k in g_keys}),   # same A and B
+        ]
+
+    def _build_d_phase(self, optimizer_a, optimizer_b):
+        """Phase "d": four updates in Keras-GAN's order, each reading the weights the one
+        before left (its forward pass is built under a control dependency on it).
+
+        Returns:
+          (train op, {d_a_real, d_a_fake, d_b_real, d_b_fake, d_a_loss, d_b_loss, d_loss}).
+        """
+        optimizers = dict(d_A=optimizer_a, d_B=optimizer_b)
         fake_A, fake_B = tf.stop_gradient(self.fake_A), tf.stop_gradient(self.fake_B)
         plan = [("d_a_real", "d_A", self.real_A, 1.0), ("d_a_fake", "d_A", fake_A, 0.0),
                 ("d_b_real", "d_B", self.real_B, 1.0), ("d_b_fake", "d_B", fake_B, 0.0)]
@@ -327,9 +345,15 @@ class CycleGAN(GANModel):
         d_logs["d_b_loss"] = 0.5 * (d_logs["d_b_real"] + d_logs["d_b_fake"])
         d_logs["d_loss"] = 0.5 * (d_logs["d_a_loss"] + d_logs["d_b_loss"])
         with tf.control_dependencies(self.d_updates):
-            d_train = tf.no_op(name="train_d")
+            return tf.no_op(name="train_d"), d_logs
 
-        # Phase "g": the combined model, discriminators frozen (not in var_list).
+    def _build_g_phase(self, optimizer):
+        """Phase "g": the combined model, discriminators frozen (not in var_list).
+
+        Returns:
+          (train op, `losses.cycle_generator_losses`' dict).
+        """
+        cfg = self.config
         self.reconstr_A = self.generator(self.fake_B, "g_BA")
         self.reconstr_B = self.generator(self.fake_A, "g_AB")
         self.id_A = self.generator(self.real_A, "g_BA")
@@ -341,9 +365,12 @@ class CycleGAN(GANModel):
                                           cfg.lambda_cycle, cfg.lambda_id)
         self.g_terms = g
         with tf.name_scope("train_g"):
-            g_train = optimizers["g"].update(g["g_loss"])
+            return optimizer.update(g["g_loss"]), g
 
-        # Sampler: fixed images of each domain, translated and reconstructed.
+    def _build_sampler(self):
+        """The sampler: fixed images of each domain, translated and reconstructed, in six
+        rows (A, A->B, A->B->A, B, B->A, B->A->B)."""
+        cfg = self.config
         self.sample_A = self.image_input("sample_A", size=None)
         self.sample_B = self.image_input("sample_B", size=None)
         self.sample_fake_B = self.generator(self.sample_A, "g_AB")
@@ -357,16 +384,6 @@ class CycleGAN(GANModel):
         rng = utils.make_rng(cfg.seed, "sample-images")
         self.sample_images = (self._draw(self.dataset.images, rng),
                               self._draw(self.dataset.images_b, rng))
-
-        d_keys = ("d_loss", "d_a_loss", "d_b_loss")
-        g_keys = ("g_loss", "g_adv", "g_cycle", "g_identity")
-        d_sum = tf.summary.merge([tf.summary.scalar(k, d_logs[k]) for k in
-                                  d_keys + ("d_a_real", "d_a_fake", "d_b_real", "d_b_fake")])
-        g_sum = tf.summary.merge([tf.summary.scalar(k, g[k]) for k in g_keys])
-        self.phases = [
-            Phase("d", d_train, d_sum, {k: d_logs[k] for k in d_keys}, feed=self.step_feed),
-            Phase("g", g_train, g_sum, {k: g[k] for k in g_keys}),   # same A and B
-        ]
 
     # ---- data order and feeds ----------------------------------------------------
 
