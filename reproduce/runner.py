@@ -208,7 +208,6 @@ class RayBackend:
         ray = self.ray = import_ray()
         if not ray.is_initialized():
             ray.init(address=None if address == "local" else address,
-                     runtime_env=dict(env_vars=dict(PYTHONPATH=REPO)),
                      include_dashboard=False, log_to_driver=False)
         # A task whose worker or node dies is run again (max_retries); a command that
         # exits non-zero is a result, not a failure of the task, so it is not retried.
@@ -222,8 +221,12 @@ class RayBackend:
     def start(self, j, argv, log_path):
         env = {k: v for k, v in job_env(j).items() if FORWARDED_ENV.match(k)}
         env.update(OMP_NUM_THREADS=str(j.threads), PYTHONUNBUFFERED="1")
+        # The task's worker imports this module from the repository (same path on every
+        # node); the job's own command gets the driver's GAN_* / TF_* settings.
         ref = self.remote.options(num_cpus=j.threads, num_gpus=j.gpus,
-                                  name="gan-repro:%s" % j.name).remote(argv, log_path, env)
+                                  name="gan-repro:%s" % j.name,
+                                  runtime_env=dict(env_vars=dict(PYTHONPATH=REPO))).remote(
+                                      argv, log_path, env)
         return dict(ref=ref)
 
     def wait(self, running):
