@@ -370,10 +370,10 @@ def seeds_claims(by_seed, first="DRAGAN", second="GAN"):
         (ma, sa), (mb, sb), (md, sd) = spread(a), spread(b), spread(diff)
         verdict = ("holds in every seed" if wins == len(seeds) else
                    "fails in every seed" if wins == 0 else
-                   "holds in %d of %d seeds: within the seed noise" % (wins, len(seeds)))
+                   "holds in %d of %d seeds: the seeds disagree" % (wins, len(seeds)))
         lines.append("- \"%s's %s is %s than %s's\": %s %.*f ± %.*f vs %s %.*f ± %.*f "
-                     "(mean ± std over seeds %s); %s better by %.*f ± %.*f per seed; the "
-                     "claim %s." % (
+                     "(mean ± std over seeds %s); %s's margin per seed (positive: as "
+                     "claimed) %.*f ± %.*f; the claim %s." % (
                          first, label, "higher" if higher else "lower", second,
                          first, digits, ma, digits, sa, second, digits, mb, digits, sb,
                          ", ".join(map(str, seeds)), first, digits, md, digits, sd, verdict))

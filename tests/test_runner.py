@@ -275,8 +275,9 @@ def test_results_aggregate_a_recipe_over_its_seeds_and_keep_its_evaluations(tmp_
     claims = "\n".join(results.seeds_claims(by_name["eval"]))
     assert ("\"DRAGAN's blog PSNR, mean over digits (dB) is higher than GAN's\": DRAGAN "
             "77.00 ± 1.41 vs GAN 76.00 ± 1.41") in claims
-    assert "DRAGAN better by 1.00 ± 0.00 per seed; the claim holds in every seed" in claims
-    assert "holds in 1 of 2 seeds: within the seed noise" in claims          # FID
+    assert ("DRAGAN's margin per seed (positive: as claimed) 1.00 ± 0.00; the claim holds "
+            "in every seed") in claims
+    assert "holds in 1 of 2 seeds: the seeds disagree" in claims             # FID
     kept = json.loads((data / "short" / "seed547_eval.json").read_text())
     assert kept["runs"][0]["log_folder"] == "$RUNS/short/logs"               # portable
     # Without the runs folder the kept evaluations give the same aggregation.
