@@ -241,8 +241,10 @@ def run_main(argv):
                              "node sees at the same path [default: runs]")
     parser.add_argument("--ray", metavar="ADDRESS",
                         help="send the jobs to the Ray cluster at ADDRESS ('auto': the one "
-                             "this machine belongs to) as tasks with each job's CPU/GPU "
-                             "request, instead of running them here")
+                             "this machine belongs to; 'local': a Ray instance started on "
+                             "this machine for the run) as tasks with each job's CPU/GPU "
+                             "request, instead of running them here (Ray decides how many "
+                             "at a time: --jobs does not apply)")
     parser.add_argument("--gpu", action="store_true",
                         help="training and evaluation jobs ask for one GPU each (Ray "
                              "places them on GPU nodes; here they share what is visible)")

@@ -481,7 +481,8 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=No
                 "date it names from evaluations and run folders that no longer exist, so "
                 "this page cannot regenerate them; their figures are the ones in "
                 "`reproduce/figures/` made then. Their commands are rewritten relative to "
-                "`$RUNS` (then `/work/runs`); the recipe that makes such runs today is "
+                "`$RUNS` (then an absolute folder of the machine they ran on); the recipe that "
+                "makes such runs today is "
                 "`dragan_vs_gan_mnist` (its folders are named differently)." % recorded, "",
                 recorded_text, ""]
     out += ["## Closing note", "", closing_note(reports, studies)]
