@@ -6,7 +6,7 @@ one training job killed (SIGKILL) half-way: it is reported and the evaluation wa
 for it is skipped; the second pass resumes it from its checkpoint and runs the
 evaluation; the third does nothing. The resumed run's losses equal an unbroken run's
 (the same command run straight, beside). On a local Ray instance (2 CPUs) the same
-recipe gives the local runner's losses and numbers bit for bit.
+recipe's training jobs give the local runner's losses bit for bit.
 
 Ray is an optional extra (requirements-cluster.txt, installed by .ci/run): without it
 the Ray test fails, saying how to install it, unless GAN_REPRO_SKIP_RAY=1 says to skip.
@@ -173,12 +173,12 @@ def test_ray_runner_gives_the_local_runners_losses_bit_for_bit(world):
             pytest.skip("ray is not installed and GAN_REPRO_SKIP_RAY=1")
         pytest.fail("ray is not installed: %s (or set GAN_REPRO_SKIP_RAY=1 to skip this test)"
                     % runner.RAY_INSTALL)
-    # Its own judge cache (this test's): the evaluation trains the judge again, seeded, as
-    # the local one did. (A cached judge restores only for 28x28 images, see judge.py.)
+    # The four training jobs (the evaluation's numbers, Ray against local, are compared by
+    # the real recipe in RESULTS.md; here it would cost a judge and a process more).
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         lines = []
-        state = runner.run_jobs(world["jobs"], str(world["root"] / "ray"), RECIPE,
+        state = runner.run_jobs(world["jobs"][:-1], str(world["root"] / "ray"), RECIPE,
                                 runner.RayBackend("local"), out=lines.append)
     finally:
         ray.shutdown()
@@ -188,11 +188,8 @@ def test_ray_runner_gives_the_local_runners_losses_bit_for_bit(world):
         for model in MODELS:
             assert_same_losses(losses(str(world["root"] / "ray"), seed, model),
                                losses(world["local"], seed, model))
-    here = json.load(open(os.path.join(world["local"], RECIPE, "eval.json")))["runs"]
-    there = json.load(open(str(world["root"] / "ray" / RECIPE / "eval.json")))["runs"]
-    for a, b in zip(here, there):
-        assert (a["fid"], a["score"], a["blog_psnr"]["per_digit"]) == (
-            b["fid"], b["score"], b["blog_psnr"]["per_digit"])
+    done = json.load(open(str(world["root"] / "ray" / RECIPE / "jobs" / "gan_seed2.done.json")))
+    assert done["command"] == runner.command_line(world["jobs"][3].argv)
 
 
 def test_every_recipe_command_is_relative_to_the_repository_and_runs(capsys):
