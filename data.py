@@ -1,7 +1,8 @@
 """Data loading for the GAN scripts: MNIST, Fashion-MNIST and folders of images.
 
 Every loader returns a `Dataset`: float32 images in [0, 1] shaped [N, H, W, C] and
-int64 labels. Nothing here imports TensorFlow.
+int64 labels (CycleGAN's two folders: a `TwoDomainDataset`, `load_two_domains`).
+Nothing here imports TensorFlow.
 
 IDX datasets ("mnist", "fashion-mnist") come from the first folder holding all files:
   1. the `data_dir` argument (holding the files, or `<name>/`); if given, it must have them;
@@ -432,6 +433,104 @@ def load_image_folder(path, size=(28, 28), channels=1, preprocess="blog", split=
                    class_names=[c for c, _ in classes], source=str(root))
 
 
+# --------------------------------------------------------------- two domains (CycleGAN)
+@dataclass
+class TwoDomainDataset:
+    """Two unpaired image sets of one size (CycleGAN's A and B).
+
+    Attributes:
+        name: "pokemon" for the default sprite domains, else "folder:<A>|folder:<B>".
+        images / images_b: float32 [N_a, H, W, C] / [N_b, H, W, C] in [0, 1] (domain A / B).
+        names_a / names_b: file names, in the order of the arrays (sorted).
+        source / source_b: the two folders.
+        labels: int64 zeros [N_a] (a model's batches carry labels).
+    """
+    name: str
+    images: np.ndarray = field(repr=False)
+    images_b: np.ndarray = field(repr=False)
+    names_a: list = field(repr=False)
+    names_b: list = field(repr=False)
+    source: str
+    source_b: str
+    labels: np.ndarray = field(default=None, repr=False)
+    num_classes: int = 1
+    class_names: list = field(default_factory=lambda: ["A"])
+
+    def __post_init__(self):
+        if self.labels is None:
+            self.labels = np.zeros(len(self.images), np.int64)
+
+
+_DOMAIN_CACHE_TAG = "cyclegan-domain-1"
+
+
+def _decode_fitted(path, size, channels, fit):
+    """One image file -> float32 [size, size, channels] in [0, 1] (alpha on white)."""
+    from skimage.color import rgb2gray
+    from skimage.transform import resize
+    rgb = _read_image(path)
+    if fit == "pad":
+        h, w = rgb.shape[:2]
+        side = max(h, w)
+        top, left = (side - h) // 2, (side - w) // 2
+        rgb = np.pad(rgb, ((top, side - h - top), (left, side - w - left), (0, 0)),
+                     constant_values=1.0)
+    out = resize(rgb, (size, size))
+    if channels == 1:
+        out = rgb2gray(out)[..., None]
+    return np.clip(out, 0.0, 1.0).astype(np.float32)
+
+
+def load_domain(folder, size, channels=3, fit="pad"):
+    """Every image of a flat folder (one domain), sorted by file name.
+
+    Images are read as RGB with alpha composited on white, padded on white to a centred
+    square (fit="pad") or not ("stretch"), resized to size x size and, for channels=1,
+    made grayscale. Decoded arrays are cached like `load_image_folder`'s.
+
+    Returns:
+        (names: list of file names, images: float32 [N, size, size, channels] in [0, 1]).
+    Raises:
+        DataError: the folder is missing, holds no images, or an image is unreadable.
+    """
+    root = pathlib.Path(os.path.abspath(os.path.expanduser(str(folder))))
+    if not root.is_dir():
+        raise DataError(f"image folder {root} does not exist: pass a folder of images "
+                        "(--domain-a / --domain-b)")
+    try:
+        files = sorted(p for p in root.iterdir() if _is_image(p))
+        stamps = [_file_stamp(p) for p in files]
+    except OSError as e:
+        raise DataError(f"cannot list image folder {root}: {e}") from e
+    if not files:
+        raise DataError(f"no images found in {root} (looked for "
+                        f"{', '.join(IMAGE_EXTENSIONS)} files): put the domain's images there")
+    key = _cache_key(_DOMAIN_CACHE_TAG, stamps, int(size), int(channels), fit)
+    cached = _load_cached(key)
+    if cached is None or len(cached[0]) != len(files):
+        images = np.stack([_decode_fitted(p, int(size), channels, fit) for p in files])
+        cached = (images, np.zeros(len(files), np.int64))
+        _save_cached(key, *cached)
+    return [p.name for p in files], np.asarray(cached[0], np.float32)
+
+
+def load_two_domains(folder_a, folder_b, size, channels=3, fit="pad", subset=0, name=None):
+    """Both domains at one size (see `load_domain`); `subset` > 0 keeps the first
+    `subset` images (by file name) of each.
+
+    Returns:
+        TwoDomainDataset (named `name`, default "folder:<A>|folder:<B>").
+    """
+    names_a, images_a = load_domain(folder_a, size, channels, fit)
+    names_b, images_b = load_domain(folder_b, size, channels, fit)
+    if subset:
+        names_a, images_a = names_a[:subset], images_a[:subset]
+        names_b, images_b = names_b[:subset], images_b[:subset]
+    return TwoDomainDataset(name=name or f"folder:{folder_a}|folder:{folder_b}",
+                            images=images_a, images_b=images_b, names_a=names_a,
+                            names_b=names_b, source=str(folder_a), source_b=str(folder_b))
+
+
 # Image-folder data sets known by name: name -> (folder below a data root, what it holds).
 NAMED_FOLDERS = {
     "pokemon": ("pokemon/regular", "Pokemon box-sprite PNGs (e.g. pokesprite's regular/ "
@@ -490,3 +589,26 @@ def load_dataset(name, data_dir=None, **kwargs):
         return load_image_folder(data_dir, **kwargs)
     raise ConfigError(f"unknown dataset {name!r}: use mnist, fashion-mnist or folder "
                       "(with --data-dir DIR)")
+
+
+def load_training_set(config):
+    """The training set a model's config asks for (a `Dataset`, images float32 [N, H, W, C]
+    in [0, 1]): its `dataset` (an IDX set, a named image folder or "folder" with
+    `data_dir`), read with its image settings, cut to `train_subset` if set."""
+    if config.dataset == "folder":
+        dataset = load_image_folder(
+            config.data_dir, size=(config.image_size, config.image_size),
+            channels=config.channels, preprocess=config.folder_preprocess,
+            split=config.folder_split, seed=config.seed)
+    elif config.dataset in NAMED_FOLDERS:
+        folder = locate_named_folder(config.dataset, config.data_dir)
+        dataset = load_image_folder(
+            folder, size=(config.image_size, config.image_size), channels=config.channels,
+            preprocess=config.folder_preprocess, split=config.folder_split, seed=config.seed)
+    else:
+        splits = ("train",) if config.idx_splits == "train" else ("train", "test")
+        dataset = load_idx_dataset(config.dataset, data_dir=config.data_dir, splits=splits)
+    if config.train_subset:
+        dataset.images = dataset.images[:config.train_subset]
+        dataset.labels = dataset.labels[:config.train_subset]
+    return dataset

@@ -2,7 +2,10 @@
 
 import importlib
 
-# name -> (module, class); `scripts/run_<name>.py` trains it.
+# name -> (module, class): the registry key. `scripts/run_<name>.py` trains it, the
+# reference recipe of the same name checks it (reproduce/reference.py), a run's
+# config.json stores it (`key`) and `reproduce.evaluate` rebuilds the run from it.
+# README "Adding a model" lists every file a new model touches.
 MODELS = {
     "dragan": ("models.dragan", "DRAGAN"),
     "gan": ("models.gan", "GAN"),
@@ -15,6 +18,14 @@ MODELS = {
     "infogan": ("models.infogan", "InfoGAN"),
     "cyclegan": ("models.cyclegan", "CycleGAN"),
 }
+
+
+def key_of(cls):
+    """The name `cls` is registered under (None for an unregistered class, e.g. a test's)."""
+    for name, (module, class_name) in MODELS.items():
+        if (cls.__module__, cls.__name__) == (module, class_name):
+            return name
+    return None
 
 
 def get_model(name):

@@ -84,7 +84,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models import conditional_losses as closses
+from models import keras_losses
 from models.base import Phase, scalar_summaries
 from models.cgan import NUM_CLASSES, KerasConditionalConfig, KerasConditionalGAN
 from models.config import setting
@@ -121,11 +121,11 @@ class ACGAN(KerasConditionalGAN):
 
     # ---- networks --------------------------------------------------------------
 
-    def generator(self, z, labels, training, update_moving=False):
+    def generator(self, z, labels, is_training, update_moving=False):
         """(z [bs, z_dim], labels int [bs]) -> images [bs, h, w, c] in (-1, 1).
 
-        training=False: Keras's inference phase (`generator.predict`, the samples): BN
-        with the moving statistics. training=True: batch statistics; `update_moving`
+        is_training=False: Keras's inference phase (`generator.predict`, the samples): BN
+        with the moving statistics. is_training=True: batch statistics; `update_moving`
         also updates the moving ones (Keras 2.2 rule, see `keras22_batch_norm`).
         """
         cfg = self.config
@@ -134,13 +134,13 @@ class ACGAN(KerasConditionalGAN):
             net = z * embedding(labels, NUM_CLASSES, cfg.z_dim, dtype=self.dtype)  # [bs, z_dim]
             net = tf.nn.relu(dense(net, 128 * (h // 4) * (w // 4), name="dense"))
             net = tf.reshape(net, [-1, h // 4, w // 4, 128])                   # [bs, h/4, w/4, 128]
-            net = self._bn(net, training, update_moving, "batch_normalization")
+            net = self._bn(net, is_training, update_moving, "batch_normalization")
             net = upsample2x(net)                                              # [bs, h/2, w/2, 128]
             net = tf.nn.relu(conv(net, 128, 3, name="conv2d"))
-            net = self._bn(net, training, update_moving, "batch_normalization_1")
+            net = self._bn(net, is_training, update_moving, "batch_normalization_1")
             net = upsample2x(net)                                              # [bs, h, w, 128]
             net = tf.nn.relu(conv(net, 64, 3, name="conv2d_1"))                # [bs, h, w, 64]
-            net = self._bn(net, training, update_moving, "batch_normalization_2")
+            net = self._bn(net, is_training, update_moving, "batch_normalization_2")
             return tf.tanh(conv(net, c, 3, name="conv2d_2"))                   # [bs, h, w, c]
 
     def discriminator(self, images, dropout_seed, salts):
@@ -185,42 +185,41 @@ class ACGAN(KerasConditionalGAN):
 
         # The combined model (built first: it creates every variable): G in training
         # mode updating its moving BN statistics, D frozen in the training phase.
-        g_images = self.generator(self.z, self.sampled_labels, training=True,
+        g_images = self.generator(self.z, self.sampled_labels, is_training=True,
                                   update_moving=True)
         self.g_valid, self.g_label = self.discriminator(g_images, self.dropout_seed,
                                                         G_PASS_SALTS)
-        self.g_loss = (closses.keras_binary_crossentropy(self.g_valid, 1)
-                       + closses.keras_sparse_categorical_crossentropy(self.g_label,
-                                                                       self.sampled_labels))
+        self.g_loss = (keras_losses.binary_crossentropy(1, self.g_valid)
+                       + keras_losses.sparse_categorical_crossentropy(self.sampled_labels,
+                                                                     self.g_label))
 
         # D on the real batch (validity 1, true digit), then on the fakes (0, class 10).
         self.real_valid, self.real_label = self.discriminator(self.inputs, self.dropout_seed,
                                                               REAL_PASS_SALTS)
-        d_loss_real = (closses.keras_binary_crossentropy(self.real_valid, 1)
-                       + closses.keras_sparse_categorical_crossentropy(self.real_label,
-                                                                       self.labels))
-        acc_real = closses.binary_accuracy(self.real_valid, 1)
-        op_acc_real = closses.sparse_categorical_accuracy(self.real_label, self.labels)
+        d_loss_real = (keras_losses.binary_crossentropy(1, self.real_valid)
+                       + keras_losses.sparse_categorical_crossentropy(self.labels, self.real_label))
+        acc_real = keras_losses.binary_accuracy(1, self.real_valid)
+        op_acc_real = keras_losses.sparse_categorical_accuracy(self.labels, self.real_label)
         d_optimizer, g_optimizer = self._optimizers()
         self.d_real_update = d_optimizer.update(d_loss_real, [d_loss_real, acc_real,
                                                               op_acc_real])
         with tf.control_dependencies([self.d_real_update]):
             # generator.predict: inference-mode G; no gradient is taken through it.
             self.fake_images = tf.stop_gradient(
-                self.generator(self.z, self.sampled_labels, training=False))
+                self.generator(self.z, self.sampled_labels, is_training=False))
             self.fake_valid, self.fake_label = self.discriminator(
                 self.fake_images, self.dropout_seed, FAKE_PASS_SALTS)
-            d_loss_fake = (closses.keras_binary_crossentropy(self.fake_valid, 0)
-                           + closses.keras_sparse_categorical_crossentropy(self.fake_label,
-                                                                           FAKE_CLASS))
-            acc_fake = closses.binary_accuracy(self.fake_valid, 0)
-            op_acc_fake = closses.sparse_categorical_accuracy(self.fake_label, FAKE_CLASS)
+            d_loss_fake = (keras_losses.binary_crossentropy(0, self.fake_valid)
+                           + keras_losses.sparse_categorical_crossentropy(FAKE_CLASS,
+                                                                          self.fake_label))
+            acc_fake = keras_losses.binary_accuracy(0, self.fake_valid)
+            op_acc_fake = keras_losses.sparse_categorical_accuracy(FAKE_CLASS, self.fake_label)
             self.d_fake_update = d_optimizer.update(d_loss_fake, [d_loss_fake, acc_fake,
                                                                   op_acc_fake])
         self.g_update = g_optimizer.update(self.g_loss, [self.g_loss])
 
         self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
-                                      training=False)
+                                      is_training=False)
 
         d_logs = dict(d_loss=0.5 * (d_loss_real + d_loss_fake), d_loss_real=d_loss_real,
                       d_loss_fake=d_loss_fake, d_acc=0.5 * (acc_real + acc_fake),

@@ -1,62 +1,38 @@
-"""The one training machinery every model uses (TF1 graph on tf.compat.v1).
+"""`GANModel`: the one machinery every model uses (a TF1 graph on tf.compat.v1).
 
 A model subclasses `GANModel` and supplies only what is its own: a config class,
-`build_model()` (placeholders, networks, losses, optimizers, summaries, the
-ordered update `phases`, each with the feed function that makes its NumPy draws,
-and the `sampler`). Everything else lives here, once:
+`build_model()` (placeholders, networks, losses, optimizers, summaries, the ordered
+update `phases`, each with the feed function that makes its NumPy draws, and the
+`sampler`), `sample_feed`, and what the evaluation may ask of it (`prior_feed`,
+`evaluations`). This module holds the graph, the session, the data batches and the
+samples; its mixins hold the rest: `models/trainer.py` (the loop, progress, Ctrl-C,
+the NaN guard), `models/checkpoints.py` (run folders, checkpoints, the lock),
+`models/cli.py` (the command line of `scripts/run_<name>.py`).
 
-- one `tf.Graph` per model, seeded with `config.seed`; every NumPy draw comes
-  from a Generator derived from (seed, purpose, step), so a step's noise can be
-  recreated after a restart without saved RNG state;
-- `Session` with fixed thread counts (losses repeat bit for bit) and GPU
-  `allow_growth`; TensorFloat-32 off unless `--tf32` (process-wide, set with op
-  determinism); the device it trains on printed before the first step and kept in
-  `config.json` (`tf_compat.describe_device`);
-- `Saver` into `<checkpoint_dir>/<MODEL>_<data>_<batch>_<z_dim>/<MODEL>/<MODEL>.model-<step>`
-  (the blog's naming) with the run's `config.json` and `state.json` beside it;
-- the update schedule: a step (one generator iteration) runs the phases in
-  order, each `repeat` times (n_critic for critics); a phase that draws real
-  data takes the next batch of the epoch's order, so a step consumes
-  `batches_per_step` batches;
-- exact resume: the global step gives epoch and position in the epoch, the data
-  order is a function of the seed (and epoch), and every random draw of a step
-  comes from one Generator seeded by (seed, step), so N steps + resume + M steps
-  equals N+M steps straight;
-- `FileWriter` with scalar summaries every step and the fixed-noise grid as an
-  image summary; grids written as PNG every `sample_every` steps and at each
-  epoch end;
-- a progress line with steps/s and ETA; Ctrl-C finishes the step, saves and
-  exits; a non-finite loss stops the run before anything is saved, keeping the
-  last good checkpoint (`--on-nonfinite skip`: the step is undone and skipped);
-- faults: a run holds a lock on its checkpoint folder (`flock`, which the kernel
-  drops when the process dies, kill -9 included), so a second run on it refuses;
-  resume takes the newest checkpoint that restores (TensorFlow checks every
-  block and tensor of a checkpoint against its CRC32C), falling back past a
-  damaged or partly written one and saying so; a checkpoint, grid or log that
-  cannot be written (full disk, unwritable folder) ends the run with a one-line
-  error, the last good checkpoint untouched.
+Conventions every model follows (README, "Adding a model"): networks are methods
+`generator(z, ..., is_training)` / `discriminator(x, ..., is_training)` (the DRAGAN
+blog's names) whose variable scope is opened with `reuse=self.reuse(scope)`; the feed
+of each D (critic) update is `step_feed(images, labels, rng)`, a G update that draws
+its own noise has `g_feed`, one without reuses the D update's feed. Every NumPy draw
+comes from a Generator of (seed, purpose, step), so a step can be recreated after a
+restart; sessions have fixed thread counts, so losses repeat bit for bit
+(README, "Reproducibility").
 """
 
 import abc
 import collections
-import contextlib
-import datetime
-import math
 import os
-import platform
-import re
-import signal
-import sys
-import threading
-import time
 
 import numpy as np
 
 import data as data_lib
 import utils
-from errors import CheckpointError, ConfigError, DataError, GanReproError, OutputError
-from models.config import TrainConfig, build_parser
-from tf_compat import describe_device, device_line, set_op_determinism, set_tensor_float_32, tf
+from errors import CheckpointError, ConfigError, DataError
+from models import key_of
+from models.checkpoints import Checkpoints, writing
+from models.config import TrainConfig
+from models.trainer import Trainer
+from tf_compat import describe_device, set_op_determinism, set_tensor_float_32, tf
 
 # One update of a training step: run `train_op` `repeat` times (n_critic for
 # critics), fetching `fetches` (a dict of scalar tensors, logged) each time and
@@ -69,19 +45,14 @@ from tf_compat import describe_device, device_line, set_op_determinism, set_tens
 Phase = collections.namedtuple("Phase", "name train_op summary fetches repeat feed batch")
 Phase.__new__.__defaults__ = (1, None, True)
 
-TrainResult = collections.namedtuple("TrainResult", "step stop_reason history")
-
-
 def scalar_summaries(logs):
     """One merged summary of scalar tensors, each named by its key (a Phase's `summary`)."""
     return tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(logs.items())])
 
 
-class TrainingDiverged(GanReproError):
-    """A loss became NaN or infinite."""
 
 
-class GANModel(abc.ABC):
+class GANModel(Checkpoints, Trainer, abc.ABC):
     """Base class: the shared Session / Saver / FileWriter / loop.
 
     Subclasses set `model_name`, `Config`, `input_range`, `output_range` and
@@ -99,6 +70,12 @@ class GANModel(abc.ABC):
     # "samples/<name>".
     extra_grids = {}
     grid_size = None            # (rows, cols) of the fixed-noise grid; None: square
+    # What `reproduce.evaluate` measures of a trained model (it maps each name to a
+    # measurement): "classifier" (the judge's FID, score and class histogram and the
+    # blog's PSNR; MNIST / Fashion-MNIST runs), "conditional" (the judge's accuracy on the
+    # labels `prior_feed` requests), "categorical_code" (InfoGAN's c1 matched to digits),
+    # "pairs" (CycleGAN's translations against the true pairs).
+    evaluations = ("classifier",)
 
     def __init__(self, config, dataset):
         if not isinstance(config, self.Config):
@@ -106,7 +83,7 @@ class GANModel(abc.ABC):
                                                        self.Config.__name__, type(config).__name__))
         self.config = config
         self.dataset = dataset
-        num_examples = len(dataset.images)
+        num_examples = self.count_examples(dataset)
         if num_examples < config.batch_size:
             raise DataError("%s has %d training images, fewer than one batch of %d "
                             "(lower --batch-size)" % (dataset.source, num_examples,
@@ -156,10 +133,30 @@ class GANModel(abc.ABC):
     def sample_feed(self, rng=None):
         """Feed for `self.sampler`: the fixed noise if rng is None, else fresh noise."""
 
+    def prior_feed(self, rng, n):
+        """About `n` fresh draws from the generator's prior, for the evaluation.
+
+        Returns:
+          (feed of `self.sampler`, int [len] labels the samples were asked for, or None).
+          Default: `sample_feed(rng)` (the sampler's own size) and None.
+        """
+        return self.sample_feed(rng), None
+
+    @classmethod
+    def registry_key(cls):
+        """The name the model is registered under in `models.MODELS` (its script is
+        `scripts/run_<key>.py`), or None."""
+        return key_of(cls)
+
+    def count_examples(self, dataset):
+        """The examples an epoch draws from (batches of an epoch = this // batch size):
+        every training image; a two-domain model counts its pairs."""
+        return len(dataset.images)
+
     @classmethod
     def load_data(cls, config):
         """The training set a config asks for (a model with other data overrides this)."""
-        return load_training_data(config)
+        return data_lib.load_training_set(config)
 
     # ---- names and folders ------------------------------------------------------
 
@@ -249,7 +246,7 @@ class GANModel(abc.ABC):
         """Trainable variables under a scope (e.g. "discriminator")."""
         return self.graph.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope=scope)
 
-    # ---- session, restore, save -------------------------------------------------
+    # ---- session and restore -------------------------------------------------
 
     def session_config(self):
         cfg = self.config
@@ -291,7 +288,7 @@ class GANModel(abc.ABC):
             self._initialize()
             self.start_step = 0
         self._last_good = latest
-        with _writing("the run's config", os.path.join(self.checkpoint_folder, "config.json")):
+        with writing("the run's config", os.path.join(self.checkpoint_folder, "config.json")):
             self._write_run_config()
         return self.start_step
 
@@ -362,225 +359,17 @@ class GANModel(abc.ABC):
     def __exit__(self, *exc):
         self.close()
 
-    def _checkpoints(self):
-        """Checkpoint prefixes in the folder, newest (highest step) first: those the
-        Saver's state file names and every `<MODEL>.model-<step>` with an index on disk
-        (so a lost or unreadable state file, or one a restarted Saver rewrote, hides
-        none). TensorFlow writes a checkpoint's data and index as `*.tempstate*` files
-        and renames them, the index last: a save that did not finish has no index, so it
-        is never among them."""
-        folder = self.checkpoint_folder
-        if not os.path.isdir(folder):
-            return []
-        found = {}
-        state = tf.train.get_checkpoint_state(folder)    # None if missing or unreadable
-        for path in ([state.model_checkpoint_path] + list(state.all_model_checkpoint_paths)
-                     if state else []):
-            if path:    # the state file may hold absolute paths of a folder that was moved
-                found[os.path.basename(path)] = None
-        pattern = re.compile(re.escape(self.model_name) + r"\.model-\d+\.index")
-        for name in os.listdir(folder):
-            if pattern.fullmatch(name):
-                found[name[:-len(".index")]] = None
-        return [os.path.join(folder, name) for name in sorted(found, key=_step_of, reverse=True)]
 
-    def _latest_checkpoint(self):
-        """The newest checkpoint in the folder (not checked; see `_restore_latest`)."""
-        found = self._checkpoints()
-        return found[0] if found else None
 
-    def _restore_latest(self):
-        """Restore the newest checkpoint that restores into `self.sess`.
 
-        A damaged one (truncated, flipped bytes, files missing: TensorFlow's CRC32C
-        checks fail) is passed over with a message on stderr, for the one before it.
 
-        Returns:
-          its path, or None if the folder holds no checkpoint.
-        Raises:
-          CheckpointError / ConfigError: another model's checkpoint, other settings or
-            variables, or every checkpoint damaged.
-        """
-        found = self._checkpoints()
-        if not found:
-            return None
-        self._check_run_config()
-        mine = re.compile(re.escape(self.model_name) + r"\.model-\d+")
-        foreign = [os.path.basename(p) for p in found if not mine.fullmatch(os.path.basename(p))]
-        if foreign:
-            raise CheckpointError("%s holds %s, a checkpoint of another model (%s writes "
-                                  "%s.model-<step>): use another --checkpoint-dir"
-                                  % (self.checkpoint_folder, foreign[0], self.model_name,
-                                     self.model_name))
-        damaged = []
-        for path in found:
-            problem = self._restore_problem(path)
-            if problem is None:
-                for bad, why in damaged:
-                    print("%s: checkpoint %s is damaged (%s); falling back to %s"
-                          % (self.model_name, bad, why, os.path.basename(path)),
-                          file=sys.stderr, flush=True)
-                # The Saver prunes (max_to_keep) and lists what it knows of: the ones
-                # before this one, not the damaged ones after it.
-                older = [p for p in found if _step_of(p) <= _step_of(path)]
-                self.saver.set_last_checkpoints_with_time([
-                    (p, os.path.getmtime(p + ".index")) for p in
-                    older[:self.config.max_to_keep][::-1] if os.path.exists(p + ".index")])
-                return path
-            damaged.append((path, problem))
-        raise CheckpointError("every checkpoint in %s is damaged (%s): move the folder away to "
-                              "start afresh, or put back a copy" % (self.checkpoint_folder, "; ".join(
-                                  "%s: %s" % (os.path.basename(p), why) for p, why in damaged)))
 
-    def _restore_problem(self, path):
-        """Restore `path`; None if that worked, else why it is damaged. Raises if the
-        checkpoint is readable but not this model's (names or shapes differ)."""
-        try:
-            saved_vars = dict(tf.train.list_variables(path))
-            saved_dtypes = tf.train.load_checkpoint(path).get_variable_to_dtype_map()
-        except (tf.errors.OpError, ValueError) as e:
-            return _first_line(e)
-        self._check_variables(path, saved_vars, saved_dtypes)
-        try:
-            self.saver.restore(self.sess, path)
-        except (tf.errors.OpError, ValueError) as e:
-            return _first_line(e)
-        return None
 
-    def _read_run_file(self, name):
-        """A JSON file of the checkpoint folder (config.json, state.json), or None."""
-        path = os.path.join(self.checkpoint_folder, name)
-        if not os.path.exists(path):
-            return None
-        try:
-            return utils.read_json(path)
-        except (OSError, ValueError) as e:
-            raise CheckpointError("cannot read %s (%s): put back a copy, or delete it to resume "
-                                  "without checking the run's settings" % (path, e))
 
-    def _check_run_config(self):
-        """Refuse a folder whose config.json names another model or other settings,
-        or whose state.json counted other training data."""
-        saved = self._read_run_file("config.json")
-        if saved is not None:
-            if saved.get("model") != self.model_name:
-                raise CheckpointError("%s holds a %s checkpoint, not %s: use another "
-                                      "--checkpoint-dir" % (self.checkpoint_folder,
-                                                            saved.get("model"), self.model_name))
-            diffs = self.config.resume_mismatches(saved.get("config", {}))
-            if diffs:
-                raise ConfigError("the checkpoint in %s was made with other settings (%s); "
-                                  "resume with the same flags or use another --checkpoint-dir"
-                                  % (self.checkpoint_folder, ", ".join(
-                                      "%s=%r there, %r here" % d for d in diffs)))
-        state = self._read_run_file("state.json") or {}
-        seen = state.get("num_examples")
-        if seen is not None and seen != self.num_examples:
-            raise ConfigError("the training data changed since the checkpoint in %s "
-                              "(%d examples then, %d now): an exact resume needs the "
-                              "same data" % (self.checkpoint_folder, seen, self.num_examples))
-        then = (state.get("num_batches"), state.get("batches_per_step"))
-        if None not in then and then != (self.num_batches, self.batches_per_step):
-            raise ConfigError("the checkpoint in %s was made with %d batches an epoch and %d a "
-                              "step, this run has %d and %d (another --batch-size or critic "
-                              "count?): resume with the same flags or use another "
-                              "--checkpoint-dir" % ((self.checkpoint_folder,) + then + (
-                                  self.num_batches, self.batches_per_step)))
 
-    def _check_variables(self, path, saved_vars, saved_dtypes=None):
-        """Refuse a checkpoint whose variable names, shapes or float type are not this
-        model's."""
-        other = sorted({saved_dtypes[v.op.name].name for v in self.graph.get_collection(
-            tf.GraphKeys.GLOBAL_VARIABLES) if v.op.name in (saved_dtypes or {})
-            and v.dtype.base_dtype.is_floating and saved_dtypes[v.op.name] != self.dtype})
-        if other:
-            raise CheckpointError("checkpoint %s holds %s variables, this run is %s (--dtype): "
-                                  "resume it with --dtype %s or use another --checkpoint-dir"
-                                  % (path, other[0], self.dtype.name, other[0]))
-        wanted = {v.op.name: v.get_shape().as_list()
-                  for v in self.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)}
-        missing = sorted(set(wanted) - set(saved_vars))
-        extra = sorted(set(saved_vars) - set(wanted))
-        shapes = sorted(n for n in set(wanted) & set(saved_vars) if wanted[n] != saved_vars[n])
-        if missing or extra or shapes:
-            problems = []
-            if shapes:
-                n = shapes[0]
-                problems.append("%s has shape %s there, %s here" % (n, saved_vars[n], wanted[n]))
-            if missing:
-                problems.append("%d variables missing (e.g. %s)" % (len(missing), missing[0]))
-            if extra:
-                problems.append("%d unknown variables (e.g. %s)" % (len(extra), extra[0]))
-            raise CheckpointError("checkpoint %s does not fit this %s: %s; nothing was "
-                                  "overwritten, use another --checkpoint-dir"
-                                  % (path, self.model_name, "; ".join(problems)))
 
-    def _write_run_config(self):
-        utils.write_json(os.path.join(self.checkpoint_folder, "config.json"), dict(
-            model=self.model_name,
-            config=self.config.to_dict(),
-            dataset=dict(name=self.dataset.name, source=self.dataset.source,
-                         num_examples=self.num_examples, image_shape=list(self.image_shape)),
-            command=" ".join(sys.argv),
-            versions=dict(python=platform.python_version(), numpy=np.__version__,
-                          tensorflow=tf.__version__),
-            device=self.device,
-            written=datetime.datetime.now().isoformat(timespec="seconds")))
 
-    def save(self, step):
-        """Write checkpoint `<MODEL>.model-<step>` and `state.json`.
 
-        Raises:
-          CheckpointError: it cannot be written (full disk, unwritable folder); the
-            checkpoints written before are untouched.
-        """
-        self.sess.run(self._set_step, {self._step_value: step})
-        prefix = os.path.join(self.checkpoint_folder, self.model_name + ".model")
-        target = "%s-%d" % (prefix, step)
-        hint = ("the last good checkpoint, %s, is untouched; free some space or use another "
-                "--checkpoint-dir" % (self._last_good or "none"))
-        with _writing("checkpoint", target, CheckpointError, hint):
-            utils.ensure_dir(self.checkpoint_folder)
-            path = self.saver.save(self.sess, prefix, global_step=step, write_meta_graph=False)
-        self._last_good = path
-        epoch, index = divmod(step, self.steps_per_epoch)
-        with _writing("the run state", os.path.join(self.checkpoint_folder, "state.json")):
-            utils.write_json(os.path.join(self.checkpoint_folder, "state.json"), dict(
-                step=step, epoch=epoch, step_in_epoch=index,
-                steps_per_epoch=self.steps_per_epoch, batches_per_step=self.batches_per_step,
-                num_batches=self.num_batches, num_examples=self.num_examples,
-                checkpoint=os.path.basename(path),
-                data_order="permutation of seed %d%s" % (
-                    self.config.seed, ", per epoch" if self.config.reshuffle_each_epoch else "")))
-        return path
-
-    def _lock(self):
-        """Hold the checkpoint folder's lock (see `utils.lock_folder`) or refuse."""
-        try:
-            self._folder_lock = utils.lock_folder(self.checkpoint_folder)
-        except utils.FolderBusy as busy:
-            raise CheckpointError("another run is using %s (%s): wait for it to end, or use "
-                                  "another --checkpoint-dir" % (self.checkpoint_folder, busy))
-        except OSError as e:
-            raise OutputError("cannot create the checkpoint folder %s: %s"
-                              % (self.checkpoint_folder, e))
-
-    def _unlock(self):
-        lock, self._folder_lock = getattr(self, "_folder_lock", None), None
-        if lock is not None:
-            lock.close()
-
-    def _remove_unfinished_saves(self):
-        """Delete what saves killed half-way left in the checkpoint folder: TensorFlow's
-        `*.tempstate*` files (a checkpoint's data and index are written under such names
-        and renamed when complete), the Saver's `checkpoint.tmp*` and our JSON temp files."""
-        folder = self.checkpoint_folder
-        for name in os.listdir(folder):
-            if (".tempstate" in name or name.startswith("checkpoint.tmp")
-                    or name.startswith("tmp") and name.endswith(".tmp")):
-                path = os.path.join(folder, name)
-                if os.path.isfile(path):
-                    os.remove(path)
 
     # ---- data -------------------------------------------------------------------
 
@@ -639,297 +428,3 @@ class GANModel(abc.ABC):
             if self.writer is not None:
                 self.writer.add_summary(self.sess.run(self._extra_grid_summaries[name],
                                                       {self._grid_value: grid[None]}), step)
-
-    # ---- the loop ---------------------------------------------------------------
-
-    def total_steps(self):
-        steps = self.config.epochs * self.steps_per_epoch
-        return min(steps, self.config.max_steps) if self.config.max_steps else steps
-
-    def train(self, keep_history=False):
-        """Train until `epochs` or `max_steps`, resuming from the latest checkpoint.
-
-        Holds the checkpoint folder's lock throughout (a second run on the folder
-        refuses). A non-finite loss stops the run (TrainingDiverged) or, with
-        `on_nonfinite="skip"`, undoes and skips the step.
-
-        Returns:
-          TrainResult(step reached, stop reason "done" or "interrupted",
-          history: list of per-step loss dicts if keep_history else None; a
-          skipped step's entry holds its non-finite losses).
-        """
-        self._lock()
-        try:
-            self._remove_unfinished_saves()
-            return self._train(keep_history)
-        finally:
-            self._unlock()
-
-    def _train(self, keep_history):
-        cfg = self.config
-        step = self.open()
-        print(device_line(self.device), flush=True)
-        with _writing("TensorBoard events in", self.log_folder):
-            self.writer = tf.summary.FileWriter(self.log_folder, self.graph)
-            if step > 0:
-                # Drop events a crashed run wrote after this checkpoint.
-                self.writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step + 1)
-        total = self.total_steps()
-        history = [] if keep_history else None
-        progress = _Progress(self.model_name, step, total, cfg.log_every)
-        stop_reason, saved_at = "done", step if step > 0 else None
-        skipped_in_a_row = 0
-        with _StopOnSigint() as interrupted:
-            while step < total:
-                if interrupted.is_set():
-                    stop_reason = "interrupted"
-                    break
-                epoch, index = divmod(step, self.steps_per_epoch)
-                try:
-                    logs = self.run_step(step)
-                    skipped_in_a_row = 0
-                except _NonFinite as bad:
-                    if cfg.on_nonfinite == "stop":
-                        raise TrainingDiverged("%s; stopped without saving, the last good "
-                                               "checkpoint is %s" % (bad, self._last_good or
-                                               "none (no checkpoint was written yet)"))
-                    self.sess.run(self._undo_step)
-                    skipped_in_a_row += 1
-                    print("%s: %s; step skipped (its updates undone)" % (self.model_name, bad),
-                          file=sys.stderr, flush=True)
-                    if skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW:
-                        raise TrainingDiverged(
-                            "%d steps in a row had non-finite losses (the last: %s); stopped "
-                            "without saving, the last good checkpoint is %s"
-                            % (skipped_in_a_row, bad, self._last_good or "none"))
-                    logs = bad.logs
-                step += 1
-                if keep_history:
-                    history.append({k: float(v) for k, v in logs.items()})
-                progress.update(step, epoch, index + 1, self.steps_per_epoch, logs)
-                with _writing("sample grids in", self.result_folder):
-                    if step % cfg.sample_every == 0:
-                        self.save_training_grids(step)
-                    end_of_epoch = index + 1 == self.steps_per_epoch
-                    if end_of_epoch:
-                        self.save_grid("%s_epoch%03d_test_all_classes.png"
-                                       % (self.model_name, epoch),
-                                       rng=utils.make_rng(cfg.seed, "epoch-grid", epoch))
-                if end_of_epoch or (cfg.save_every and step % cfg.save_every == 0):
-                    self.save(step)
-                    saved_at = step
-        if saved_at != step:
-            self.save(step)
-        with _writing("sample grids in", self.result_folder):
-            if step % cfg.sample_every and step > 0:
-                self.save_training_grids(step)
-        with _writing("TensorBoard events in", self.log_folder):
-            self.writer.flush()
-        progress.finish(step, stop_reason, self.checkpoint_folder)
-        return TrainResult(step, stop_reason, history)
-
-    def run_step(self, step):
-        """Run every phase of training step `step` (0-based); returns the losses.
-
-        Every random draw of the step comes from one Generator seeded by
-        (seed, "step", step), taken in phase order, so the step can be recreated
-        after a restart. Raises _NonFinite at the first non-finite loss (with
-        `on_nonfinite="skip"` after copying the variables aside, to undo the step).
-        """
-        rng = utils.make_rng(self.config.seed, "step", step)
-        logs = {}
-        if self.config.on_nonfinite == "skip":
-            self.sess.run(self._backup_step)
-        for phase, r, feed in self.step_runs(step, rng):
-            if r + 1 < phase.repeat:
-                _, values = self.sess.run([phase.train_op, phase.fetches], feed)
-            else:
-                _, summary, values = self.sess.run(
-                    [phase.train_op, phase.summary, phase.fetches], feed)
-                self.writer.add_summary(summary, step + 1)
-            logs.update(values)
-            _check_finite(values, step + 1, logs)
-        return logs
-
-    def step_runs(self, step, rng):
-        """The session runs of training step `step`, in order: (phase, repeat index,
-        feed). Lazy: each feed is made (the phase's feed function on the step's next
-        batch, drawing from `rng`; or the feed before) only when the run before is done."""
-        feed, draw = None, 0
-        for phase in self.phases:
-            for r in range(phase.repeat):
-                if phase.feed is not None:
-                    images = labels = None
-                    if phase.batch:
-                        images, labels = self.batch(step, draw)
-                        draw += 1
-                    feed = phase.feed(images, labels, rng)
-                yield phase, r, feed
-
-
-MAX_SKIPPED_IN_A_ROW = 20   # --on-nonfinite skip: this many in a row stop the run
-
-
-class _NonFinite(Exception):
-    """A step's loss was NaN or infinite (the loop stops or skips the step)."""
-
-    def __init__(self, message, logs):
-        super().__init__(message)
-        self.logs = logs
-
-
-def _check_finite(values, step, logs):
-    bad = sorted(k for k, v in values.items() if not np.all(np.isfinite(v)))
-    if bad:
-        raise _NonFinite("non-finite %s (%s) at step %d" % (
-            ", ".join(bad), ", ".join("%s=%s" % (k, values[k]) for k in bad), step), logs)
-
-
-@contextlib.contextmanager
-def _writing(what, path, error=OutputError, hint="free some space or choose another folder"):
-    """Turn a failed write (full disk, unwritable folder) into a one-line error."""
-    try:
-        yield
-    except (OSError, tf.errors.OpError) as e:
-        raise error("cannot write %s %s: %s (%s)" % (what, path, _first_line(e), hint)) from e
-
-
-# ---- helpers of the loop ------------------------------------------------------
-
-class _StopOnSigint:
-    """Ctrl-C sets a flag the loop checks between steps; a second Ctrl-C aborts."""
-
-    def __enter__(self):
-        self._event = threading.Event()
-        self._previous = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self._event
-
-    def _handle(self, signum, frame):
-        if self._event.is_set():
-            raise KeyboardInterrupt
-        self._event.set()
-        print("\nCtrl-C: finishing this step and saving a checkpoint (Ctrl-C again "
-              "to abort without saving)", file=sys.stderr, flush=True)
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
-class _Progress:
-    """One line every `every` steps: losses, steps/s over the window, ETA."""
-
-    def __init__(self, name, start, total, every):
-        self.name, self.start, self.total, self.every = name, start, total, every
-        self.t0 = self.t_last = time.time()
-        self.last_step = start
-
-    def update(self, step, epoch, index, num_batches, logs):
-        if step % self.every and step != self.total:
-            return
-        now = time.time()
-        rate = (step - self.last_step) / max(now - self.t_last, 1e-9)
-        self.t_last, self.last_step = now, step
-        eta = (self.total - step) / rate if rate > 0 else float("inf")
-        losses = " ".join("%s %.4f" % (k, float(v)) for k, v in sorted(logs.items()))
-        print("%s epoch %d [%d/%d] step %d/%d %s | %.2f steps/s ETA %s"
-              % (self.name, epoch, index, num_batches, step, self.total, losses, rate,
-                 _hms(eta)), flush=True)
-
-    def finish(self, step, reason, folder):
-        elapsed = time.time() - self.t0
-        done = step - self.start
-        print("%s: %s at step %d (%d steps in %s, %.2f steps/s); checkpoint in %s"
-              % (self.name, "stopped by Ctrl-C" if reason == "interrupted" else "finished",
-                 step, done, _hms(elapsed), done / max(elapsed, 1e-9), folder), flush=True)
-
-
-def _hms(seconds):
-    if not math.isfinite(seconds):
-        return "?"
-    seconds = int(round(seconds))
-    return "%d:%02d:%02d" % (seconds // 3600, seconds // 60 % 60, seconds % 60)
-
-
-def _first_line(error):
-    """The line of an error message that says what went wrong (for a TensorFlow op
-    error, the line above its `[[{{node ...}}]]`, not "Graph execution error:")."""
-    text = getattr(error, "message", None) or str(error)
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    for i, line in enumerate(lines):
-        if line.startswith("[[") and i > 0:
-            return lines[i - 1]
-    return lines[0] if lines else type(error).__name__
-
-
-def _step_of(path):
-    """The step of a checkpoint prefix `...-<step>` (-1 if it has none)."""
-    match = re.search(r"-(\d+)$", path)
-    return int(match.group(1)) if match else -1
-
-
-# ---- data and command line ------------------------------------------------------
-
-def load_training_data(config):
-    """The training set a config asks for (float32 [N,H,W,C] in [0,1])."""
-    if config.dataset == "folder":
-        dataset = data_lib.load_image_folder(
-            config.data_dir, size=(config.image_size, config.image_size),
-            channels=config.channels, preprocess=config.folder_preprocess,
-            split=config.folder_split, seed=config.seed)
-    elif config.dataset in data_lib.NAMED_FOLDERS:
-        folder = data_lib.locate_named_folder(config.dataset, config.data_dir)
-        dataset = data_lib.load_image_folder(
-            folder, size=(config.image_size, config.image_size), channels=config.channels,
-            preprocess=config.folder_preprocess, split=config.folder_split, seed=config.seed)
-    else:
-        splits = ("train",) if config.idx_splits == "train" else ("train", "test")
-        dataset = data_lib.load_idx_dataset(config.dataset, data_dir=config.data_dir,
-                                            splits=splits)
-    if config.train_subset:
-        dataset.images = dataset.images[:config.train_subset]
-        dataset.labels = dataset.labels[:config.train_subset]
-    return dataset
-
-
-def main(model_cls, argv=None):
-    """Command-line entry point of `scripts/run_<name>.py`.
-
-    Exit status: 0 done, 1 bad data / checkpoint / diverged / I/O error,
-    2 bad flags, 130 stopped by Ctrl-C.
-    """
-    prog = os.path.basename(sys.argv[0]) if argv is None else "run_%s.py" % model_cls.model_name.lower()
-    module_doc = sys.modules[model_cls.__module__].__doc__ or ""
-    epilog = ("Running the same command again resumes from the latest checkpoint.\n"
-              "TensorBoard: tensorboard --logdir LOG_DIR")
-    parser = build_parser(model_cls.Config, prog=prog, description=module_doc.strip(),
-                          epilog=epilog)
-    if model_cls.presets:
-        parser.add_argument("--preset", choices=sorted(model_cls.presets), default=None,
-                            help="start from a named set of defaults (explicit flags still "
-                                 "win): " + "; ".join("%s = %s" % (k, v) for k, v in
-                                                      sorted(model_cls.presets.items())))
-        known, _ = parser.parse_known_args(argv)
-        if known.preset:
-            parser.set_defaults(**model_cls.presets[known.preset])
-    args = vars(parser.parse_args(argv))
-    args.pop("preset", None)
-    try:
-        config = model_cls.Config.from_dict(args)
-        dataset = model_cls.load_data(config)
-        with model_cls(config, dataset) as model:
-            with model.graph.as_default():
-                utils.show_all_variables()
-            result = model.train()
-    except ConfigError as e:
-        print("%s: error: %s" % (prog, e), file=sys.stderr)
-        return 2
-    except GanReproError as e:
-        print("%s: error: %s" % (prog, e), file=sys.stderr)
-        return 1
-    except OSError as e:
-        print("%s: error: %s" % (prog, e), file=sys.stderr)
-        return 1
-    return 130 if result.stop_reason == "interrupted" else 0

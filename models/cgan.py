@@ -84,7 +84,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from errors import ConfigError, DataError
-from models import conditional_losses as closses
+from models import keras_losses
 from models.base import Phase, scalar_summaries
 from models.config import setting
 from models.keras_gan import KerasGAN, KerasGANConfig
@@ -162,6 +162,8 @@ class KerasConditionalGAN(KerasGAN):
     """What CGAN and ACGAN share: label checks, Keras 2.2 BN and Adam, the conditional
     sample grids and their feeds. Subclasses build the networks and `phases`."""
 
+    evaluations = ("classifier", "conditional")
+
     def _check_labels(self):
         labels = np.asarray(self.dataset.labels)
         if labels.size and (labels.min() < 0 or labels.max() >= NUM_CLASSES):
@@ -203,6 +205,13 @@ class KerasConditionalGAN(KerasGAN):
         return self._grid_feed(np.repeat(z_rows, NUM_CLASSES, axis=0),
                                np.tile(np.arange(NUM_CLASSES), rows))
 
+    def prior_feed(self, rng, n):
+        """Rows of fresh noise z ~ N(0, 1), one column per digit (about n samples), and
+        the digits they ask for."""
+        rows = max(1, n // NUM_CLASSES)
+        z_rows = rng.standard_normal((rows, self.config.z_dim))
+        return self.conditional_feed(z_rows), np.tile(np.arange(NUM_CLASSES), rows)
+
     def blog_grid(self):
         """(feed, (rows, cols)) of the blog's own grid, or None."""
         return None
@@ -235,11 +244,11 @@ class CGAN(KerasConditionalGAN):
 
     # ---- networks --------------------------------------------------------------
 
-    def generator(self, z, labels, training, update_moving=False):
+    def generator(self, z, labels, is_training, update_moving=False):
         """(z [bs, z_dim], labels int [bs]) -> images [bs, h, w, c] in (-1, 1).
 
-        training=False: Keras's inference phase (`generator.predict`, the samples): BN
-        with the moving statistics. training=True: batch statistics; `update_moving`
+        is_training=False: Keras's inference phase (`generator.predict`, the samples): BN
+        with the moving statistics. is_training=True: batch statistics; `update_moving`
         also updates the moving ones (Keras 2.2 rule, see `keras22_batch_norm`).
         """
         cfg = self.config
@@ -249,7 +258,7 @@ class CGAN(KerasConditionalGAN):
             for i, units in enumerate((256, 512, 1024)):
                 suffix = "_%d" % i if i else ""
                 net = lrelu(dense(net, units, name="dense" + suffix))
-                net = self._bn(net, training, update_moving, "batch_normalization" + suffix)
+                net = self._bn(net, is_training, update_moving, "batch_normalization" + suffix)
             net = tf.tanh(dense(net, h * w * c, name="dense_3"))                  # [bs, h*w*c]
             return tf.reshape(net, [-1, h, w, c])                                 # [bs, h, w, c]
 
@@ -288,31 +297,31 @@ class CGAN(KerasConditionalGAN):
 
         # The combined model (built first: it creates every variable): G in training
         # mode updating its moving BN statistics, D frozen in the training phase.
-        g_images = self.generator(self.g_z, self.g_labels, training=True, update_moving=True)
+        g_images = self.generator(self.g_z, self.g_labels, is_training=True, update_moving=True)
         self.g_valid = self.discriminator(g_images, self.g_labels, self.dropout_seed,
                                           G_PASS_SALTS)
-        self.g_loss = closses.keras_binary_crossentropy(self.g_valid, 1)
+        self.g_loss = keras_losses.binary_crossentropy(1, self.g_valid)
 
         # D on the real batch, then on fakes made with the real batch's labels.
         self.real_valid = self.discriminator(self.inputs, self.labels, self.dropout_seed,
                                              REAL_PASS_SALTS)
-        d_loss_real = closses.keras_binary_crossentropy(self.real_valid, 1)
-        d_acc_real = closses.binary_accuracy(self.real_valid, 1)
+        d_loss_real = keras_losses.binary_crossentropy(1, self.real_valid)
+        d_acc_real = keras_losses.binary_accuracy(1, self.real_valid)
         d_optimizer, g_optimizer = self._optimizers()
         self.d_real_update = d_optimizer.update(d_loss_real, [d_loss_real, d_acc_real])
         with tf.control_dependencies([self.d_real_update]):
             # generator.predict: inference-mode G; no gradient is taken through it.
             self.fake_images = tf.stop_gradient(
-                self.generator(self.z, self.labels, training=False))
+                self.generator(self.z, self.labels, is_training=False))
             self.fake_valid = self.discriminator(self.fake_images, self.labels,
                                                  self.dropout_seed, FAKE_PASS_SALTS)
-            d_loss_fake = closses.keras_binary_crossentropy(self.fake_valid, 0)
-            d_acc_fake = closses.binary_accuracy(self.fake_valid, 0)
+            d_loss_fake = keras_losses.binary_crossentropy(0, self.fake_valid)
+            d_acc_fake = keras_losses.binary_accuracy(0, self.fake_valid)
             self.d_fake_update = d_optimizer.update(d_loss_fake, [d_loss_fake, d_acc_fake])
         self.g_update = g_optimizer.update(self.g_loss, [self.g_loss])
 
         self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
-                                      training=False)
+                                      is_training=False)
 
         d_logs = dict(d_loss=0.5 * (d_loss_real + d_loss_fake), d_loss_real=d_loss_real,
                       d_loss_fake=d_loss_fake, d_acc=0.5 * (d_acc_real + d_acc_fake))

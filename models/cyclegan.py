@@ -72,7 +72,7 @@ Deviations from Keras-GAN (none changes the networks or the losses):
 
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -83,12 +83,11 @@ from models import losses
 from models.base import GANModel, Phase
 from models.config import TrainConfig, setting
 from models.optimizers import KerasAdam, iterations_counter
-from ops import conv, instance_norm, lrelu
+from ops import conv, instance_norm, lrelu, upsample2x
 from tf_compat import tf
 
 GENERATORS = ("g_AB", "g_BA")
 DISCRIMINATORS = ("d_A", "d_B")
-_CACHE_TAG = "cyclegan-domain-1"
 
 
 @dataclass
@@ -193,83 +192,6 @@ class CycleGANConfig(TrainConfig):
 
 # ---- data ---------------------------------------------------------------------------
 
-@dataclass
-class TwoDomainDataset:
-    """Two unpaired image sets of one size; `images` (domain A) drives the base class.
-
-    Attributes:
-      images / images_b: float32 [N_a, H, W, C] / [N_b, H, W, C] in [0, 1].
-      names_a / names_b: file names, in the order of the arrays (sorted).
-      labels: int64 zeros [N_a] (the base class wants labels).
-      source / source_b: the two folders.
-    """
-    name: str
-    images: np.ndarray = field(repr=False)
-    images_b: np.ndarray = field(repr=False)
-    names_a: list = field(repr=False)
-    names_b: list = field(repr=False)
-    source: str
-    source_b: str
-    labels: np.ndarray = field(default=None, repr=False)
-    num_classes: int = 1
-    class_names: list = field(default_factory=lambda: ["A"])
-
-    def __post_init__(self):
-        if self.labels is None:
-            self.labels = np.zeros(len(self.images), np.int64)
-
-
-def _decode(path, size, channels, fit):
-    """One image file -> float32 [size, size, channels] in [0, 1] (alpha on white)."""
-    from skimage.color import rgb2gray
-    from skimage.transform import resize
-    rgb = data_lib._read_image(path)
-    if fit == "pad":
-        h, w = rgb.shape[:2]
-        side = max(h, w)
-        top, left = (side - h) // 2, (side - w) // 2
-        rgb = np.pad(rgb, ((top, side - h - top), (left, side - w - left), (0, 0)),
-                     constant_values=1.0)
-    out = resize(rgb, (size, size))
-    if channels == 1:
-        out = rgb2gray(out)[..., None]
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
-
-
-def load_domain(folder, size, channels=3, fit="pad"):
-    """Every image of a flat folder, sorted by file name.
-
-    Images are read as RGB with alpha composited on white, padded on white to a centred
-    square (fit="pad") or not ("stretch"), resized to size x size and, for channels=1,
-    made grayscale. Decoded arrays are cached like `data.load_image_folder`'s.
-
-    Returns:
-      (names: list of file names, images: float32 [N, size, size, channels] in [0, 1]).
-    Raises:
-      DataError: the folder is missing, holds no images, or an image is unreadable.
-    """
-    root = os.path.abspath(os.path.expanduser(str(folder)))
-    if not os.path.isdir(root):
-        raise DataError("image folder %s does not exist: pass a folder of images "
-                        "(--domain-a / --domain-b)" % root)
-    try:
-        import pathlib
-        files = sorted(p for p in pathlib.Path(root).iterdir() if data_lib._is_image(p))
-        stamps = [data_lib._file_stamp(p) for p in files]
-    except OSError as e:
-        raise DataError("cannot list image folder %s: %s" % (root, e)) from e
-    if not files:
-        raise DataError("no images found in %s (looked for %s files): put the domain's "
-                        "images there" % (root, ", ".join(data_lib.IMAGE_EXTENSIONS)))
-    key = data_lib._cache_key(_CACHE_TAG, stamps, int(size), int(channels), fit)
-    cached = data_lib._load_cached(key)
-    if cached is None or len(cached[0]) != len(files):
-        images = np.stack([_decode(p, int(size), channels, fit) for p in files])
-        cached = (images, np.zeros(len(files), np.int64))
-        data_lib._save_cached(key, *cached)
-    return [p.name for p in files], np.asarray(cached[0], np.float32)
-
-
 def domain_folders(config):
     """(folder A, folder B) a config names, default folders located by name."""
     folder_a = config.domain_a or data_lib.locate_named_folder("pokemon", config.data_dir)
@@ -280,25 +202,7 @@ def domain_folders(config):
 
 # ---- layers ------------------------------------------------------------------------
 
-def upsample2x(x, name="upsample2x"):
-    """Keras `UpSampling2D(size=2)` (nearest neighbour), the values of `ops.upsample2x`.
-
-    Built from one reshape, one tile and one reshape instead of `tf.repeat` (about 60
-    graph ops per call): CycleGAN's graph has 40 upsamplings (4 per generator pass, 10
-    passes) plus their gradients, and this keeps it quick to build.
-
-    Args:
-      x: [batch, h, w, c] tensor with static h, w, c (batch may be unknown).
-    Returns:
-      [batch, 2h, 2w, c] tensor; out[:, 2i + a, 2j + b] = x[:, i, j] for a, b in {0, 1}.
-    """
-    _, h, w, c = x.get_shape().as_list()
-    with tf.name_scope(name):
-        net = tf.tile(tf.reshape(x, [-1, h, 1, w, 1, c]), [1, 1, 2, 1, 2, 1])
-        return tf.reshape(net, [-1, 2 * h, 2 * w, c])
-
-
-def unet_generator(images, gf, channels, per_channel, scope):
+def unet_generator(images, gf, channels, per_channel, scope, reuse):
     """Keras-GAN's U-Net generator.
 
     Args:
@@ -307,10 +211,11 @@ def unet_generator(images, gf, channels, per_channel, scope):
       channels: output channels.
       per_channel: instance norm per channel (True) or keras-contrib's axis=None (False).
       scope: variable scope; calls with the same scope share the weights.
+      reuse: False for the call that creates the scope's variables, True after.
     Returns:
       [bs, h, w, channels] in (-1, 1).
     """
-    with tf.variable_scope(scope, reuse=tf.AUTO_REUSE):
+    with tf.variable_scope(scope, reuse=reuse):
         skips, net = [], images
         for i, filters in enumerate((gf, gf * 2, gf * 4, gf * 8), 1):       # down
             with tf.variable_scope("d%d" % i):
@@ -325,7 +230,7 @@ def unet_generator(images, gf, channels, per_channel, scope):
         return tf.tanh(conv(upsample2x(net), channels, 4, strides=1, name="output"))
 
 
-def patch_discriminator(images, df, per_channel, scope):
+def patch_discriminator(images, df, per_channel, scope, reuse):
     """Keras-GAN's PatchGAN discriminator.
 
     Args:
@@ -333,10 +238,11 @@ def patch_discriminator(images, df, per_channel, scope):
       df: filters of the first layer (df, 2df, 4df, 8df).
       per_channel: instance norm per channel (True) or keras-contrib's axis=None (False).
       scope: variable scope; calls with the same scope share the weights.
+      reuse: False for the call that creates the scope's variables, True after.
     Returns:
       raw patch map [bs, h/16, w/16, 1] (no activation: MSE against 1 / 0).
     """
-    with tf.variable_scope(scope, reuse=tf.AUTO_REUSE):
+    with tf.variable_scope(scope, reuse=reuse):
         net = images
         for i, filters in enumerate((df, df * 2, df * 4, df * 8), 1):
             with tf.variable_scope("d%d" % i):
@@ -344,48 +250,6 @@ def patch_discriminator(images, df, per_channel, scope):
                 if i > 1:                                                   # d1: no norm
                     net = instance_norm(net, per_channel, name="instance_norm")
         return conv(net, 1, 4, strides=1, name="validity")
-
-
-# ---- losses (pure functions) ---------------------------------------------------------
-
-def mae(outputs, targets):
-    """Keras 'mae': mean(|outputs - targets|) over every element."""
-    return tf.reduce_mean(tf.abs(outputs - targets))
-
-
-def discriminator_losses(real_outputs, fake_outputs):
-    """(real, fake, 0.5 * (real + fake)): MSE of D's patch map against 1 and 0."""
-    real = losses.least_squares(real_outputs, 1.0)
-    fake = losses.least_squares(fake_outputs, 0.0)
-    return real, fake, 0.5 * (real + fake)
-
-
-def generator_losses(d_a_of_fake_a, d_b_of_fake_b, real_a, real_b, rec_a, rec_b, id_a, id_b,
-                     lambda_cycle, lambda_id):
-    """The combined model's loss, summed in Keras's output order.
-
-    Outputs [valid_A, valid_B, reconstr_A, reconstr_B, img_A_id, img_B_id] against
-    [1, 1, A, B, A, B] with losses [mse, mse, mae x 4] and weights [1, 1, lambda_cycle,
-    lambda_cycle, lambda_id, lambda_id].
-
-    Returns:
-      dict g_loss (weighted total), g_adv, g_cycle, g_identity (means of their A and B
-      terms) and the six terms (g_adv_a, g_adv_b, g_cycle_a, g_cycle_b, g_id_a, g_id_b).
-    """
-    terms = [("g_adv_a", losses.least_squares(d_a_of_fake_a, 1.0), 1.0),
-             ("g_adv_b", losses.least_squares(d_b_of_fake_b, 1.0), 1.0),
-             ("g_cycle_a", mae(rec_a, real_a), lambda_cycle),
-             ("g_cycle_b", mae(rec_b, real_b), lambda_cycle),
-             ("g_id_a", mae(id_a, real_a), lambda_id),
-             ("g_id_b", mae(id_b, real_b), lambda_id)]
-    total = None
-    for _, loss, weight in terms:
-        total = weight * loss if total is None else total + weight * loss
-    out = {name: loss for name, loss, _ in terms}
-    out.update(g_loss=total, g_adv=0.5 * (out["g_adv_a"] + out["g_adv_b"]),
-               g_cycle=0.5 * (out["g_cycle_a"] + out["g_cycle_b"]),
-               g_identity=0.5 * (out["g_id_a"] + out["g_id_b"]))
-    return out
 
 
 # ---- the model -----------------------------------------------------------------------
@@ -397,44 +261,31 @@ class CycleGAN(GANModel):
     Config = CycleGANConfig
     input_range = (-1.0, 1.0)    # Keras-GAN: imgs / 127.5 - 1
     output_range = (-1.0, 1.0)   # tanh
+    evaluations = ("pairs",)
 
-    def __init__(self, config, dataset):
+    def count_examples(self, dataset):
+        """Pairs an epoch draws: min(|A|, |B|) (Keras-GAN: n_batches = min(|A|, |B|) /
+        batch_size)."""
         images_b = getattr(dataset, "images_b", None)
         if images_b is None:
             raise DataError("CycleGAN needs two domains (a dataset with images_b)")
         if tuple(images_b.shape[1:]) != tuple(dataset.images.shape[1:]):
             raise DataError("domain A images are %s, domain B images %s: load both at one "
                             "size" % (dataset.images.shape[1:], images_b.shape[1:]))
-        # Keras-GAN: n_batches = min(|A|, |B|) / batch_size per epoch.
-        self.num_pairs = min(len(dataset.images), len(images_b))
-        if self.num_pairs < config.batch_size:
-            raise DataError("%s / %s hold %d / %d images, fewer than one batch of %d "
-                            "(lower --batch-size)" % (
-                                dataset.source, getattr(dataset, "source_b", "B"),
-                                len(dataset.images), len(images_b), config.batch_size))
-        super().__init__(config, dataset)
+        return min(len(dataset.images), len(images_b))
 
     @classmethod
     def load_data(cls, config):
         """Both domains at image_size (see `load_domain`); train_subset cuts each."""
         folder_a, folder_b = domain_folders(config)
-        size, channels, fit = config.image_size, config.channels, config.image_fit
-        names_a, images_a = load_domain(folder_a, size, channels, fit)
-        names_b, images_b = load_domain(folder_b, size, channels, fit)
-        if config.train_subset:
-            n = config.train_subset
-            names_a, images_a = names_a[:n], images_a[:n]
-            names_b, images_b = names_b[:n], images_b[:n]
         if folder_a == folder_b:
             print("warning: domain A and domain B are the same folder (%s): the model "
                   "learns the identity; name two folders with --domain-a / --domain-b"
                   % folder_a, file=sys.stderr)
-        name = "pokemon" if (config.domain_a is None and config.domain_b is None
-                             and config.data_dir is None) else \
-            "folder:%s|folder:%s" % (folder_a, folder_b)
-        return TwoDomainDataset(name=name, images=images_a, images_b=images_b,
-                                names_a=names_a, names_b=names_b, source=folder_a,
-                                source_b=folder_b)
+        default = config.domain_a is None and config.domain_b is None and config.data_dir is None
+        return data_lib.load_two_domains(folder_a, folder_b, config.image_size, config.channels,
+                                         config.image_fit, config.train_subset,
+                                         name="pokemon" if default else None)
 
     @property
     def data_tag(self):
@@ -450,12 +301,13 @@ class CycleGAN(GANModel):
     def generator(self, images, scope):
         """G_AB or G_BA (`scope`), shared weights across calls; see `unet_generator`."""
         return unet_generator(images, self.config.gf, self.image_shape[-1],
-                              self.config.instance_norm == "channel", scope)
+                              self.config.instance_norm == "channel", scope, self.reuse(scope))
 
     def discriminator(self, images, scope):
         """D_A or D_B (`scope`), shared weights across calls; see `patch_discriminator`."""
         return patch_discriminator(images, self.config.df,
-                                   self.config.instance_norm == "channel", scope)
+                                   self.config.instance_norm == "channel", scope,
+                                   self.reuse(scope))
 
     # ---- graph -----------------------------------------------------------------
 
@@ -474,9 +326,6 @@ class CycleGAN(GANModel):
         cfg = self.config
         h, w, c = self.image_shape
         self.require_image_sides(16)
-        # An epoch is min(|A|, |B|) // batch steps (the base counted domain A alone).
-        self.num_examples = self.num_pairs
-        self.num_batches = self.num_pairs // cfg.batch_size
         bs = cfg.batch_size
         self.real_A = tf.placeholder(self.dtype, [bs, h, w, c], name="real_A")
         self.real_B = tf.placeholder(self.dtype, [bs, h, w, c], name="real_B")
@@ -515,10 +364,11 @@ class CycleGAN(GANModel):
         self.reconstr_B = self.generator(self.fake_A, "g_AB")
         self.id_A = self.generator(self.real_A, "g_BA")
         self.id_B = self.generator(self.real_B, "g_AB")
-        g = generator_losses(self.discriminator(self.fake_A, "d_A"),
-                             self.discriminator(self.fake_B, "d_B"),
-                             self.real_A, self.real_B, self.reconstr_A, self.reconstr_B,
-                             self.id_A, self.id_B, cfg.lambda_cycle, cfg.lambda_id)
+        g = losses.cycle_generator_losses(self.discriminator(self.fake_A, "d_A"),
+                                          self.discriminator(self.fake_B, "d_B"),
+                                          self.real_A, self.real_B, self.reconstr_A,
+                                          self.reconstr_B, self.id_A, self.id_B,
+                                          cfg.lambda_cycle, cfg.lambda_id)
         self.g_terms = g
         with tf.name_scope("train_g"):
             g_train = optimizers["g"].update(g["g_loss"])

@@ -46,7 +46,7 @@ Deviations from the blog / tutorial code (none changes the model or the loss):
   - Keras's fused batch-norm kernel (its 4-D BN layers) moves `moving_variance` towards
     the Bessel-corrected batch variance (n/(n-1)); `ops.batch_norm` uses the biased one
     it normalises with. n = batch * h/4 * w/4 or more (3,136 for MNIST at batch 64), so
-    the moving variance differs by < 0.04 %, and only the `training=False` samples see
+    the moving variance differs by < 0.04 %, and only the `is_training=False` samples see
     it (tensorflow/tensorflow#55545);
   - Pokemon data: the 792 white-background 40x40 sprites of the blog are not available;
     `--dataset pokemon` loads pokesprite's box sprites (1,333 here) composited on white
@@ -156,47 +156,47 @@ class DCGAN(GANModel):
 
     # ---- networks --------------------------------------------------------------
 
-    def generator(self, z, training=True, reuse=False):
+    def generator(self, z, is_training=True):
         """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1).
 
-        training=True normalises with batch statistics and updates the moving ones
+        is_training=True normalises with batch statistics and updates the moving ones
         (once per run of the output); False uses the moving statistics.
         """
         cfg = self.config
         h, w, c = self.image_shape
         bn = dict(momentum=cfg.bn_momentum, epsilon=cfg.bn_epsilon)
-        with tf.variable_scope("generator", reuse=reuse):
+        with tf.variable_scope("generator", reuse=self.reuse("generator")):
             net = dense(z, (h // 4) * (w // 4) * 256, use_bias=False, name="dense")
-            net = leaky_relu(batch_norm(net, training, name="batch_normalization", **bn),
+            net = leaky_relu(batch_norm(net, is_training, name="batch_normalization", **bn),
                              cfg.leak)                                     # [bs, h/4*w/4*256]
             net = tf.reshape(net, [-1, h // 4, w // 4, 256])               # [bs, h/4, w/4, 256]
             net = conv_transpose(net, 128, 5, strides=1, use_bias=False, name="conv2d_transpose")
-            net = leaky_relu(batch_norm(net, training, name="batch_normalization_1", **bn),
+            net = leaky_relu(batch_norm(net, is_training, name="batch_normalization_1", **bn),
                              cfg.leak)                                     # [bs, h/4, w/4, 128]
             net = conv_transpose(net, 64, 5, strides=2, use_bias=False,
                                  name="conv2d_transpose_1")
-            net = leaky_relu(batch_norm(net, training, name="batch_normalization_2", **bn),
+            net = leaky_relu(batch_norm(net, is_training, name="batch_normalization_2", **bn),
                              cfg.leak)                                     # [bs, h/2, w/2, 64]
             net = conv_transpose(net, c, 5, strides=2, use_bias=False,
                                  name="conv2d_transpose_2")                # [bs, h, w, c]
             return tf.tanh(net)
 
-    def discriminator(self, images, dropout_seed, salts, training=True, reuse=False):
+    def discriminator(self, images, dropout_seed, salts, is_training=True):
         """images [bs, h, w, c] in [-1, 1] -> logit [bs, 1] (raw output, no sigmoid).
 
         Args:
           dropout_seed: int64 [2] tensor; with `salts` (one Python int per dropout
             layer) it fixes the dropout masks of this pass.
-          training: apply dropout (Keras `training=True`, as in the blog's train_step).
+          is_training: apply dropout (Keras `is_training=True`, as in the blog's train_step).
         """
         cfg = self.config
-        with tf.variable_scope("discriminator", reuse=reuse):
+        with tf.variable_scope("discriminator", reuse=self.reuse("discriminator")):
             net = leaky_relu(conv(images, 64, 5, strides=2, name="conv2d"), cfg.leak)
             net = dropout(net, cfg.dropout_rate, dropout_seed, salts[0],
-                          training)                                        # [bs, h/2, w/2, 64]
+                          is_training)                                        # [bs, h/2, w/2, 64]
             net = leaky_relu(conv(net, 128, 5, strides=2, name="conv2d_1"), cfg.leak)
             net = dropout(net, cfg.dropout_rate, dropout_seed, salts[1],
-                          training)                                        # [bs, h/4, w/4, 128]
+                          is_training)                                        # [bs, h/4, w/4, 128]
             net = tf.reshape(net, [-1, int(np.prod(net.get_shape().as_list()[1:]))])
             return dense(net, 1, name="dense")                             # [bs, 1]
 
@@ -214,10 +214,9 @@ class DCGAN(GANModel):
                                               name="sample_z")
 
         # The tutorial's train_step: one forward pass feeds both losses.
-        self.fake = self.generator(self.z, training=True)
+        self.fake = self.generator(self.z, is_training=True)
         self.real_logits = self.discriminator(self.inputs, self.dropout_seed, REAL_PASS_SALTS)
-        self.fake_logits = self.discriminator(self.fake, self.dropout_seed, FAKE_PASS_SALTS,
-                                              reuse=True)
+        self.fake_logits = self.discriminator(self.fake, self.dropout_seed, FAKE_PASS_SALTS)
         gan = LOSSES[cfg.loss](self.real_logits, self.fake_logits)
         self.d_loss_real, self.d_loss_fake = gan["d_loss_real"], gan["d_loss_fake"]
         self.d_loss, self.g_loss = gan["d_loss"], gan["g_loss"]
@@ -240,7 +239,7 @@ class DCGAN(GANModel):
                 d_update = self.d_optimizer.apply_gradients(zip(self.d_grads, self.d_vars))
         train_op = tf.group(g_update, d_update, name="train_step")
 
-        self.sampler = self.generator(self.sample_z_input, training=False, reuse=True)
+        self.sampler = self.generator(self.sample_z_input, is_training=False)
 
         self.phases = [Phase("train_step", train_op, scalar_summaries(logs), logs,
                              feed=self.step_feed)]

@@ -68,7 +68,7 @@ class DRAGAN(GAN):
 
     def penalty(self):
         def d_logit(images):
-            return self.discriminator(images, is_training=True, reuse=True)[1]
+            return self.discriminator(images, is_training=True)[1]
 
         self.gradient_penalty, _ = losses.dragan_penalty(
             d_logit, self.inputs, self.inputs_p, self.alpha, norm=self.config.gp_norm)

@@ -65,9 +65,9 @@ class GAN(GANModel):
         """The blog's `bn` with the config's epsilon."""
         return bn(x, is_training=is_training, scope=scope, epsilon=self.config.bn_epsilon)
 
-    def discriminator(self, x, is_training=True, reuse=False):
+    def discriminator(self, x, is_training=True):
         """x [bs, h, w, c] -> (sigmoid [bs, 1], logit [bs, 1], features [bs, 1024])."""
-        with tf.variable_scope("discriminator", reuse=reuse):
+        with tf.variable_scope("discriminator", reuse=self.reuse("discriminator")):
             net = lrelu(conv2d(x, 64, 4, 4, 2, 2, name="d_conv1"))            # [bs, h/2, w/2, 64]
             net = lrelu(self._bn(conv2d(net, 128, 4, 4, 2, 2, name="d_conv2"),
                                 is_training=is_training, scope="d_bn2"))           # [bs, h/4, w/4, 128]
@@ -77,10 +77,10 @@ class GAN(GANModel):
             out_logit = linear(net, 1, scope="d_fc4")                         # [bs, 1]
             return tf.nn.sigmoid(out_logit), out_logit, net
 
-    def generator(self, z, is_training=True, reuse=False):
+    def generator(self, z, is_training=True):
         """z [bs, z_dim] -> images [bs, h, w, c] in (0, 1)."""
         h, w, c = self.image_shape
-        with tf.variable_scope("generator", reuse=reuse):
+        with tf.variable_scope("generator", reuse=self.reuse("generator")):
             net = tf.nn.relu(self._bn(linear(z, 1024, scope="g_fc1"),
                                      is_training=is_training, scope="g_bn1"))      # [bs, 1024]
             net = tf.nn.relu(self._bn(linear(net, 128 * (h // 4) * (w // 4), scope="g_fc2"),
@@ -114,9 +114,9 @@ class GAN(GANModel):
         self.sample_z_input = tf.placeholder(self.dtype, [cfg.sample_num, cfg.z_dim],
                                              name="sample_z")
 
-        _, real_logits, _ = self.discriminator(self.inputs, is_training=True, reuse=False)
-        fake = self.generator(self.z, is_training=True, reuse=False)
-        _, fake_logits, _ = self.discriminator(fake, is_training=True, reuse=True)
+        _, real_logits, _ = self.discriminator(self.inputs, is_training=True)
+        fake = self.generator(self.z, is_training=True)
+        _, fake_logits, _ = self.discriminator(fake, is_training=True)
         gan = losses.gan_losses(real_logits, fake_logits)
         penalty, penalty_logs = self.penalty()
         self.d_loss_real, self.d_loss_fake = gan["d_loss_real"], gan["d_loss_fake"]
@@ -129,7 +129,7 @@ class GAN(GANModel):
         d_optim = self._adam(cfg.d_lr, self.d_loss, d_vars, d_logs)
         g_optim = self._adam(cfg.g_lr, self.g_loss, g_vars, dict(g_loss=self.g_loss))
 
-        self.sampler = self.generator(self.sample_z_input, is_training=False, reuse=True)
+        self.sampler = self.generator(self.sample_z_input, is_training=False)
 
         # The blog's summaries: d_sum with the D step, g_sum with the G step.
         d_sum = tf.summary.merge([tf.summary.scalar("d_loss_real", self.d_loss_real),

@@ -27,7 +27,7 @@ Loss (both models, Keras `loss_weights` [1, 1, 0.5, 0.5]):
   1 * BCE(validity) + 1 * categorical CE(label) + 0.5 * mi_loss(c1) + 0.5 * mi_loss(c2),
   mi_loss(c, q) = mean(-sum(log(q + 1e-7) * c, axis=1)), the book's formula kept as
   written: applied to the sigmoid code heads and Gaussian codes, it is not the
-  Gaussian log-likelihood of the paper (see `models/info_losses.py`). BCE and CE are
+  Gaussian log-likelihood of the paper (see `models/keras_losses.py`). BCE and CE are
   Keras 2.2.4's: probabilities clipped into [1e-7, 1 - 1e-7].
 Optimizers: Keras RMSprop (rho 0.9, eps 1e-7) with Keras's time decay
   lr_t = lr / (1 + decay * iterations): D lr 2e-4, decay 6e-8; the adversarial
@@ -94,7 +94,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from errors import ConfigError, DataError
-from models import info_losses
+from models import keras_losses
 from models.base import GANModel, Phase, scalar_summaries
 from models.config import TrainConfig, setting
 from models.optimizers import keras_rmsprop
@@ -179,32 +179,33 @@ class InfoGAN(GANModel):
     input_range = (0.0, 1.0)    # the blog: x_train / 255
     output_range = (0.0, 1.0)   # sigmoid
     num_codes = 2               # the book's code1, code2
+    evaluations = ("classifier", "categorical_code")
 
     # ---- networks --------------------------------------------------------------
 
-    def generator(self, z, labels, code1, code2, training=True, reuse=False):
+    def generator(self, z, labels, code1, code2, is_training=True):
         """(z [bs, z_dim], one-hot labels [bs, L], codes [bs, 1] x 2) -> images in (0, 1).
 
-        training=True normalises with batch statistics and updates the moving ones;
+        is_training=True normalises with batch statistics and updates the moving ones;
         False uses the moving statistics (Keras `predict`).
         """
         cfg = self.config
         h, w, c = self.image_shape
         bn = dict(momentum=cfg.bn_momentum, epsilon=cfg.bn_epsilon)
-        with tf.variable_scope("generator", reuse=reuse):
+        with tf.variable_scope("generator", reuse=self.reuse("generator")):
             net = tf.concat([z, labels, code1, code2], axis=1)              # [bs, z+L+2]
             net = dense(net, (h // 4) * (w // 4) * 128, name="dense")
             net = tf.reshape(net, [-1, h // 4, w // 4, 128])                 # [bs, h/4, w/4, 128]
             for i, (filters, strides) in enumerate([(128, 2), (64, 2), (32, 1), (c, 1)]):
                 suffix = "_%d" % i if i else ""
-                net = keras22_batch_norm(net, training, name="batch_normalization" + suffix,
+                net = keras22_batch_norm(net, is_training, name="batch_normalization" + suffix,
                                          **bn)
                 net = tf.nn.relu(net)
                 net = conv_transpose(net, filters, 5, strides=strides,
                                      name="conv2d_transpose" + suffix)
             return tf.sigmoid(net)                                           # [bs, h, w, c]
 
-    def discriminator(self, images, reuse=False):
+    def discriminator(self, images):
         """images [bs, h, w, c] in [0, 1] -> dict of the four heads' outputs.
 
         Returns:
@@ -212,7 +213,7 @@ class InfoGAN(GANModel):
           code2 [bs, 1] (sigmoid).
         """
         cfg = self.config
-        with tf.variable_scope("discriminator", reuse=reuse):
+        with tf.variable_scope("discriminator", reuse=self.reuse("discriminator")):
             net = images
             for i, (filters, strides) in enumerate([(32, 2), (64, 2), (128, 2), (256, 1)]):
                 net = lrelu(net, cfg.leak)
@@ -235,16 +236,16 @@ class InfoGAN(GANModel):
         """
         cfg = self.config
         parts = dict(
-            bce=info_losses.binary_crossentropy(validity, outputs["validity"]),
-            label_ce=info_losses.categorical_crossentropy(labels, outputs["label"]),
-            mi_c1=info_losses.mi_loss(code1, outputs["code1"], cfg.mi_epsilon),
-            mi_c2=info_losses.mi_loss(code2, outputs["code2"], cfg.mi_epsilon))
+            bce=keras_losses.binary_crossentropy(validity, outputs["validity"]),
+            label_ce=keras_losses.categorical_crossentropy(labels, outputs["label"]),
+            mi_c1=keras_losses.mi_loss(code1, outputs["code1"], cfg.mi_epsilon),
+            mi_c2=keras_losses.mi_loss(code2, outputs["code2"], cfg.mi_epsilon))
         # Keras sums the weighted output losses in output order.
         total = (cfg.bce_weight * parts["bce"] + cfg.label_weight * parts["label_ce"]
                  + cfg.code_weight * parts["mi_c1"] + cfg.code_weight * parts["mi_c2"])
         logs = {prefix + "loss": total}
         logs.update({prefix + k: v for k, v in parts.items()})
-        logs[prefix + "label_acc"] = info_losses.categorical_accuracy(labels, outputs["label"])
+        logs[prefix + "label_acc"] = keras_losses.categorical_accuracy(labels, outputs["label"])
         return total, logs
 
     # ---- graph -----------------------------------------------------------------
@@ -282,7 +283,7 @@ class InfoGAN(GANModel):
 
         # 1. D update: fakes from G in inference mode (`generator.predict`), then one
         #    update on concat(real, fake).
-        self.fake_predict = self.generator(*g_inputs, training=False)
+        self.fake_predict = self.generator(*g_inputs, is_training=False)
         self.d_input = tf.concat([self.inputs, tf.stop_gradient(self.fake_predict)], axis=0,
                                  name="discriminator_input")                 # [2bs, h, w, c]
         validity = tf.concat([tf.ones([bs, 1], self.dtype), tf.zeros([bs, 1], self.dtype)], 0)
@@ -294,8 +295,8 @@ class InfoGAN(GANModel):
             tf.concat([self.real_code2, self.code2], axis=0), "d_")
 
         # 2. Adversarial update: G in training mode through the frozen D.
-        self.fake = self.generator(*g_inputs, training=True, reuse=True)
-        g_outputs = self.discriminator(self.fake, reuse=True)
+        self.fake = self.generator(*g_inputs, is_training=True)
+        g_outputs = self.discriminator(self.fake)
         self.g_loss, g_logs = self.keras_loss(g_outputs, tf.ones([bs, 1], self.dtype), self.labels,
                                           self.code1, self.code2, "g_")
 
@@ -312,11 +313,11 @@ class InfoGAN(GANModel):
 
         self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
                                       self.sample_code1_input, self.sample_code2_input,
-                                      training=False, reuse=True)
+                                      is_training=False)
 
         d_sum, g_sum = scalar_summaries(d_logs), scalar_summaries(g_logs)
         self.phases = [
-            Phase("discriminator", d_optim, d_sum, d_logs, feed=self.d_feed),
+            Phase("discriminator", d_optim, d_sum, d_logs, feed=self.step_feed),
             Phase("adversarial", g_optim, g_sum, g_logs, feed=self.g_feed, batch=False),
         ]
         self._build_grids()
@@ -366,7 +367,7 @@ class InfoGAN(GANModel):
         code2 = self.draw_codes(rng, cfg.batch_size)
         return {self.z: z, self.labels: labels, self.code1: code1, self.code2: code2}
 
-    def d_feed(self, images, labels, rng):
+    def step_feed(self, images, labels, rng):
         """The D update: real images and labels, random codes for them, G's inputs."""
         feed = {self.inputs: images, self.real_labels: self.one_hot(labels),
                 self.real_code1: self.draw_codes(rng, self.config.batch_size),
@@ -383,6 +384,15 @@ class InfoGAN(GANModel):
                 self.sample_labels_input: self.one_hot(digits),
                 self.sample_code1_input: np.asarray(code1, np.float32),
                 self.sample_code2_input: np.asarray(code2, np.float32)}
+
+    def prior_feed(self, rng, n):
+        """n samples: z ~ U[-1, 1], c1 = 0, 1, 2, ... in turn (the digits asked for),
+        continuous codes ~ N(0, code_std) as in training."""
+        cfg = self.config
+        labels = np.arange(n) % self.num_labels
+        z = rng.uniform(-1.0, 1.0, (n, cfg.z_dim))
+        codes = rng.normal(scale=cfg.code_std, size=(2, n, 1))
+        return self._sampler_feed(z, labels, codes[0], codes[1]), labels
 
     def sample_feed(self, rng=None):
         """The digit grid: row r one z (fixed, or fresh from rng), column j digit j, codes 0."""

@@ -44,11 +44,11 @@ class KerasGAN(GANModel):
     input_range = (-1.0, 1.0)    # Keras-GAN: (X_train - 127.5) / 127.5
     output_range = (-1.0, 1.0)   # tanh
 
-    def _bn(self, x, training, update_moving, name, shadow=""):
+    def _bn(self, x, is_training, update_moving, name, shadow=""):
         """Keras 2.2 BatchNormalization with the config's momentum and epsilon (`shadow`:
         see `keras22_batch_norm`)."""
         cfg = self.config
-        return keras22_batch_norm(x, training, cfg.bn_momentum, cfg.bn_epsilon,
+        return keras22_batch_norm(x, is_training, cfg.bn_momentum, cfg.bn_epsilon,
                                   update_moving, name, shadow)
 
     @staticmethod

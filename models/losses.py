@@ -51,6 +51,39 @@ def least_squares_losses(real_outputs, fake_outputs):
                 d_loss=d_loss_real + d_loss_fake, g_loss=least_squares(fake_outputs, 1.0))
 
 
+def mean_absolute_error(outputs, targets):
+    """Keras 'mae': mean(|outputs - targets|) over every element."""
+    return tf.reduce_mean(tf.abs(outputs - targets))
+
+
+def cycle_generator_losses(d_a_of_fake_a, d_b_of_fake_b, real_a, real_b, rec_a, rec_b,
+                           id_a, id_b, lambda_cycle, lambda_id):
+    """CycleGAN's combined-model loss (Keras-GAN), summed in Keras's output order.
+
+    Outputs [valid_A, valid_B, reconstr_A, reconstr_B, img_A_id, img_B_id] against
+    [1, 1, A, B, A, B] with losses [mse, mse, mae x 4] and weights [1, 1, lambda_cycle,
+    lambda_cycle, lambda_id, lambda_id].
+
+    Returns:
+      dict g_loss (weighted total), g_adv, g_cycle, g_identity (means of their A and B
+      terms) and the six terms (g_adv_a, g_adv_b, g_cycle_a, g_cycle_b, g_id_a, g_id_b).
+    """
+    terms = [("g_adv_a", least_squares(d_a_of_fake_a, 1.0), 1.0),
+             ("g_adv_b", least_squares(d_b_of_fake_b, 1.0), 1.0),
+             ("g_cycle_a", mean_absolute_error(rec_a, real_a), lambda_cycle),
+             ("g_cycle_b", mean_absolute_error(rec_b, real_b), lambda_cycle),
+             ("g_id_a", mean_absolute_error(id_a, real_a), lambda_id),
+             ("g_id_b", mean_absolute_error(id_b, real_b), lambda_id)]
+    total = None
+    for _, loss, weight in terms:
+        total = weight * loss if total is None else total + weight * loss
+    out = {name: loss for name, loss, _ in terms}
+    out.update(g_loss=total, g_adv=0.5 * (out["g_adv_a"] + out["g_adv_b"]),
+               g_cycle=0.5 * (out["g_cycle_a"] + out["g_cycle_b"]),
+               g_identity=0.5 * (out["g_id_a"] + out["g_id_b"]))
+    return out
+
+
 def wasserstein(outputs, target):
     """Keras-GAN's `wasserstein_loss`: mean(y_true * y_pred) with y_true = `target`.
 
@@ -74,63 +107,72 @@ def clip_weights(variables, clip_value):
                       for v in variables], name="clip_weights")
 
 
-def gradient_slopes(gradients, norm):
+def gradient_slopes(gradients, norm, epsilon=0.0):
     """Norms of the input gradient, see GRADIENT_NORMS.
 
     Args:
       gradients: [batch, ...] tensor.
       norm: "blog" or "sample".
+      epsilon: added under the square root, sqrt(sum(g**2) + epsilon), when not 0: keeps
+        the slope's derivative finite where the gradient is exactly zero (a ReLU network
+        with every unit dead), where sqrt's is infinite and an update NaN. The blogs
+        and papers use 0.
     Returns:
       "blog": [batch, ...without axis 1]; "sample": [batch].
     """
     if norm == "blog":
-        return tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=[1]))
-    if norm == "sample":
+        axes = [1]
+    elif norm == "sample":
         axes = list(range(1, gradients.get_shape().ndims))
-        return tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=axes))
-    raise ValueError("norm must be one of %s, got %r" % (GRADIENT_NORMS, norm))
+    else:
+        raise ValueError("norm must be one of %s, got %r" % (GRADIENT_NORMS, norm))
+    squares = tf.reduce_sum(tf.square(gradients), axis=axes)
+    return tf.sqrt(squares + epsilon if epsilon else squares)
 
 
-def interpolate_penalty(logit_fn, interpolates, norm="sample", target=1.0):
+def interpolate_penalty(logit_fn, interpolates, norm="sample", target=1.0, epsilon=0.0):
     """mean((||d logit_fn(x) / dx|| - target)^2) at x = interpolates.
 
     Args:
       logit_fn: maps a batch like `interpolates` to logits (any shape).
       interpolates: [batch, ...] points where the gradient is taken.
       norm: see GRADIENT_NORMS.
+      epsilon: under the norm's square root, see `gradient_slopes`.
     Returns:
       (penalty scalar, slopes tensor).
     """
     logits = logit_fn(interpolates)
     gradients = tf.gradients(logits, [interpolates])[0]
-    slopes = gradient_slopes(gradients, norm)
+    slopes = gradient_slopes(gradients, norm, epsilon)
     return tf.reduce_mean(tf.square(slopes - target)), slopes
 
 
-def dragan_penalty(logit_fn, x, x_perturbed, alpha, norm="blog"):
+def dragan_penalty(logit_fn, x, x_perturbed, alpha, norm="blog", epsilon=0.0):
     """The DRAGAN gradient penalty around the real data.
 
     interpolates = x + alpha * (x_perturbed - x), with x_perturbed = x + 0.5 *
     std(x) * U[0,1) made by the caller, and alpha ~ U[0,1) either per pixel
     (shape of x, the blog) or per sample ([batch, 1, 1, 1], the paper).
+    norm and epsilon: see `gradient_slopes`.
 
     Returns:
       (penalty scalar, slopes tensor).
     """
     interpolates = x + alpha * (x_perturbed - x)
-    return interpolate_penalty(logit_fn, interpolates, norm=norm)
+    return interpolate_penalty(logit_fn, interpolates, norm=norm, epsilon=epsilon)
 
 
-def wgan_gp_penalty(logit_fn, real, fake, alpha):
+def wgan_gp_penalty(logit_fn, real, fake, alpha, epsilon=0.0):
     """The WGAN-GP penalty at random interpolates of real and fake samples.
 
     interpolates = alpha * real + (1 - alpha) * fake, alpha ~ U[0, 1) per sample
     ([batch, 1, 1, 1], drawn by the caller); penalty = mean((||grad||_2 - 1)^2)
-    with the norm over all non-batch axes (Keras-GAN's gradient_penalty_loss).
+    with the norm over all non-batch axes (Keras-GAN's gradient_penalty_loss);
+    epsilon: see `gradient_slopes`.
 
     Returns:
       (penalty scalar, slopes [batch], interpolates).
     """
     interpolates = alpha * real + (1.0 - alpha) * fake
-    penalty, slopes = interpolate_penalty(logit_fn, interpolates, norm="sample")
+    penalty, slopes = interpolate_penalty(logit_fn, interpolates, norm="sample", epsilon=epsilon)
     return penalty, slopes, interpolates

@@ -142,7 +142,7 @@ class WGAN(KerasGAN):
     """Keras-GAN's WGAN: n_critic clipped critic iterations per generator update.
 
     Subclasses change the networks (`generator`, `critic`) and the critic iteration
-    (`critic_iteration`, `critic_feed`); the generator update, sampler and feeds of
+    (`critic_iteration`, `step_feed`); the generator update, sampler and feeds of
     noise are shared (WGANGP).
     """
 
@@ -153,24 +153,24 @@ class WGAN(KerasGAN):
 
     # ---- networks --------------------------------------------------------------
 
-    def generator(self, z, training, update_moving=False):
+    def generator(self, z, is_training, update_moving=False):
         """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1).
 
-        training=False: Keras's inference phase (`generator.predict`, the samples): BN
-        with the moving statistics. training=True: batch statistics; `update_moving`
+        is_training=False: Keras's inference phase (`generator.predict`, the samples): BN
+        with the moving statistics. is_training=True: batch statistics; `update_moving`
         also updates the moving ones (Keras 2.2 rule, see `keras22_batch_norm`).
         """
         h, w, c = self.image_shape
         with tf.variable_scope("generator", reuse=self.reuse("generator")):
             net = tf.nn.relu(dense(z, 128 * (h // 4) * (w // 4), name="dense"))
             net = tf.reshape(net, [-1, h // 4, w // 4, 128])                 # [bs, h/4, w/4, 128]
-            net = self._bn(net, training, update_moving, "batch_normalization")
+            net = self._bn(net, is_training, update_moving, "batch_normalization")
             net = upsample2x(net)                                            # [bs, h/2, w/2, 128]
             net = tf.nn.relu(conv(net, 128, 4, name="conv2d"))
-            net = self._bn(net, training, update_moving, "batch_normalization_1")
+            net = self._bn(net, is_training, update_moving, "batch_normalization_1")
             net = upsample2x(net)                                            # [bs, h, w, 128]
             net = tf.nn.relu(conv(net, 64, 4, name="conv2d_1"))
-            net = self._bn(net, training, update_moving, "batch_normalization_2")
+            net = self._bn(net, is_training, update_moving, "batch_normalization_2")
             return tf.tanh(conv(net, c, 4, name="conv2d_2"))                 # [bs, h, w, c]
 
     def critic(self, images, dropout_seed):
@@ -221,12 +221,12 @@ class WGAN(KerasGAN):
 
         critic_op, critic_logs = self.critic_iteration()
         g_op, g_logs = self.generator_update()
-        self.sampler = self.generator(self.sample_z_input, training=False)
+        self.sampler = self.generator(self.sample_z_input, is_training=False)
 
         self.phases = [
             Phase("critic", critic_op, scalar_summaries(critic_logs), critic_logs,
-                  repeat=cfg.n_critic, feed=self.critic_feed),
-            Phase("generator", g_op, scalar_summaries(g_logs), g_logs, feed=self.generator_feed,
+                  repeat=cfg.n_critic, feed=self.step_feed),
+            Phase("generator", g_op, scalar_summaries(g_logs), g_logs, feed=self.g_feed,
                   batch=False),
         ]
         # Fixed noise of the training grids.
@@ -238,7 +238,7 @@ class WGAN(KerasGAN):
         (reading the weights the real update left), clip."""
         cfg = self.config
         # generator.predict: inference-mode G; no gradient is taken through it.
-        self.fake_images = tf.stop_gradient(self.generator(self.z, training=False))
+        self.fake_images = tf.stop_gradient(self.generator(self.z, is_training=False))
         self.real_out = self.critic(self.inputs, self.real_seed)
         d_loss_real = losses.wasserstein(self.real_out, -1.0)
         self.critic_optimizer = KerasRMSprop(
@@ -260,7 +260,7 @@ class WGAN(KerasGAN):
         """(train op, logged losses) of the generator update: G in training mode
         (updating its moving statistics), the frozen critic in training mode, target -1."""
         cfg = self.config
-        self.g_fake = self.generator(self.g_z, training=True, update_moving=True)
+        self.g_fake = self.generator(self.g_z, is_training=True, update_moving=True)
         self.g_out = self.critic(self.g_fake, self.g_seed)
         g_loss = losses.wasserstein(self.g_out, -1.0)
         self.generator_optimizer = KerasRMSprop(
@@ -279,14 +279,15 @@ class WGAN(KerasGAN):
     def _noise(self, rng, n):
         return rng.standard_normal((n, self.config.z_dim)).astype(np.float32)
 
-    def critic_feed(self, images, labels, rng):
+    def step_feed(self, images, labels, rng):
         """A fresh real batch in [-1, 1], fresh noise, a dropout seed per critic pass."""
         return {self.inputs: images, self.z: self._noise(rng, self.config.batch_size),
                 self.real_seed: self._dropout_seed(rng), self.fake_seed: self._dropout_seed(rng)}
 
-    def generator_feed(self, images, labels, rng):
+    def g_feed(self, images, labels, rng):
         """Fresh noise and a dropout seed for the critic's pass in the generator update."""
-        return {self.g_z: self._noise(rng, self.config.batch_size), self.g_seed: self._dropout_seed(rng)}
+        return {self.g_z: self._noise(rng, self.config.batch_size),
+                self.g_seed: self._dropout_seed(rng)}
 
     def sample_feed(self, rng=None):
         if rng is None:

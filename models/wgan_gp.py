@@ -98,7 +98,7 @@ class WGANGP(WGAN):
 
     # ---- networks --------------------------------------------------------------
 
-    def generator(self, z, training, update_moving=False, shadow=""):
+    def generator(self, z, is_training, update_moving=False, shadow=""):
         """z [bs, z_dim] -> images [bs, h, w, c] in (-1, 1); see WGAN.generator (`shadow`
         names the zero-debiasing variables of this call's moving-statistics updates)."""
         h, w, c = self.image_shape
@@ -107,10 +107,10 @@ class WGANGP(WGAN):
             net = tf.reshape(net, [-1, h // 4, w // 4, 128])                 # [bs, h/4, w/4, 128]
             net = upsample2x(net)                                            # [bs, h/2, w/2, 128]
             net = conv(net, 128, 4, name="conv2d")
-            net = tf.nn.relu(self._bn(net, training, update_moving, "batch_normalization", shadow))
+            net = tf.nn.relu(self._bn(net, is_training, update_moving, "batch_normalization", shadow))
             net = upsample2x(net)                                            # [bs, h, w, 128]
             net = conv(net, 64, 4, name="conv2d_1")
-            net = tf.nn.relu(self._bn(net, training, update_moving, "batch_normalization_1",
+            net = tf.nn.relu(self._bn(net, is_training, update_moving, "batch_normalization_1",
                                       shadow))
             return tf.tanh(conv(net, c, 4, name="conv2d_2"))                 # [bs, h, w, c]
 
@@ -145,7 +145,7 @@ class WGANGP(WGAN):
         # also runs G's moving-statistics updates here, with this call site's own
         # zero-debiasing shadows (see the module docstring).
         self.fake_images = tf.stop_gradient(self.generator(
-            self.z, training=True, update_moving=True, shadow=CRITIC_MODEL_SHADOW))
+            self.z, is_training=True, update_moving=True, shadow=CRITIC_MODEL_SHADOW))
         self.real_out = self.critic(self.inputs, self.real_seed)
         self.fake_out = self.critic(self.fake_images, self.fake_seed)
 
@@ -167,10 +167,10 @@ class WGANGP(WGAN):
 
     # ---- feeds -----------------------------------------------------------------
 
-    def critic_feed(self, images, labels, rng):
+    def step_feed(self, images, labels, rng):
         """WGAN's critic feed plus alpha ~ U[0, 1) per sample and the interpolated
         pass's dropout seed."""
-        feed = super().critic_feed(images, labels, rng)
+        feed = super().step_feed(images, labels, rng)
         feed[self.alpha] = rng.random((self.config.batch_size, 1, 1, 1), dtype=np.float32)
         feed[self.interp_seed] = self._dropout_seed(rng)
         return feed

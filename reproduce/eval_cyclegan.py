@@ -38,7 +38,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import utils  # noqa: E402
 from errors import GanReproError, report  # noqa: E402
 from models.config import build_parser  # noqa: E402
-from models.cyclegan import CycleGAN, CycleGANConfig, load_domain  # noqa: E402
+from data import load_domain  # noqa: E402
+from models.cyclegan import CycleGAN, CycleGANConfig  # noqa: E402
 
 PROG = "python -m reproduce.eval_cyclegan"
 DIRECTIONS = (("AB", "A -> B"), ("BA", "B -> A"))

@@ -52,6 +52,13 @@ from models import MODELS, get_model  # noqa: E402
 from reproduce import metrics  # noqa: E402
 
 PROG = "python -m reproduce.evaluate"
+# What a model may ask to be measured by (its `evaluations`, see models/base.py).
+EVALUATIONS = {
+    "classifier": "the judge's FID, score and class histogram, the blog's PSNR per digit",
+    "conditional": "the judge's accuracy on the labels the samples were asked for",
+    "categorical_code": "InfoGAN's c1 matched one-to-one to the judge's digits",
+    "pairs": "CycleGAN's translations against the true regular/shiny pairs",
+}
 DEFAULT_SAMPLES = 10000
 NUM_CLASSES = 10
 
@@ -75,7 +82,16 @@ def run_folder(path):
 
 
 def model_class(saved):
-    """The registered class that wrote a run's config.json (dict)."""
+    """The registered class that wrote a run's config.json (dict): its registry `key`.
+
+    A run written before config.json had one names only its model; the class is then
+    the registered one of that model name whose default data set is the run's.
+    """
+    if saved.get("key"):
+        if saved["key"] not in MODELS:
+            raise CheckpointError("config.json names model %r, which is not registered "
+                                  "(models.MODELS: %s)" % (saved["key"], ", ".join(MODELS)))
+        return get_model(saved["key"])
     name, dataset = saved.get("model"), saved.get("config", {}).get("dataset")
     candidates = [key for key in sorted(MODELS) if get_model(key).model_name == name]
     if not candidates:
@@ -120,32 +136,12 @@ def _to_unit(model, images):
     return np.clip((np.asarray(images, np.float32) - lo) / (hi - lo), 0.0, 1.0)
 
 
-def prior_feed(model, rng, n):
-    """(sampler feed of about n draws from the generator's prior, requested labels or None).
-
-    Unconditional models: the model's own `sample_feed(rng)` (its sampler has a fixed
-    size). CGAN / ACGAN: rows of fresh noise, one column per digit (`conditional_feed`).
-    InfoGAN: noise, c1 = digit, continuous codes ~ N(0, code_std) as in training.
-    """
-    if model.model_name == "InfoGAN":
-        cfg = model.config
-        labels = np.arange(n) % model.num_labels
-        z = rng.uniform(-1.0, 1.0, (n, cfg.z_dim))
-        codes = rng.normal(scale=cfg.code_std, size=(2, n, 1))
-        return model._sampler_feed(z, labels, codes[0], codes[1]), labels
-    if hasattr(model, "conditional_feed"):
-        rows = max(1, n // NUM_CLASSES)
-        z_rows = rng.standard_normal((rows, model.config.z_dim))
-        return model.conditional_feed(z_rows), np.tile(np.arange(NUM_CLASSES), rows)
-    return model.sample_feed(rng), None
-
-
 def draw_samples(model, n, seed=0, chunk=500):
     """(samples [n, H, W, C] in [0, 1], requested labels [n] or None), seeded."""
     images, labels, i = [], [], 0
     total = 0
     while total < n:
-        feed, requested = prior_feed(model, utils.make_rng(seed, "evaluate", i), chunk)
+        feed, requested = model.prior_feed(utils.make_rng(seed, "evaluate", i), chunk)
         batch = _to_unit(model, model.sess.run(model.sampler, feed))
         images.append(batch)
         labels.append(requested)
@@ -212,19 +208,21 @@ def real_floor(judge, test_x, test_y, train_x, train_y):
                 test_features=test_f)
 
 
-def evaluate_samples(judge, samples, requested, floor, test_x, test_y, model_name,
+def evaluate_samples(judge, samples, requested, floor, test_x, test_y, evaluations,
                      psnr_tiles=None):
-    """Every classifier metric of generated samples [n, h, w, 1] in [0, 1]."""
+    """Every classifier metric of generated samples [n, h, w, 1] in [0, 1], with the
+    model's extra `evaluations` ("conditional", "categorical_code") on the labels the
+    samples were asked for (`requested`)."""
     probs, feats = judge.predict(samples)
     digits = np.argmax(probs, axis=1)
     hist = metrics.class_histogram(digits, NUM_CLASSES)
     result = dict(fid=metrics.frechet_distance_of(feats, floor["test_features"]),
                   score=metrics.classifier_score(probs), histogram=hist.tolist(),
                   kl_uniform=metrics.kl_to_uniform(hist), samples=int(len(samples)))
-    if requested is not None:
+    if "conditional" in evaluations and requested is not None:
         accuracy, per_class = metrics.per_class_accuracy(digits, requested, NUM_CLASSES)
         result["conditional"] = dict(accuracy=accuracy, per_class=per_class.tolist())
-    if model_name == "InfoGAN" and requested is not None:
+    if "categorical_code" in evaluations and requested is not None:
         accuracy, mapping = metrics.matching_accuracy(requested, digits, NUM_CLASSES, NUM_CLASSES)
         result["infogan_c1"] = dict(matching_accuracy=accuracy, mapping=mapping.tolist(),
                                     identity_accuracy=float(np.mean(requested == digits)))
@@ -255,7 +253,7 @@ def evaluate_run(path, judges, samples=DEFAULT_SAMPLES, seed=0, data_dir=None, t
                     train_seed=cfg.seed,
                     command=utils.read_json(os.path.join(run_folder(path), "config.json")
                                             ).get("command"))
-        if model.model_name == "CycleGAN":
+        if "pairs" in model.evaluations:
             from reproduce import eval_cyclegan
             info["cyclegan"] = eval_cyclegan.evaluate(model)
             return info
@@ -274,7 +272,7 @@ def evaluate_run(path, judges, samples=DEFAULT_SAMPLES, seed=0, data_dir=None, t
         images, requested = draw_samples(model, samples, seed)
         tiles = grid_tiles(model) if psnr_from == "grids" else None
         info.update(evaluate_samples(judge, images, requested, floor, test_x, test_y,
-                                     model.model_name, tiles))
+                                     model.evaluations, tiles))
         info["real"] = {k: v for k, v in floor.items() if k != "test_features"}
         info["seed"] = seed
         return info

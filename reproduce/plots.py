@@ -1,139 +1,205 @@
-"""Figures without matplotlib: scatter panels and line charts drawn with PIL on NumPy.
+"""The results page's figures, drawn with matplotlib without a display.
 
-Only pillow (already needed by data.py) is used, so the results page needs no extra
-package. The figures are plain: axes, a few tick values, a legend.
+  line_chart      loss curves: steps against values, optional moving average
+  scatter_panels  the toy study: one 2-D scatter per (method, seed), data in grey under it
+  image_row       small grayscale images with a label each (mean digits)
+
+The object API (`Figure` + the Agg canvas) is used, never pyplot: no global figure
+state, no GUI backend, so it works with no DISPLAY and from several threads. Each
+figure is written atomically (temp file + os.replace); its size in pixels follows from
+the arguments (DPI below).
 """
 
 import os
 
 import numpy as np
-from PIL import Image, ImageDraw
 
 import utils
 
-COLOURS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (255, 127, 14), (148, 103, 189),
-           (140, 86, 75), (227, 119, 194), (127, 127, 127)]
-GREY = (200, 200, 200)
+DPI = 100
+GREY = "#c8c8c8"
+SAMPLE_COLOUR = "#1f77b4"
 
 
-def _save(image, path):
+def _figure(width_px, height_px):
+    """A Figure of width_px x height_px pixels on the Agg canvas (matplotlib imported
+    only when a figure is drawn: training code that imports this module does not need it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path):
+    """Write `fig` as a PNG of exactly its pixel size, atomically; returns path."""
     utils.ensure_dir(os.path.dirname(path) or ".")
     tmp = path + ".tmp.png"
-    image.save(tmp)
-    os.replace(tmp, path)
+    try:
+        fig.savefig(tmp, format="png", dpi=DPI)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
 
 
-def scatter_panels(path, real, panels, row_labels=None, extent=2.5, size=180, label_width=110):
+def _finite_points(points):
+    """[n, 2] float array of the rows of `points` with both coordinates finite."""
+    points = np.asarray(points, np.float64).reshape(-1, 2)
+    return points[np.all(np.isfinite(points), axis=1)]
+
+
+def scatter_panels(path, real, panels, row_labels=None, extent=2.5, size=180, label_width=110,
+                   col_labels=None):
     """Rows of 2-D scatter plots, each with the real data in grey under the samples.
 
     Args:
       path: PNG to write.
       real: [n, 2] data points (drawn in every panel).
-      panels: list of rows, each a list of [m, 2] sample arrays.
-      row_labels: one text per row (left margin).
-      extent: the panels show [-extent, extent]^2.
+      panels: list of rows, each a list of [m, 2] sample arrays (rows may be shorter
+        than the longest: the missing panels stay empty). Non-finite points are left out.
+      row_labels: one text per row (left of the row).
+      extent: every panel shows [-extent, extent]^2, equal aspect.
+      size: pixels per panel (square); label_width: pixels left of the panels.
+      col_labels: one text per column (above the first row), e.g. the seeds.
+    Returns:
+      path. The PNG is (label_width + cols * size) x (top + rows * size) pixels, top
+      being 24 pixels with col_labels and 8 without.
     """
-    rows, cols = len(panels), max(len(r) for r in panels)
-    image = Image.new("RGB", (label_width + cols * (size + 4), rows * (size + 4)), "white")
-    draw = ImageDraw.Draw(image)
+    rows, cols = len(panels), max([len(r) for r in panels] or [1])
+    rows = max(rows, 1)
+    top, bottom = (24 if col_labels else 8), 8
+    width, height = label_width + cols * size, top + rows * size + bottom
+    fig = _figure(width, height)
+    real = _finite_points(real)
+    pad = 3                                  # pixels between panels
+    for r in range(rows):
+        row = panels[r] if r < len(panels) else []
+        for c in range(cols):
+            x0 = (label_width + c * size + pad) / width
+            y0 = (bottom + (rows - 1 - r) * size + pad) / height
+            ax = fig.add_axes([x0, y0, (size - 2 * pad) / width, (size - 2 * pad) / height])
+            ax.set_xlim(-extent, extent)
+            ax.set_ylim(-extent, extent)
+            ax.set_aspect("equal", adjustable="box")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_color("#888888")
+            if c >= len(row):
+                ax.set_axis_off()
+                continue
+            ax.scatter(real[:, 0], real[:, 1], s=1.0, c=GREY, linewidths=0, rasterized=True)
+            samples = _finite_points(row[c])
+            ax.scatter(samples[:, 0], samples[:, 1], s=2.0, c=SAMPLE_COLOUR, alpha=0.6,
+                       linewidths=0, rasterized=True)
+            if r == 0 and col_labels:
+                ax.set_title(str(col_labels[c]), fontsize=8, pad=3)
+        if row_labels and r < len(row_labels):
+            fig.text(4 / width, (bottom + (rows - 0.5 - r) * size) / height, str(row_labels[r]),
+                     ha="left", va="center", fontsize=9)
+    return _save(fig, path)
 
-    def to_pixels(points, x0, y0):
-        points = np.asarray(points, np.float64)
-        points = points[np.all(np.isfinite(points), axis=1)]
-        px = x0 + (points[:, 0] + extent) / (2 * extent) * (size - 1)
-        py = y0 + (extent - points[:, 1]) / (2 * extent) * (size - 1)
-        keep = (px >= x0) & (px < x0 + size) & (py >= y0) & (py < y0 + size)
-        return px[keep], py[keep]
 
-    for r, row in enumerate(panels):
-        y0 = r * (size + 4) + 2
-        if row_labels:
-            draw.text((4, y0 + size // 2 - 5), str(row_labels[r]), fill="black")
-        for c, samples in enumerate(row):
-            x0 = label_width + c * (size + 4) + 2
-            draw.rectangle([x0 - 1, y0 - 1, x0 + size, y0 + size], outline=(120, 120, 120))
-            for px, py in zip(*to_pixels(real, x0, y0)):
-                draw.point((px, py), fill=GREY)
-            for px, py in zip(*to_pixels(samples, x0, y0)):
-                draw.rectangle([px - 1, py - 1, px, py], fill=COLOURS[0])
-    _save(image, path)
-    return image
+def _moving_average(x, y, window):
+    if window > 1 and len(y) >= window:
+        y = np.convolve(y, np.ones(window) / window, mode="valid")
+        x = x[window - 1:]
+    return x, y
 
 
-def _nice(value):
-    return ("%.3g" % value) if abs(value) < 1e4 else ("%.2e" % value)
-
-
-def line_chart(path, series, title="", width=640, height=300, smooth=1):
-    """Line chart of several series.
+def line_chart(path, series, title="", width=720, height=340, smooth=1):
+    """Line chart of several series: labelled axes ("step", "loss"), grid, legend.
 
     Args:
       path: PNG to write.
-      series: list of (label, x [n], y [n]).
+      series: list of (label, x [n], y [n]); points with a non-finite x or y are left
+        out (before the moving average, so a NaN does not blank its window).
       title: text above the chart.
-      smooth: moving-average window (1: raw values).
+      smooth: moving-average window (1: raw values). With smooth > 1 the raw curve is
+        drawn faint behind the smoothed one.
+      width, height: pixels.
+    Returns:
+      path. The y range spans the 0.5-99.5th percentiles of the values shown (a few
+      spikes do not squash the curves).
     """
-    left, right, top, bottom = 60, 150, 24, 30
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    prepared = []
-    for label, x, y in series:
-        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
-        if smooth > 1 and len(y) >= smooth:
-            y = np.convolve(y, np.ones(smooth) / smooth, mode="valid")
-            x = x[smooth - 1:]
+    from matplotlib.ticker import MaxNLocator
+
+    fig = _figure(width, height)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))      # steps: no 1.2, 1.4, ...
+    shown = []
+    for i, (label, x, y) in enumerate(series):
+        x = np.asarray(x, np.float64).ravel()
+        y = np.asarray(y, np.float64).ravel()
         keep = np.isfinite(x) & np.isfinite(y)
-        prepared.append((label, x[keep], y[keep]))
-    xs = np.concatenate([p[1] for p in prepared if len(p[1])] or [np.zeros(1)])
-    ys = np.concatenate([p[2] for p in prepared if len(p[2])] or [np.zeros(1)])
-    x_lo, x_hi = float(xs.min()), float(xs.max())
-    y_lo, y_hi = float(np.percentile(ys, 0.5)), float(np.percentile(ys, 99.5))
-    if x_hi == x_lo:
-        x_hi = x_lo + 1.0
-    if y_hi == y_lo:
-        y_hi = y_lo + 1.0
-    plot_w, plot_h = width - left - right, height - top - bottom
-    draw.rectangle([left, top, left + plot_w, top + plot_h], outline="black")
-    draw.text((left, 4), title, fill="black")
-    for frac in (0.0, 0.5, 1.0):
-        yv = y_lo + frac * (y_hi - y_lo)
-        py = top + plot_h - frac * plot_h
-        draw.line([left - 4, py, left, py], fill="black")
-        draw.text((4, py - 5), _nice(yv), fill="black")
-        xv = x_lo + frac * (x_hi - x_lo)
-        px = left + frac * plot_w
-        draw.line([px, top + plot_h, px, top + plot_h + 4], fill="black")
-        draw.text((px - 10, top + plot_h + 8), _nice(xv), fill="black")
-    for i, (label, x, y) in enumerate(prepared):
-        colour = COLOURS[i % len(COLOURS)]
-        if len(x):
-            px = left + (x - x_lo) / (x_hi - x_lo) * plot_w
-            py = top + plot_h - (np.clip(y, y_lo, y_hi) - y_lo) / (y_hi - y_lo) * plot_h
-            draw.line(list(zip(px.tolist(), py.tolist())), fill=colour, width=1)
-        ly = top + 6 + 14 * i
-        draw.line([left + plot_w + 10, ly + 5, left + plot_w + 30, ly + 5], fill=colour, width=2)
-        draw.text((left + plot_w + 34, ly), str(label), fill="black")
-    _save(image, path)
-    return image
+        x, y = x[keep], y[keep]
+        colour = "C%d" % (i % 10)
+        if not len(x):
+            ax.plot([], [], color=colour, label="%s (no finite values)" % label)
+            continue
+        marker = "o" if len(x) == 1 else None
+        xs, ys = _moving_average(x, y, smooth)
+        if len(xs) < len(x):
+            ax.plot(x, y, color=colour, alpha=0.25, linewidth=0.8)
+        ax.plot(xs, ys, color=colour, linewidth=1.4, marker=marker, label=str(label))
+        shown.append(y)
+    if shown:
+        values = np.concatenate(shown)
+        lo, hi = np.percentile(values, 0.5), np.percentile(values, 99.5)
+        margin = 0.05 * (hi - lo) if hi > lo else max(abs(lo) * 0.05, 0.5)
+        ax.set_ylim(lo - margin, hi + margin)
+    else:
+        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center",
+                color="#888888")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    ax.ticklabel_format(axis="y", useOffset=False)
+    if series:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout(pad=0.6)
+    return _save(fig, path)
 
 
 def image_row(path, images, labels=None, scale=3, columns=None):
-    """Grayscale images [n, h, w] in [0, 1] (e.g. mean digits) in rows of `columns`
-    (default: one row), scaled up, with an optional text under each (NaN: black)."""
+    """Grayscale images in rows of `columns` (default: one row), no axes, a label under each.
+
+    Args:
+      path: PNG to write.
+      images: [n, h, w] (or [n, h, w, 1]) values in [0, 1] (clipped; NaN: black).
+      labels: one text per image, under it.
+      scale: pixels per image pixel.
+      columns: images per row.
+    Returns:
+      path. The PNG is columns * (w * scale + 8) x rows * (h * scale + 8, + 14 with
+      labels) pixels.
+    """
+    from matplotlib import colormaps
+
     images = np.asarray(images, np.float64)
     n, h, w = images.shape[:3]
-    columns = columns or n
+    columns = max(1, min(columns or n, n))
     rows = -(-n // columns)
-    cell_w, cell_h = w * scale + 6, h * scale + (16 if labels else 6)
-    canvas = Image.new("RGB", (columns * cell_w, rows * cell_h), "white")
-    draw = ImageDraw.Draw(canvas)
+    label_h = 14 if labels else 0
+    cell_w, cell_h = w * scale + 8, h * scale + 8 + label_h
+    width, height = columns * cell_w, rows * cell_h
+    fig = _figure(width, height)
+    cmap = colormaps["gray"].with_extremes(bad="black")
     for i in range(n):
-        x0, y0 = (i % columns) * cell_w, (i // columns) * cell_h
-        tile = np.nan_to_num(images[i].reshape(h, w), nan=0.0)
-        tile = Image.fromarray(np.round(np.clip(tile, 0, 1) * 255).astype(np.uint8), "L")
-        canvas.paste(tile.resize((w * scale, h * scale), Image.NEAREST).convert("RGB"),
-                     (x0 + 3, y0 + 3))
+        col, row = i % columns, i // columns
+        x0 = col * cell_w + 4
+        y0 = height - (row * cell_h + 4 + h * scale)          # bottom of the image
+        ax = fig.add_axes([x0 / width, y0 / height, w * scale / width, h * scale / height])
+        ax.imshow(np.clip(images[i].reshape(h, w), 0, 1), cmap=cmap, vmin=0, vmax=1,
+                  interpolation="nearest", aspect="auto")
+        ax.set_axis_off()
         if labels:
-            draw.text((x0 + 3, y0 + h * scale + 4), str(labels[i]), fill="black")
-    _save(canvas, path)
-    return canvas
+            fig.text((x0 + w * scale / 2) / width, (y0 - 2) / height, str(labels[i]),
+                     ha="center", va="top", fontsize=8)
+    return _save(fig, path)

@@ -19,16 +19,21 @@ Adam 1e-4 with the same betas, so `--lr 1e-4` with more --steps is its optimizer
   wgan_gp       critic loss + 10 * gradient penalty at real/fake interpolates, 5 critic
                 steps per G step (Gulrajani et al. 2017)
 DRAGAN's perturbation is the blog's and the paper notebook's: x_p = x + 0.5 std(x) U[0,1)
-(std over the seed's batch). The penalties add 1e-12 under the gradient norm's square
-root (see `_penalty`).
+(std over the seed's batch). The losses and penalties are models/losses.py's; the
+penalties add 1e-12 under the gradient norm's square root (`PENALTY_EPSILON`).
 
 Metrics on 2,500 samples per run (metrics.toy_metrics): modes covered (>= 20 high-quality
 samples, PacGAN's rule), share of high-quality samples (within 3 std of a mode centre,
 of the noise-free curve for the swiss roll, whose "modes" are 20 pieces of the roll),
 and reverse KL(generated || data) over modes. A run "collapsed" if it covers fewer than
-half of the modes. Writes `toy_study.json`, `toy_study.md` (the table) and one scatter
-plot per data set (rows: methods, columns: the first seeds; data in grey) into --out.
-Each run uses one thread by default (`--threads`), so other work keeps a core.
+half of the modes. Writes `toy_study.json`, `toy_study.md` (the table), one scatter
+plot per data set (rows: methods, columns: the first --plot-seeds seeds; data in grey)
+and the plotted samples (`toy_samples.npz`) into --out. Each run uses one thread by
+default (`--threads`), so other work keeps a core.
+
+    python -m reproduce.toy --redraw reproduce/toy
+
+draws a study folder's scatter plots again from its toy_samples.npz, without training.
 """
 
 import argparse
@@ -42,6 +47,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import utils  # noqa: E402
+from models import losses  # noqa: E402
 from reproduce import metrics, plots  # noqa: E402
 from tf_compat import set_op_determinism, tf  # noqa: E402
 
@@ -52,6 +58,8 @@ DEFAULTS = dict(steps=5000, batch_size=64, z_dim=16, hidden=64, lr=1e-3, beta1=0
 N_CRITIC = dict(gan=1, dragan_blog=1, dragan_paper=1, wgan_gp=5)
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "toy")
+SAMPLES_FILE = "toy_samples.npz"
+EXTENTS = dict(ring8=2.4, grid25=4.8, swissroll=2.2)    # the scatter plots' half-widths
 
 
 def _glorot(rng, fan_in, fan_out):
@@ -84,14 +92,10 @@ def _stacked_mlp(x, seeds, sizes, scope):
         return net
 
 
-def _penalty(logit_fn, interpolates):
-    """mean((||d logit / d x|| - 1)^2) at interpolates [n, 2], as losses.interpolate_penalty,
-    with 1e-12 under the square root: a small ReLU MLP can have an exactly zero input
-    gradient (every unit dead), where sqrt's derivative is infinite and the update NaN.
-    On [n, 2] inputs the blog's norm over axis 1 and the paper's per-sample norm agree."""
-    gradients = tf.gradients(logit_fn(interpolates), [interpolates])[0]
-    slopes = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=1) + 1e-12)
-    return tf.reduce_mean(tf.square(slopes - 1.0))
+# Under the penalties' gradient-norm square root (losses.gradient_slopes): a small ReLU
+# MLP can have an exactly zero input gradient (every unit dead), where sqrt's derivative
+# is infinite and the update NaN.
+PENALTY_EPSILON = 1e-12
 
 
 class ToyGAN:
@@ -136,30 +140,30 @@ class ToyGAN:
             real_logit = d(self.x)                              # [S, bs, 1]
             fake_logit = d(tf.stop_gradient(fake))              # D's step: G fixed
             g_logit = d(fake)
-            mean = lambda v: tf.reduce_mean(v, axis=[1, 2])     # noqa: E731  per seed [S]
+            # The losses (models/losses.py) average over every seed's samples at once;
+            # times S that is the sum over seeds of per-seed means, whose gradients are
+            # each seed's own.
             if method == "wgan_gp":
-                # WGAN-GP's interpolates (losses.wgan_gp_penalty), alpha per sample.
-                real, fake_c = flat(self.x), flat(tf.stop_gradient(fake))
-                gp = _penalty(per_sample(d), self.alpha_flat(S, bs) * real
-                              + (1.0 - self.alpha_flat(S, bs)) * fake_c)
-                # The penalty averages over every seed's samples: the sum over seeds of
-                # per-seed means is S times that.
-                self.d_loss = tf.reduce_sum(mean(fake_logit) - mean(real_logit)) + 10.0 * S * gp
-                self.g_loss = -tf.reduce_sum(mean(g_logit))
+                # Critic: mean(D(fake)) - mean(D(real)), Keras-GAN's targets +1 / -1;
+                # penalty at real/fake interpolates, alpha per sample.
+                gp, _, _ = losses.wgan_gp_penalty(
+                    per_sample(d), flat(self.x), flat(tf.stop_gradient(fake)),
+                    self.alpha_flat(S, bs), epsilon=PENALTY_EPSILON)
+                self.d_loss = S * (losses.wasserstein(fake_logit, 1)
+                                   + losses.wasserstein(real_logit, -1)) + 10.0 * S * gp
+                self.g_loss = S * losses.wasserstein(g_logit, -1)
             else:
-                ce = tf.nn.sigmoid_cross_entropy_with_logits
-                self.d_loss = tf.reduce_sum(
-                    mean(ce(logits=real_logit, labels=tf.ones_like(real_logit)))
-                    + mean(ce(logits=fake_logit, labels=tf.zeros_like(fake_logit))))
-                self.g_loss = tf.reduce_sum(mean(ce(logits=g_logit,
-                                                    labels=tf.ones_like(g_logit))))
+                self.d_loss = S * losses.gan_losses(real_logit, fake_logit)["d_loss"]
+                self.g_loss = S * losses.sigmoid_cross_entropy(g_logit, 1)
                 if method.startswith("dragan"):
-                    # DRAGAN's interpolates (losses.dragan_penalty): alpha per coordinate
-                    # (blog) or per sample (paper); weight 0.25 (blog) or 10 (paper).
-                    weight = 0.25 if method == "dragan_blog" else 10.0
-                    x = flat(self.x)
-                    gp = _penalty(per_sample(d), x + self.alpha_flat(S, bs) * (flat(self.x_p) - x))
-                    self.d_loss = self.d_loss + weight * S * gp
+                    # alpha per coordinate and the norm over axis 1 (blog), or per sample
+                    # and per-sample norms (paper): on [n, 2] inputs both norms are one
+                    # per sample. Weight 0.25 (blog) or 10 (paper).
+                    blog = method == "dragan_blog"
+                    gp, _ = losses.dragan_penalty(
+                        per_sample(d), flat(self.x), flat(self.x_p), self.alpha_flat(S, bs),
+                        norm="blog" if blog else "sample", epsilon=PENALTY_EPSILON)
+                    self.d_loss = self.d_loss + (0.25 if blog else 10.0) * S * gp
             d_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="discriminator")
             g_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="generator")
             self.lr = tf.placeholder(tf.float32, [], name="learning_rate")
@@ -307,6 +311,62 @@ def _json_safe(obj):
     return obj
 
 
+def plot_dataset(folder, dataset, methods, seeds, samples):
+    """Write folder/toy_<dataset>.png: rows `methods`, columns `seeds`, the data in grey.
+
+    Args:
+      samples: [len(methods), len(seeds), n, 2] generated points; the grey data are n
+        points drawn from (seed 0, "toy-real").
+    Returns:
+      the PNG's path.
+    """
+    real = metrics.toy_sample(dataset, samples.shape[2], utils.make_rng(0, "toy-real"))
+    return plots.scatter_panels(
+        os.path.join(folder, "toy_%s.png" % dataset), real,
+        [list(per_method) for per_method in samples], row_labels=list(methods),
+        col_labels=["seed %d" % seed for seed in seeds], extent=EXTENTS[dataset])
+
+
+def save_samples(folder, methods, seeds, samples, command=""):
+    """Write folder/toy_samples.npz atomically: `methods` [M] and `seeds` [P] (str, int
+    arrays), `command` (the one that trained them, a str scalar) and, per data set in
+    `samples` (dict name -> [M, P, n, 2]), its float32 array."""
+    path = os.path.join(folder, SAMPLES_FILE)
+    tmp = path + ".tmp"
+    arrays = {name: np.asarray(v, np.float32) for name, v in samples.items()}
+    try:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, methods=np.array(methods, str),
+                                seeds=np.array(seeds, np.int64), command=np.array(command, str),
+                                **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
+
+
+def load_samples(folder):
+    """(methods, seeds, {data set: [M, P, n, 2]}) from folder/toy_samples.npz.
+
+    Raises:
+      FileNotFoundError: the folder has no samples file.
+    """
+    with np.load(os.path.join(folder, SAMPLES_FILE)) as npz:
+        names = [k for k in npz.files if k not in ("methods", "seeds", "command")]
+        order = [d for d in metrics.TOY_DATASETS if d in names]
+        return ([str(m) for m in npz["methods"]], [int(s) for s in npz["seeds"]],
+                {d: npz[d] for d in order})
+
+
+def redraw(folder):
+    """Draw a study folder's scatter plots again from its saved samples; returns the paths."""
+    methods, seeds, samples = load_samples(folder)
+    return [plot_dataset(folder, dataset, methods, seeds, points)
+            for dataset, points in samples.items()]
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -331,14 +391,26 @@ def main(argv=None):
                              "(the numbers do not depend on it) [default: 1]")
     parser.add_argument("--out", default=DEFAULT_OUT, help="output folder [default: "
                         "reproduce/toy]")
+    parser.add_argument("--redraw", metavar="DIR", help="only draw the scatter plots of the "
+                        "study in DIR again, from its %s (no training; the other flags "
+                        "are ignored)" % SAMPLES_FILE)
     args = parser.parse_args(argv)
+    if args.redraw:
+        if not os.path.isfile(os.path.join(args.redraw, SAMPLES_FILE)):
+            print("%s: error: %s has no %s (a study written before the samples were saved: "
+                  "run it again)" % (PROG, args.redraw, SAMPLES_FILE), file=sys.stderr)
+            return 1
+        for path in redraw(args.redraw):
+            print("wrote %s" % path)
+        return 0
     if args.seeds < 1 or args.steps < 1 or args.jobs < 1 or args.threads < 1 \
             or args.eval_samples < 10:
         parser.error("--seeds, --steps, --jobs and --threads must be >= 1, --eval-samples >= 10")
     if not (math.isfinite(args.lr) and 0 < args.lr <= 1):
         parser.error("--lr must be in (0, 1], got %s" % args.lr)
     command = "%s %s" % (PROG, " ".join(sys.argv[1:] if argv is None else argv))
-    runs, shown = [], {}
+    runs, shown, plotted = [], {}, {}
+    plot_seeds = list(range(min(args.seeds, args.plot_seeds)))
     start = time.time()
     tasks = [(dataset, method) for dataset in args.datasets for method in args.methods]
     settings = dict(threads=args.threads, steps=args.steps, lr=args.lr,
@@ -356,14 +428,11 @@ def main(argv=None):
                       "(%.1f s a seed)" % (dataset, method, seed, result["modes_covered"],
                                            result["num_modes"], 100 * result["high_quality"],
                                            result["reverse_kl"], result["seconds"]), flush=True)
-            if method == args.methods[-1]:
-                path = os.path.join(args.out, "toy_%s.png" % dataset)
-                real = metrics.toy_sample(dataset, args.eval_samples,
-                                          utils.make_rng(0, "toy-real"))
-                plots.scatter_panels(path, real, [
-                    [shown[(dataset, m, s)] for s in range(min(args.seeds, args.plot_seeds))]
-                    for m in args.methods], row_labels=list(args.methods),
-                    extent=4.8 if dataset == "grid25" else 2.4 if dataset == "ring8" else 2.2)
+            if method == args.methods[-1] and plot_seeds:
+                plotted[dataset] = np.array([[shown[(dataset, m, s)] for s in plot_seeds]
+                                             for m in args.methods])    # [M, P, n, 2]
+                plot_dataset(args.out, dataset, args.methods, plot_seeds, plotted[dataset])
+                save_samples(args.out, args.methods, plot_seeds, plotted, command)
     except OSError as e:
         print("%s: error: %s" % (PROG, e), file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from models.base import main  # noqa: E402
+from models.cli import main  # noqa: E402
 from models.dcgan import DCGAN  # noqa: E402
 
 if __name__ == "__main__":

@@ -1,17 +1,10 @@
-"""DRAGAN on the shared machinery: architecture, updates, determinism, resume,
-summaries, checkpoint checks and the non-finite-loss guard (tiny data, CPU)."""
-
-import glob
-import os
-import shutil
+"""DRAGAN: the blog's architecture and parameter counts, its variable split, its two
+updates and its sampler (tiny data, CPU). The machinery it trains on: tests/test_base.py."""
 
 import numpy as np
-import pytest
-from conftest import dirs_in, fake_dataset
+from conftest import fake_dataset
 
 import utils
-from errors import CheckpointError, ConfigError
-from models.base import TrainingDiverged
 from models.dragan import DRAGAN, DRAGANConfig
 from tf_compat import tf
 
@@ -78,91 +71,3 @@ def test_sampler_shape_and_range(run_dirs):
     assert samples.min() >= 0.0 and samples.max() <= 1.0
     assert np.array_equal(samples, again)            # fixed noise, moving-average BN
     assert not np.array_equal(samples, fresh)
-
-
-def test_seed_decides_the_losses_and_resume_equals_a_straight_run(tmp_path):
-    straight = train(dirs_in(tmp_path, "straight"), max_steps=8)   # 6 batches an epoch
-    first = train(dirs_in(tmp_path, "resumed"), max_steps=3)
-    rest = train(dirs_in(tmp_path, "resumed"), max_steps=8)         # crosses the epoch
-    other = train(dirs_in(tmp_path, "other"), max_steps=3, seed=548)
-    assert first == straight[:3]                                   # same seed, same losses
-    assert [s["d_loss"] for s in other] != [s["d_loss"] for s in first]
-    assert len(rest) == 5 and first + rest == straight             # resume
-    assert all(np.isfinite(v) for s in straight for v in s.values())
-
-
-def _events(log_dir):
-    found = {}
-    images = []
-    for path in glob.glob(os.path.join(log_dir, "*", "events.out.tfevents.*")):
-        for event in tf.train.summary_iterator(path):
-            for value in event.summary.value:
-                if value.HasField("image"):
-                    images.append((event.step, value.tag, value.image.width, value.image.height))
-                else:
-                    found.setdefault(value.tag, []).append(event.step)
-    return found, images
-
-
-def test_event_file_has_every_loss_once_per_step_and_the_grid(run_dirs):
-    train(run_dirs, max_steps=4, sample_every=2)
-    scalars, images = _events(run_dirs["log_dir"])
-    for tag in ("d_loss_real", "d_loss_fake", "d_loss", "g_loss"):
-        assert sorted(scalars[tag]) == [1, 2, 3, 4], tag
-    assert [(s, t) for s, t, _, _ in sorted(images)] == [(2, "samples/fixed_noise/image"),
-                                                         (4, "samples/fixed_noise/image")]
-    assert images[0][2:] == (224, 224)
-    grids = sorted(os.listdir(os.path.join(run_dirs["result_dir"], "DRAGAN_mnist_8_128", "DRAGAN")))
-    assert "DRAGAN_train_00_0002.png" in grids and "DRAGAN_train_00_0004.png" in grids
-
-
-def test_checkpoint_folder_layout_and_config(run_dirs):
-    train(run_dirs, max_steps=2)
-    folder = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
-    assert os.path.exists(os.path.join(folder, "DRAGAN.model-2.index"))
-    saved = utils.read_json(os.path.join(folder, "config.json"))
-    assert saved["model"] == "DRAGAN" and saved["config"]["lambd"] == 0.25
-    state = utils.read_json(os.path.join(folder, "state.json"))
-    assert (state["step"], state["epoch"], state["step_in_epoch"]) == (2, 0, 2)
-    assert (state["batches_per_step"], state["steps_per_epoch"]) == (1, 6)
-
-
-def _snapshot(folder, skip=()):
-    return {f: open(os.path.join(folder, f), "rb").read() for f in sorted(os.listdir(folder))
-            if f not in skip}
-
-
-def test_checkpoint_of_another_model_is_refused_and_kept(run_dirs):
-    train(run_dirs, max_steps=2)
-    folder = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
-    config_path = os.path.join(folder, "config.json")
-    saved = utils.read_json(config_path)
-    saved["model"] = "GAN"
-    utils.write_json(config_path, saved)
-    before = _snapshot(folder)
-    with pytest.raises(CheckpointError, match="holds a GAN checkpoint, not DRAGAN"):
-        make(run_dirs).train()
-    assert _snapshot(folder) == before
-
-
-def test_checkpoint_with_other_shapes_is_refused_naming_the_variable(run_dirs, tmp_path):
-    train(run_dirs, max_steps=1, z_dim=62)
-    src = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_62", "DRAGAN")
-    dst = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
-    shutil.copytree(src, dst)
-    with pytest.raises(ConfigError, match="z_dim=62 there, 128 here"):
-        make(run_dirs).train()
-    os.remove(os.path.join(dst, "config.json"))
-    with pytest.raises(CheckpointError, match=r"generator/g_fc1/Matrix has shape \[62, 1024\] there"):
-        make(run_dirs).train()
-
-
-def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(run_dirs):
-    train(run_dirs, max_steps=2)
-    folder = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
-    before = _snapshot(folder, skip=("config.json",))   # rewritten by every run
-    broken = fake_dataset()
-    broken.images[:] = np.nan
-    with pytest.raises(TrainingDiverged, match=r"non-finite .*d_loss.* at step 3.*DRAGAN.model-2"):
-        train(run_dirs, dataset=broken, max_steps=5)
-    assert _snapshot(folder, skip=("config.json",)) == before

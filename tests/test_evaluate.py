@@ -8,6 +8,10 @@ import pytest
 
 import data as data_lib
 from conftest import dirs_in
+from models import get_model
+from models.cgan import CGAN
+from models.gan import GAN
+from models.infogan import InfoGAN
 from reproduce import evaluate, judge as judge_lib, results
 
 
@@ -171,6 +175,20 @@ class _PermutedJudge:
         return probs, np.concatenate([probs, images.reshape(len(images), -1)[:, :6]], axis=1)
 
 
+def test_a_run_is_rebuilt_from_the_registry_key_in_its_config():
+    # DCGAN and DCGAN Pokemon share the model name; the key tells them apart, whatever
+    # data the run was trained on
+    assert evaluate.model_class(dict(key="dcgan_pokemon", model="DCGAN",
+                                     config=dict(dataset="mnist"))) is get_model("dcgan_pokemon")
+    assert evaluate.model_class(dict(key="dcgan", model="DCGAN",
+                                     config=dict(dataset="pokemon"))) is get_model("dcgan")
+    # a run written before config.json had a key: the model name and default data set
+    assert evaluate.model_class(dict(model="DCGAN", config=dict(dataset="pokemon"))) \
+        is get_model("dcgan_pokemon")
+    with pytest.raises(evaluate.CheckpointError, match="not registered"):
+        evaluate.model_class(dict(key="nogan", model="NoGAN", config={}))
+
+
 def test_conditional_and_infogan_metrics_are_wired_to_the_requested_codes():
     rng = np.random.default_rng(0)
     requested = np.arange(200) % 10
@@ -181,12 +199,19 @@ def test_conditional_and_infogan_metrics_are_wired_to_the_requested_codes():
     test_x = rng.random((50, 28, 28, 1)).astype(np.float32)
     test_y = np.arange(50) % 10
     floor = dict(test_features=judge.predict(test_x)[1])
-    r = evaluate.evaluate_samples(judge, samples, requested, floor, test_x, test_y, "InfoGAN")
+    r = evaluate.evaluate_samples(judge, samples, requested, floor, test_x, test_y,
+                                  InfoGAN.evaluations)
     assert r["infogan_c1"]["matching_accuracy"] == 1.0
     assert r["infogan_c1"]["mapping"] == perm.tolist()
-    assert r["conditional"]["accuracy"] == pytest.approx(np.mean(perm == np.arange(10)))
+    assert r["infogan_c1"]["identity_accuracy"] == pytest.approx(np.mean(perm == np.arange(10)))
+    assert "conditional" not in r          # InfoGAN's c1 is not a label it was trained on
     assert r["histogram"] == [20] * 10 and r["score"] == pytest.approx(10.0)
-    plain = evaluate.evaluate_samples(judge, samples, None, floor, test_x, test_y, "GAN")
+    cond = evaluate.evaluate_samples(judge, samples, requested, floor, test_x, test_y,
+                                     CGAN.evaluations)
+    assert cond["conditional"]["accuracy"] == pytest.approx(np.mean(perm == np.arange(10)))
+    assert "infogan_c1" not in cond
+    plain = evaluate.evaluate_samples(judge, samples, None, floor, test_x, test_y,
+                                      GAN.evaluations)
     assert "conditional" not in plain and "infogan_c1" not in plain
     assert sum(plain["blog_psnr"]["tiles_per_digit"]) == 200
 

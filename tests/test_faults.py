@@ -63,7 +63,7 @@ def _write_report():
 def _zygote():
     """Serve {"op": "start"|"poll"} lines on stdin: fork a training run, report its status."""
     sys.path[:0] = [REPO, HERE]
-    from models.base import main
+    from models.cli import main
     from models.dragan import DRAGAN
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
@@ -378,7 +378,7 @@ def test_a_second_run_on_the_folder_is_refused_and_a_dead_runs_lock_is_free(tmp_
 # ---- 3: full disk, unwritable folders -----------------------------------------------------
 
 def _dragan_main(args, capsys):
-    from models.base import main
+    from models.cli import main
     from models.dragan import DRAGAN
     try:
         code = main(DRAGAN, args)
@@ -582,7 +582,7 @@ def test_foreign_checkpoints_are_refused_naming_the_mismatch_and_nothing_is_over
     with and without the run's config.json (another model and z_dim with it: test_dragan.py):
     refused with the mismatch named, the folder byte for byte as before."""
     import utils
-    from models.base import main
+    from models.cli import main
     from models.dragan import DRAGAN
     base = world["argv"]("x")[:4] + ["--save-every", "0", "--sample-every", "1000",
                                      "--log-every", "1000", "--max-steps", "1", "--result-dir",
@@ -629,7 +629,7 @@ def test_foreign_checkpoints_are_refused_naming_the_mismatch_and_nothing_is_over
 def test_non_finite_loss_stops_or_skips_the_step_undoing_its_updates(tmp_path, capsys):
     from conftest import dirs_in, fake_dataset
 
-    from models.base import TrainingDiverged
+    from models.trainer import TrainingDiverged
     from models.dragan import DRAGAN, DRAGANConfig
     from tf_compat import tf
 
@@ -676,7 +676,7 @@ def test_every_bound_of_every_model_is_enforced_by_the_command_line(capsys):
     import dataclasses
 
     from models import MODELS, get_model
-    from models.base import main
+    from models.cli import main
     from models.config import build_parser
     checked = 0
     for name in MODELS:

@@ -6,7 +6,7 @@ from conftest import fake_dataset
 
 import utils
 from errors import ConfigError
-from models.base import main
+from models.cli import main
 from models.dragan import DRAGAN, DRAGANConfig
 from models.gan import GAN, GANConfig
 

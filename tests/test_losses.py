@@ -148,3 +148,56 @@ def test_wgan_gp_penalty_matches_numpy_with_per_sample_alpha():
     np.testing.assert_allclose(got_interp, want_interp, rtol=1e-6)
     np.testing.assert_allclose(got_slopes, want_slopes, rtol=1e-5)
     assert got_penalty == pytest.approx(np.mean((want_slopes - 1) ** 2), rel=1e-5)
+
+
+def test_cyclegan_cycle_and_identity_losses_of_identity_generators_are_zero():
+    rng = np.random.default_rng(2)
+    a, b = (rng.uniform(-1, 1, (1, 16, 16, 3)).astype(np.float32) for _ in range(2))
+    d_a, d_b = (rng.normal(size=(1, 1, 1, 1)).astype(np.float32) for _ in range(2))
+    with tf.Graph().as_default(), tf.Session() as sess:
+        A, B = tf.constant(a), tf.constant(b)
+        same = sess.run(losses.cycle_generator_losses(tf.constant(d_a), tf.constant(d_b), A, B,
+                                                      A, B, A, B, 10.0, 1.0))
+        off = sess.run(losses.cycle_generator_losses(tf.constant(d_a), tf.constant(d_b), A, B,
+                                                     A + 0.1, B - 0.2, A + 0.3, B, 10.0, 1.0))
+    assert same["g_cycle"] == 0 and same["g_identity"] == 0
+    adv = (d_a - 1) ** 2 + (d_b - 1) ** 2
+    np.testing.assert_allclose(same["g_loss"], adv.sum(), rtol=1e-6)
+    # weights [1, 1, lambda_cycle, lambda_cycle, lambda_id, lambda_id]
+    np.testing.assert_allclose(off["g_loss"], adv.sum() + 10 * (0.1 + 0.2) + 1 * 0.3, rtol=1e-5)
+    np.testing.assert_allclose([off["g_cycle"], off["g_identity"]], [0.15, 0.15], rtol=1e-5)
+
+
+@pytest.mark.parametrize("epsilon", [0.0, 1e-12])
+def test_penalty_epsilon_keeps_a_dead_samples_gradient_finite(epsilon):
+    """logit(x) = sum(relu(w * x)), w = [1, 1]: sample 0 ([-1, -2]) has a zero input
+    gradient (every unit dead), sample 1 ([3, 0.5]) the gradient w. By hand:
+    slopes = [sqrt(epsilon), sqrt(2 + epsilon)], penalty = mean((slopes - 1)^2),
+    d penalty / d w = (sqrt(2) - 1) / sqrt(2) * [1, 1] (sample 0's slope does not move with
+    w) with epsilon > 0; with epsilon = 0 sample 0's slope derivative is 0/0: NaN."""
+    x = np.array([[-1.0, -2.0], [3.0, 0.5]])
+    with tf.Graph().as_default():
+        w = tf.constant([1.0, 1.0], tf.float64)
+        penalty, slopes = losses.interpolate_penalty(
+            lambda v: tf.reduce_sum(tf.nn.relu(w * v), axis=1), tf.constant(x),
+            norm="sample", epsilon=epsilon)
+        got_penalty, got_slopes, got_grad = _run([penalty, slopes, tf.gradients(penalty, w)[0]])
+    want_slopes = np.sqrt([epsilon, 2.0 + epsilon])
+    np.testing.assert_allclose(got_slopes, want_slopes, rtol=1e-12)
+    assert got_penalty == pytest.approx(np.mean((want_slopes - 1) ** 2), rel=1e-12)
+    if epsilon:
+        np.testing.assert_allclose(got_grad, (np.sqrt(2) - 1) / np.sqrt(2) * np.ones(2),
+                                   rtol=1e-9)
+    else:
+        assert np.all(np.isnan(got_grad))
+
+
+def test_gradient_slopes_epsilon_for_both_norms():
+    g = np.zeros((2, 3, 1), np.float64)
+    g[1, :, 0] = [1.0, 2.0, 2.0]                           # norm 3 over axis 1
+    with tf.Graph().as_default():
+        blog = losses.gradient_slopes(tf.constant(g), "blog", epsilon=1e-12)
+        sample = losses.gradient_slopes(tf.constant(g), "sample", epsilon=1e-12)
+        got_blog, got_sample = _run([blog, sample])
+    np.testing.assert_allclose(got_blog, [[1e-6], [3.0]], rtol=1e-9)
+    np.testing.assert_allclose(got_sample, [1e-6, 3.0], rtol=1e-9)

@@ -18,7 +18,7 @@ from conftest import background, make_tiny_mnist, make_tiny_sprites
 from skimage import io as skio
 
 from models import MODELS, get_model
-from models.base import main
+from models.cli import main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NAMES = sorted(n for n in MODELS if n != "dragan")

@@ -326,6 +326,19 @@ def test_upsample2x_is_nearest_neighbour_repeat():
     np.testing.assert_array_equal(out, np.repeat(np.repeat(xv, 2, 1), 2, 2))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_upsample2x_has_tf_repeats_gradient_bit_for_bit(dtype):
+    rng = np.random.default_rng(1)
+    with tf.Graph().as_default():
+        x = tf.constant(rng.normal(size=(2, 3, 4, 5)).astype(dtype))
+        upstream = tf.constant(1e3 * rng.normal(size=(2, 6, 8, 5)).astype(dtype))
+        ours, theirs = upsample2x(x), tf.repeat(tf.repeat(x, 2, axis=1), 2, axis=2)
+        grads = tf.gradients(ours, x, upstream)[0], tf.gradients(theirs, x, upstream)[0]
+        with tf.Session() as sess:
+            values, grads = sess.run([(ours, theirs), grads])
+    assert np.array_equal(*values) and np.array_equal(*grads)
+
+
 def test_zero_pad_bottom_right():
     g = tf.Graph()
     with g.as_default():

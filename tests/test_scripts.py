@@ -11,7 +11,7 @@ import pytest
 from skimage import io as skio
 
 import utils
-from models.base import main
+from models.cli import main
 from models.dragan import DRAGAN
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -40,6 +40,16 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     assert len(study["runs"]) == 8 and len(study["summary"]) == 4
     assert study["budget"]["steps"] == 2 and "--seeds 2" in study["command"]
     assert (tmp_path / "toy_ring8.png").exists() and (tmp_path / "toy_swissroll.png").exists()
+    with np.load(tmp_path / "toy_samples.npz") as npz:                 # the plotted samples
+        assert list(npz["methods"]) == ["gan", "dragan_paper"] and list(npz["seeds"]) == [0, 1]
+        assert sorted(npz.files) == ["command", "methods", "ring8", "seeds", "swissroll"]
+        assert str(npz["command"]) == study["command"]
+        assert npz["ring8"].shape == (2, 2, 40, 2) and npz["ring8"].dtype == np.float32
+    # --redraw draws the same figure again from them, without training
+    drawn = (tmp_path / "toy_ring8.png").read_bytes()
+    (tmp_path / "toy_ring8.png").unlink()
+    assert toy.main(["--redraw", str(tmp_path)]) == 0
+    assert (tmp_path / "toy_ring8.png").read_bytes() == drawn
     table = (tmp_path / "toy_study.md").read_text()
     assert "| ring8 | dragan_paper | 2 |" in table
     assert "collapsed seeds" in capsys.readouterr().out
@@ -58,7 +68,9 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     other = tmp_path / "lr"
     assert toy.main(["--seeds", "2", "--steps", "3", "--eval-samples", "40", "--lr", "1e-4",
                      "--datasets", "ring8", "--methods", "gan", "dragan_blog",
-                     "--out", str(other)]) == 0
+                     "--plot-seeds", "1", "--out", str(other)]) == 0
+    with np.load(other / "toy_samples.npz") as npz:                    # only the plotted seed
+        assert list(npz["seeds"]) == [0] and npz["ring8"].shape == (2, 1, 40, 2)
     assert json.loads((other / "toy_study.json").read_text())["budget"]["lr"] == 1e-4
     assert results.main(["--toy", str(tmp_path), "--toy", str(other), "--out", str(page)]) == 0
     text = page.read_text()
@@ -68,6 +80,14 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     assert "- Toy ring8 (Adam lr 0.0001, 3 generator steps): collapsed seeds of 2: gan" in text
     assert "; mean reverse KL gan " in text
     assert "--toy %s --toy %s" % (tmp_path, other) in text
+
+
+def test_toy_redraw_refuses_a_folder_without_samples(tmp_path, capsys):
+    (tmp_path / "toy_study.json").write_text("{}")
+    assert toy.main(["--redraw", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error:" in err and "has no toy_samples.npz" in err
+    assert list(tmp_path.iterdir()) == [tmp_path / "toy_study.json"]
 
 
 @pytest.mark.parametrize("flags", [["--lr", "0"], ["--lr", "nan"], ["--lr", "-1e-4"],

@@ -1,0 +1,46 @@
+"""The command line of `scripts/run_<name>.py`: flags from the model's config, one run.
+
+    python scripts/run_dragan.py --help
+"""
+
+import os
+import sys
+
+import utils
+from errors import GanReproError, report
+from models.config import build_parser
+
+
+def main(model_cls, argv=None):
+    """Command-line entry point of `scripts/run_<name>.py`.
+
+    Exit status: 0 done, 1 bad data / checkpoint / diverged / I/O error,
+    2 bad flags, 130 stopped by Ctrl-C.
+    """
+    prog = (os.path.basename(sys.argv[0]) if argv is None
+            else "run_%s.py" % (model_cls.registry_key() or model_cls.model_name.lower()))
+    module_doc = sys.modules[model_cls.__module__].__doc__ or ""
+    epilog = ("Running the same command again resumes from the latest checkpoint.\n"
+              "TensorBoard: tensorboard --logdir LOG_DIR")
+    parser = build_parser(model_cls.Config, prog=prog, description=module_doc.strip(),
+                          epilog=epilog)
+    if model_cls.presets:
+        parser.add_argument("--preset", choices=sorted(model_cls.presets), default=None,
+                            help="start from a named set of defaults (explicit flags still "
+                                 "win): " + "; ".join("%s = %s" % (k, v) for k, v in
+                                                      sorted(model_cls.presets.items())))
+        known, _ = parser.parse_known_args(argv)
+        if known.preset:
+            parser.set_defaults(**model_cls.presets[known.preset])
+    args = vars(parser.parse_args(argv))
+    args.pop("preset", None)
+    try:
+        config = model_cls.Config.from_dict(args)
+        dataset = model_cls.load_data(config)
+        with model_cls(config, dataset) as model:
+            with model.graph.as_default():
+                utils.show_all_variables()
+            result = model.train()
+    except (GanReproError, OSError) as e:
+        return report(prog, e)
+    return 130 if result.stop_reason == "interrupted" else 0
