@@ -421,6 +421,23 @@ def seeds_section(recipe, name, by_seed, page, figures, runs):
                 "saved by the training runs." % ", ".join(
                     "%s seed %d" % (r["model"], s) for s in seeds for r in by_seed[s]["runs"]),
                 ""]
+    for model in [r["model"] for r in first["runs"]]:
+        target = os.path.join(figures, "%s_%s_%s_losses.png" % (recipe, name, model))
+        series = []
+        for seed in seeds:
+            r = next(x for x in by_seed[seed]["runs"] if x["model"] == model)
+            folder = _local(r.get("log_folder"), runs)
+            scalars = read_scalars(folder, ("d_loss", "g_loss")) if folder and \
+                os.path.isdir(folder) else {}
+            series += [("seed %d %s" % (seed, tag),) + scalars[tag] for tag in ("d_loss", "g_loss")
+                       if tag in scalars and len(scalars[tag][0])]
+        if series:
+            window = max(1, min(50, max(len(x) for _, x, _ in series) // 20))
+            plots.line_chart(target, series, title="%s d_loss and g_loss per seed%s" % (
+                model, " (moving average of %d)" % window if window > 1 else ""), smooth=window)
+        if os.path.exists(target):
+            out += ["![%s losses per seed](%s)" % (model, _rel(target, page)), "",
+                    "Loss curves of %s, every seed: the runs' TensorBoard scalars." % model, ""]
     return "\n".join(out)
 
 
