@@ -207,8 +207,13 @@ class RayBackend:
     def __init__(self, address):
         ray = self.ray = import_ray()
         if not ray.is_initialized():
-            ray.init(address=None if address == "local" else address,
-                     include_dashboard=False, log_to_driver=False)
+            try:
+                ray.init(address=None if address == "local" else address,
+                         include_dashboard=False, log_to_driver=False)
+            except (ConnectionError, RuntimeError, ValueError) as e:
+                raise SystemExit("python -m reproduce.experiments: error: cannot reach the Ray "
+                                 "cluster at %s (%s); 'local' starts one on this machine"
+                                 % (address, str(e).strip().splitlines()[0])) from None
         # A task whose worker or node dies is run again (max_retries); a command that
         # exits non-zero is a result, not a failure of the task, so it is not retried.
         self.remote = ray.remote(max_retries=3)(execute)
