@@ -509,6 +509,9 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=No
             if claims:
                 out += ["- %s (%s), over seeds %s:" % (recipe, name, ", ".join(
                     map(str, sorted(by_seed))))] + ["  " + c for c in claims]
+    if recorded_text:
+        out += ["- The evaluations recorded earlier: their own closing note, in \"Recorded "
+                "earlier\" above."]
     out += ["", "## Recipes", "", "Every experiment's commands and budget "
             "(`python -m reproduce.experiments`; `RUNS` is any folder, e.g. `runs`, and "
             "`python -m reproduce.experiments run NAME --runs DIR` runs them all):", ""]
