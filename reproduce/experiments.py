@@ -1,137 +1,295 @@
-"""The blog experiments as recipes: the exact commands and budget of each.
+"""The blog experiments as recipes of jobs: their commands and budgets, and a runner.
 
-    python -m reproduce.experiments            # list every experiment and its commands
-    python -m reproduce.experiments dragan_vs_gan_mnist   # one experiment's commands
+    python -m reproduce.experiments                        # every recipe and its commands
+    python -m reproduce.experiments dragan_vs_gan_mnist    # one recipe's commands
+    python -m reproduce.experiments run dragan_vs_gan_mnist_short [--seeds 547 548 549]
+        [--jobs N] [--runs DIR] [--ray ADDRESS]           # run them (reproduce/runner.py)
 
-RESULTS.md (`python -m reproduce.results`) prints the commands of every experiment it
-shows beside its tables and figures, so each published number names its command.
-Outputs go under `runs/<experiment>/` (ignored by git).
+A recipe is a list of jobs (reproduce/runner.py `Job`): each a training run, an
+evaluation, a judge or a toy study, with the CPU threads or GPU it needs, the files it
+leaves and the jobs it waits for (an evaluation waits for its runs and for the judge).
+Recipes with a seed dimension make their jobs once per seed (`--seeds`).
+
+The printed commands are the jobs' commands, to paste after `RUNS=runs` (any folder):
+they name the interpreter `.venv/bin/python` and paths relative to the repository and
+to $RUNS only. `run` executes the same commands: N at a time in their own processes
+here (--jobs, default 1), or as Ray tasks on an existing cluster (--ray ADDRESS, or
+`auto`; `pip install -r requirements-cluster.txt`), with $RUNS the --runs folder
+(default `runs`; on a cluster one that every node sees at the same path). Running it
+again skips the finished jobs and resumes the interrupted ones from their checkpoints.
+
+RESULTS.md (`python -m reproduce.results`) prints every recipe's commands beside its
+tables and figures, so each published number names its command.
 """
 
 import argparse
+import os
 import sys
 
-PY = ".venv/bin/python"
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# DRAGAN vs GAN on MNIST at an equal budget, the two runs side by side with one thread
-# each (one core each of the 2-core CPU, oneDNN kernels on). Measured here: 4 epochs
-# (4,372 steps each) took DRAGAN 49:25 (26:41 + 22:44 resumed, 1.47 steps/s) and GAN
-# 34:31 (18:41 + 15:50, 2.11 steps/s) with other work sharing the machine at times; the
-# seed-548 pair on an otherwise idle machine took DRAGAN 38:46 (1.88 steps/s) and GAN
-# 26:25 (2.76 steps/s), a rate at which about 6 epochs of DRAGAN fit in the hour; the
-# seed-547 pair was resumed to 6 epochs as well (the last recipe commands).
-MNIST_HOUR_EPOCHS = 4
-_MNIST_DIRS = ("--intra-op-threads 1 --inter-op-threads 1 "
-               "--checkpoint-dir runs/mnist_hour/checkpoint --result-dir runs/mnist_hour/results "
-               "--log-dir runs/mnist_hour/logs --log-every 100")
+from reproduce import runner  # noqa: E402
+from reproduce.runner import job  # noqa: E402
 
-_MNIST_RUNS = ("runs/mnist_hour/checkpoint/DRAGAN_mnist_64_128/DRAGAN "
-               "runs/mnist_hour/checkpoint/GAN_mnist_64_128/GAN")
+PY = runner.PY
+PROG = "python -m reproduce.experiments"
+THREADS = ["--intra-op-threads", "1", "--inter-op-threads", "1"]
+# The checkpoint folder of each MNIST model's run under its --checkpoint-dir.
+RUN_FOLDER = {"dragan": "DRAGAN_mnist_64_128/DRAGAN", "gan": "GAN_mnist_64_128/GAN",
+              "dcgan": "DCGAN_mnist_64_100/DCGAN", "wgan": "WGAN_mnist_32_100/WGAN",
+              "wgan_gp": "WGAN_GP_mnist_32_100/WGAN_GP", "cgan": "CGAN_mnist_32_100/CGAN",
+              "acgan": "ACGAN_mnist_32_100/ACGAN", "infogan": "InfoGAN_mnist_64_100/InfoGAN",
+              "cyclegan": "CycleGAN_pokemon_1/CycleGAN"}
+MNIST_JUDGE = job("judge_mnist", "judge", ["python", "-m", "reproduce.judge", "--dataset", "mnist"])
+
+
+def train(model, folder, seed, *flags, name=None, after=(), steps=None):
+    """A training job of scripts/run_<model>.py writing under `folder` ("$RUNS/...")."""
+    argv = ["python", "scripts/run_%s.py" % model] + list(flags) + ["--seed", str(seed)]
+    argv += THREADS + ["--checkpoint-dir", folder + "/checkpoint", "--result-dir",
+                       folder + "/results", "--log-dir", folder + "/logs"]
+    return job(name or "%s_seed%d" % (model, seed), "train", argv, after=after,
+               outputs=[folder + "/checkpoint/" + RUN_FOLDER[model] + "/state.json"])
+
+
+def evaluate(name, folder, models, json_name="eval.json", after=(), samples=None):
+    """An evaluation job of the runs of `models` under `folder`, writing folder/json_name."""
+    argv = ["python", "-m", "reproduce.evaluate"] + [
+        folder + "/checkpoint/" + RUN_FOLDER[m] for m in models]
+    argv += (["--samples", str(samples)] if samples else []) + [
+        "--json", folder + "/" + json_name, "--figures", folder + "/figures"]
+    return job(name, "evaluate", argv, after=after, outputs=[folder + "/" + json_name])
+
+
+# ---- the recipes ----------------------------------------------------------------------
+# Each: blog, budget (how long it takes, in words), jobs(seeds) -> [Job], seeds (the
+# default seed list, or None for a recipe without a seed dimension).
+
+MNIST_LOG = ["--log-every", "100"]
+STEPS_PER_EPOCH = 1093          # MNIST train + test, 70,000 images, batch 64
+
+
+def _dragan_vs_gan_staged(seeds):
+    """Both models to 2, 4 and 6 epochs (resumed each time), evaluated at each."""
+    jobs = [MNIST_JUDGE]
+    for seed in seeds:
+        folder = "$RUNS/dragan_vs_gan_mnist/seed%d" % seed
+        before = ["judge_mnist"]
+        for epochs in (2, 4, 6):
+            runs = [train(m, folder, seed, "--epochs", str(epochs), *MNIST_LOG,
+                          name="%s_seed%d_%dep" % (m, seed, epochs), after=before[1:])
+                    for m in ("dragan", "gan")]
+            ev = evaluate("eval_seed%d_%dep" % (seed, epochs), folder, ("dragan", "gan"),
+                          "eval_%dep.json" % epochs,
+                          after=["judge_mnist"] + [r.name for r in runs])
+            jobs += runs + [ev]
+            before = ["judge_mnist", ev.name]     # resume only after the evaluation read it
+    return jobs
+
+
+def _dragan_vs_gan_short(seeds, steps=200):
+    """Both models for `steps` steps per seed, each seed's pair evaluated."""
+    jobs = [MNIST_JUDGE]
+    for seed in seeds:
+        folder = "$RUNS/dragan_vs_gan_mnist_short/seed%d" % seed
+        runs = [train(m, folder, seed, "--max-steps", str(steps), "--save-every", "100",
+                      "--log-every", "50") for m in ("dragan", "gan")]
+        jobs += runs + [evaluate("eval_seed%d" % seed, folder, ("dragan", "gan"),
+                                 after=["judge_mnist"] + [r.name for r in runs])]
+    return jobs
+
+
+def _toy(out, *flags, threads=1):
+    return lambda seeds: [job("toy", "toy", ["python", "-m", "reproduce.toy"] + list(flags) + [
+        "--out", out], threads=threads, outputs=[out + "/toy_study.json"])]
+
+
+def _blog_run(name):
+    def jobs(seeds):
+        out = [MNIST_JUDGE]
+        for seed in seeds:
+            folder = "$RUNS/%s/seed%d" % (name, seed)
+            t = train(name, folder, seed)
+            out += [t, evaluate("eval_seed%d" % seed, folder, (name,),
+                                after=["judge_mnist", t.name])]
+        return out
+    return jobs
+
+
+def _cyclegan(seeds):
+    out = []
+    for seed in seeds:
+        folder = "$RUNS/cyclegan/seed%d" % seed
+        t = train("cyclegan", folder, seed)
+        out += [t, evaluate("eval_seed%d" % seed, folder, ("cyclegan",), after=[t.name])]
+    return out
+
+
+SHORT_SEEDS = (547, 548, 549)
+RESULTS_DATA = "reproduce/results_data"
 
 EXPERIMENTS = {
     "judges": dict(
         blog="(project) the classifiers every metric uses",
         budget="MNIST 2 epochs, Fashion-MNIST 3 epochs, 1 thread, seed 547; cached after the "
                "first training",
-        commands=["%s -m reproduce.judge --dataset mnist" % PY,
-                  "%s -m reproduce.judge --dataset fashion-mnist" % PY]),
+        seeds=None,
+        jobs=lambda seeds: [MNIST_JUDGE, job("judge_fashion_mnist", "judge", [
+            "python", "-m", "reproduce.judge", "--dataset", "fashion-mnist"])]),
+    "dragan_vs_gan_mnist_short": dict(
+        blog="DRAGAN 对模型倒塌问题的处理: DRAGAN against a plain GAN over seeds, short runs",
+        budget="200 steps of 64 each (0.18 epochs), 3 seeds, one thread per run, blog "
+               "defaults otherwise, then each seed's pair evaluated (10,000 samples). "
+               "Measured 2026-12-02 on a 2-core CPU shared with other work (load average "
+               "4-6): the 10 jobs took 7:05 wall with --jobs 2, 9:41 one by one (--jobs 1) "
+               "and 6:17 on a local Ray instance of 2 CPUs (--ray local), with bit-identical "
+               "losses and evaluations",
+        seeds=SHORT_SEEDS, jobs=_dragan_vs_gan_short),
     "dragan_vs_gan_mnist": dict(
         blog="DRAGAN 对模型倒塌问题的处理: DRAGAN against a plain GAN, PSNR per digit",
-        budget="%d epochs each (%d steps of 64), seed 547, one thread each (the two run side "
-               "by side), blog defaults otherwise; measured at 2 epochs too, then resumed "
-               "(a resumed run's losses equal an unbroken run's), and at 6 epochs (the hour at "
-               "the idle-machine rate)"
-               % (MNIST_HOUR_EPOCHS, MNIST_HOUR_EPOCHS * 1093),
-        commands=[
-            "%s scripts/run_dragan.py --epochs 2 %s" % (PY, _MNIST_DIRS),
-            "%s scripts/run_gan.py --epochs 2 %s" % (PY, _MNIST_DIRS),
-            "%s -m reproduce.evaluate %s --json runs/mnist_hour/eval_2ep.json "
-            "--figures runs/mnist_hour/figures" % (PY, _MNIST_RUNS),
-            "%s scripts/run_dragan.py --epochs %d %s" % (PY, MNIST_HOUR_EPOCHS, _MNIST_DIRS),
-            "%s scripts/run_gan.py --epochs %d %s" % (PY, MNIST_HOUR_EPOCHS, _MNIST_DIRS),
-            "%s -m reproduce.evaluate %s --json runs/mnist_hour/eval.json "
-            "--figures runs/mnist_hour/figures" % (PY, _MNIST_RUNS),
-            "%s scripts/run_dragan.py --epochs 6 %s" % (PY, _MNIST_DIRS),
-            "%s scripts/run_gan.py --epochs 6 %s" % (PY, _MNIST_DIRS),
-            "%s -m reproduce.evaluate %s --json runs/mnist_hour/eval_6ep.json "
-            "--figures runs/mnist_hour/figures" % (PY, _MNIST_RUNS)]),
-    "dragan_vs_gan_mnist_seed548": dict(
-        blog="the same comparison with a second training seed, to see the seed noise",
-        budget="as dragan_vs_gan_mnist, 4 epochs each, seed 548",
-        commands=[
-            "%s scripts/run_dragan.py --epochs %d --seed 548 %s" % (
-                PY, MNIST_HOUR_EPOCHS, _MNIST_DIRS.replace("mnist_hour", "mnist_seed548")),
-            "%s scripts/run_gan.py --epochs %d --seed 548 %s" % (
-                PY, MNIST_HOUR_EPOCHS, _MNIST_DIRS.replace("mnist_hour", "mnist_seed548")),
-            "%s -m reproduce.evaluate %s --json runs/mnist_seed548/eval.json "
-            "--figures runs/mnist_seed548/figures"
-            % (PY, _MNIST_RUNS.replace("mnist_hour", "mnist_seed548"))]),
+        budget="2, 4 and 6 epochs (%d steps of 64 an epoch) per model and seed, each "
+               "stage resumed from the one before (a resumed run's losses equal an unbroken "
+               "run's) and evaluated; one thread per run, blog defaults otherwise. On a "
+               "shared 2-core CPU, two runs side by side: DRAGAN about 1.5-1.9 steps/s, GAN "
+               "2.1-2.8 steps/s, so 4 epochs took DRAGAN 39-49 minutes and GAN 26-35 "
+               "(measured 2026-11-24, seeds 547 and 548)" % STEPS_PER_EPOCH,
+        seeds=(547, 548), jobs=_dragan_vs_gan_staged),
     "toy_study": dict(
         blog="DRAGAN paper's toy figure and the usual mode-collapse test (8-Gaussian ring, "
              "25-Gaussian grid, swiss roll)",
         budget="10 seeds x 3 data sets x 4 methods, 5,000 generator steps of batch 64, "
                "1 thread (21 minutes wall, 18 CPU minutes on the shared 2-core CPU); "
                "reproduce/toy.py has the networks",
-        commands=["%s -m reproduce.toy --seeds 10 --steps 5000" % PY]),
+        seeds=None, jobs=_toy("reproduce/toy", "--seeds", "10", "--steps", "5000")),
     "toy_study_lr1e-4": dict(
         blog="the toy study with the DRAGAN paper notebook's optimizer (Adam 1e-4, beta1 0.5, "
-             "beta2 0.9) for GAN and both DRAGAN penalty forms, at two lengths",
-        budget="10 seeds x 3 data sets x 3 methods, 30,000 and 100,000 generator steps of "
-               "batch 64, 1 thread per run, two runs at a time (--jobs 2; 13 and 36 minutes "
-               "wall)",
-        commands=["%s -m reproduce.toy --seeds 10 --steps %d --lr 1e-4 --methods gan "
-                  "dragan_blog dragan_paper --jobs 2 --out reproduce/toy_lr1e-4%s"
-                  % (PY, steps, suffix) for steps, suffix in ((30000, ""), (100000, "_100k"))]),
-    "results_page": dict(
-        blog="(project) reproduce/RESULTS.md from the finished runs above",
-        budget="seconds",
-        commands=["%s -m reproduce.results --eval runs/mnist_hour/eval_6ep.json --eval "
-                  "runs/mnist_hour/eval.json --eval runs/mnist_seed548/eval.json --eval "
-                  "runs/mnist_hour/eval_2ep.json "
-                  "--toy reproduce/toy --toy reproduce/toy_lr1e-4 "
-                  "--toy reproduce/toy_lr1e-4_100k" % PY]),
+             "beta2 0.9) for GAN and both DRAGAN penalty forms, 30,000 generator steps",
+        budget="10 seeds x 3 data sets x 3 methods, batch 64, 1 thread per run, two runs "
+               "at a time (13 minutes wall on the shared 2-core CPU)",
+        seeds=None, jobs=_toy("reproduce/toy_lr1e-4", "--seeds", "10", "--steps", "30000",
+                              "--lr", "1e-4", "--methods", "gan", "dragan_blog",
+                              "dragan_paper", "--jobs", "2", threads=2)),
+    "toy_study_lr1e-4_100k": dict(
+        blog="the same at 100,000 generator steps",
+        budget="as toy_study_lr1e-4 (36 minutes wall on the shared 2-core CPU)",
+        seeds=None, jobs=_toy("reproduce/toy_lr1e-4_100k", "--seeds", "10", "--steps",
+                              "100000", "--lr", "1e-4", "--methods", "gan", "dragan_blog",
+                              "dragan_paper", "--jobs", "2", threads=2)),
 }
 
 # The other blog experiments at their blog defaults (README "Models"): train, then
 # evaluate with the classifier metrics (CycleGAN: its PSNR / L1 against the true pairs).
-_BLOG_RUNS = [
-    ("dcgan", "GAN 生成手写数字和 Pokemon 实战 (MNIST)", "40 epochs", "DCGAN_mnist_64_100/DCGAN"),
-    ("wgan", "WGAN与DCGAN的区别", "4,000 steps", "WGAN_mnist_32_100/WGAN"),
-    ("wgan_gp", "WGAN-GP与WGAN的区别", "30,000 steps", "WGAN_GP_mnist_32_100/WGAN_GP"),
-    ("cgan", "CGAN与GAN的区别", "20,000 steps", "CGAN_mnist_32_100/CGAN"),
-    ("acgan", "One Day One GAN, day 4 (ACGAN)", "14,000 steps", "ACGAN_mnist_32_100/ACGAN"),
-    ("infogan", "Принцип ИнфоГАН", "40,000 steps", "InfoGAN_mnist_64_100/InfoGAN"),
-]
-for _name, _blog, _budget, _folder in _BLOG_RUNS:
-    EXPERIMENTS[_name] = dict(
-        blog=_blog, budget="the blog's: %s (seed 547)" % _budget,
-        commands=["%s scripts/run_%s.py --checkpoint-dir runs/%s/checkpoint --result-dir "
-                  "runs/%s/results --log-dir runs/%s/logs" % (PY, _name, _name, _name, _name),
-                  "%s -m reproduce.evaluate runs/%s/checkpoint/%s --json runs/%s/eval.json"
-                  % (PY, _name, _folder.split("/")[0], _name)])
+for _name, _blog, _budget in [
+        ("dcgan", "GAN 生成手写数字和 Pokemon 实战 (MNIST)", "40 epochs"),
+        ("wgan", "WGAN与DCGAN的区别", "4,000 steps"),
+        ("wgan_gp", "WGAN-GP与WGAN的区别", "30,000 steps"),
+        ("cgan", "CGAN与GAN的区别", "20,000 steps"),
+        ("acgan", "One Day One GAN, day 4 (ACGAN)", "14,000 steps"),
+        ("infogan", "Принцип ИнфоГАН", "40,000 steps")]:
+    EXPERIMENTS[_name] = dict(blog=_blog, budget="the blog's: %s" % _budget, seeds=(547,),
+                              jobs=_blog_run(_name))
 EXPERIMENTS["cyclegan"] = dict(
     blog="CycleGAN模型原理 (Pokemon regular <-> shiny)", budget="the blog's: 200 epochs",
-    commands=["%s scripts/run_cyclegan.py --checkpoint-dir runs/cyclegan/checkpoint "
-              "--result-dir runs/cyclegan/results --log-dir runs/cyclegan/logs" % PY,
-              "%s -m reproduce.evaluate runs/cyclegan/checkpoint/CycleGAN_pokemon_1 "
-              "--json runs/cyclegan/eval.json" % PY])
+    seeds=(547,), jobs=_cyclegan)
+EXPERIMENTS["results_page"] = dict(
+    blog="(project) reproduce/RESULTS.md from the finished recipes above",
+    budget="seconds", seeds=None,
+    jobs=lambda seeds: [job("results", "results", [
+        "python", "-m", "reproduce.results", "--runs", "$RUNS",
+        "--over-seeds", "dragan_vs_gan_mnist_short",
+        "--recorded", RESULTS_DATA + "/recorded_2026-11-24.md",
+        "--toy", "reproduce/toy", "--toy", "reproduce/toy_lr1e-4",
+        "--toy", "reproduce/toy_lr1e-4_100k"])])
 
 
-def describe(name):
+def jobs_of(name, seeds=None):
+    """The jobs of recipe `name` for `seeds` (None: the recipe's own)."""
     e = EXPERIMENTS[name]
-    return "%s\n  blog: %s\n  budget: %s\n%s" % (name, e["blog"], e["budget"], "\n".join(
-        "  $ " + c for c in e["commands"]))
+    return e["jobs"](tuple(seeds) if seeds else e["seeds"])
+
+
+def commands(name, seeds=None):
+    """The recipe's commands as a person pastes them, `RUNS=runs` first where used."""
+    lines = [runner.command_line(j.argv) for j in jobs_of(name, seeds)]
+    return (["RUNS=runs"] if any("$RUNS" in line for line in lines) else []) + lines
+
+
+def describe(name, seeds=None):
+    e = EXPERIMENTS[name]
+    seeds_text = "" if not e["seeds"] else "\n  seeds: %s (run ... --seeds to change)" % " ".join(
+        str(s) for s in (seeds or e["seeds"]))
+    return "%s\n  blog: %s\n  budget: %s%s\n%s" % (name, e["blog"], e["budget"], seeds_text,
+                                                   "\n".join("  $ " + c for c in commands(
+                                                       name, seeds)))
+
+
+def _known(parser, name):
+    if name not in EXPERIMENTS:
+        parser.error("unknown experiment %s: use one of %s" % (name, ", ".join(EXPERIMENTS)))
+
+
+def run_main(argv):
+    parser = argparse.ArgumentParser(
+        prog=PROG + " run", description="Run a recipe's jobs (reproduce/runner.py): here, "
+        "N at a time in their own processes, or as Ray tasks on a cluster. Running it again "
+        "skips finished jobs and resumes interrupted ones from their checkpoints. Exit "
+        "status: 0 every job done, 1 some failed or were skipped, 2 bad flags.")
+    parser.add_argument("name", metavar="NAME", help="the recipe (%s)" % ", ".join(EXPERIMENTS))
+    parser.add_argument("--seeds", nargs="+", metavar="SEED",
+                        help="training seeds, one set of jobs each [default: the recipe's]")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="jobs at a time on this machine [default: 1]")
+    parser.add_argument("--runs", default="runs", metavar="DIR",
+                        help="the runs folder, $RUNS of the commands; with --ray one every "
+                             "node sees at the same path [default: runs]")
+    parser.add_argument("--ray", metavar="ADDRESS",
+                        help="send the jobs to the Ray cluster at ADDRESS ('auto': the one "
+                             "this machine belongs to; 'local': a Ray instance started on "
+                             "this machine for the run) as tasks with each job's CPU/GPU "
+                             "request, instead of running them here (Ray decides how many "
+                             "at a time: --jobs does not apply)")
+    parser.add_argument("--gpu", action="store_true",
+                        help="training and evaluation jobs ask for one GPU each (Ray "
+                             "places them on GPU nodes; here they share what is visible)")
+    args = parser.parse_args(argv)
+    _known(parser, args.name)
+    seeds = None
+    if args.seeds:
+        if EXPERIMENTS[args.name]["seeds"] is None:
+            parser.error("%s has no seed dimension: --seeds does not apply" % args.name)
+        try:
+            seeds = [int(s) for s in args.seeds]
+        except ValueError:
+            parser.error("bad seed list %s: give integers >= 0, e.g. --seeds 547 548 549"
+                         % " ".join(args.seeds))
+        if min(seeds) < 0 or len(set(seeds)) != len(seeds):
+            parser.error("bad seed list %s: give distinct integers >= 0" % " ".join(args.seeds))
+    if args.jobs < 1:
+        parser.error("--jobs must be >= 1")
+    jobs = jobs_of(args.name, seeds)
+    if args.gpu:
+        jobs = [j._replace(gpus=1) if j.kind in ("train", "evaluate") else j for j in jobs]
+    backend = runner.RayBackend(args.ray) if args.ray else runner.LocalBackend(args.jobs)
+    try:
+        state = runner.run_jobs(jobs, args.runs, args.name, backend,
+                                out=lambda line: print(line, flush=True))
+    except KeyboardInterrupt:
+        return 130
+    return 0 if all(s in ("done", "was done") for s in state.values()) else 1
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m reproduce.experiments", description=__doc__,
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:
+        return run_main(argv[1:])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="experiments to show (%s) [default: all]" % ", ".join(EXPERIMENTS))
+                        help="recipes to show (%s) [default: all]; `run NAME` runs one "
+                             "(`run --help`)" % ", ".join(EXPERIMENTS))
     args = parser.parse_args(argv)
-    unknown = [n for n in args.names if n not in EXPERIMENTS]
-    if unknown:
-        parser.error("unknown experiment %s: use %s" % (", ".join(unknown), ", ".join(EXPERIMENTS)))
+    for n in args.names:
+        _known(parser, n)
     print("\n\n".join(describe(n) for n in (args.names or EXPERIMENTS)))
     return 0
 

@@ -1,7 +1,19 @@
 """Write reproduce/RESULTS.md from finished runs: python -m reproduce.results.
 
-    python -m reproduce.results --eval runs/mnist_hour/eval.json [--eval MORE.json ...]
-                                [--toy reproduce/toy [--toy MORE ...]] [--out reproduce/RESULTS.md]
+    python -m reproduce.results [--runs runs] [--over-seeds RECIPE ...] [--eval JSON ...]
+                                [--toy reproduce/toy ...] [--recorded FILE]
+                                [--out reproduce/RESULTS.md]
+
+`--over-seeds RECIPE` aggregates a recipe's evaluations over its seeds (the
+`$RUNS/<recipe>/seed<S>/<name>.json` of `python -m reproduce.experiments run RECIPE`, one
+section per JSON name): every measure per seed, and its mean +- sample standard
+deviation, so that a claim such as "DRAGAN's blog PSNR is higher than GAN's" is stated
+with its spread. Every evaluation JSON the page reads is kept in
+`reproduce/results_data/` (its paths under --runs written as `$RUNS/...`), and a recipe
+whose JSONs are not under --runs is read from there: the page can be regenerated
+without the run folders (its figures are then the ones already in `reproduce/figures/`).
+`--recorded FILE` carries over Markdown of sections whose inputs are gone, under a
+heading that says so.
 
 Inputs are what the recipes (reproduce/experiments.py) leave behind: the JSON of
 `python -m reproduce.evaluate` (every run it measured; the runs' own folders are read
@@ -34,6 +46,7 @@ from reproduce import evaluate, experiments, plots, toy  # noqa: E402
 
 PROG = "python -m reproduce.results"
 HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "results_data")
 CURVES = ("d_loss", "g_loss", "gradient_penalty", "d_loss_real", "d_loss_fake")
 
 
@@ -248,7 +261,187 @@ def closing_note(reports, studies):
     return "\n".join(lines) if lines else "(no finished runs to compare)"
 
 
-def write_page(page, eval_paths, toy_dirs=()):
+# ---- a recipe's evaluations over seeds ------------------------------------------------
+
+MEASURES = (  # (key, label, digits, higher is better)
+    ("fid", "classifier FID (vs test)", 2, False),
+    ("score", "classifier score (max 10)", 2, True),
+    ("kl_uniform", "KL(histogram || uniform)", 4, False),
+    ("psnr_mean", "blog PSNR, mean over digits (dB)", 2, True))
+
+
+def measure(run, key):
+    """One number of an evaluated run (`psnr_mean`: its blog PSNR averaged over digits)."""
+    if key == "psnr_mean":
+        values = _finite(run["blog_psnr"]["per_digit"])
+        return float(values.mean()) if len(values) else float("nan")
+    return float(run[key])
+
+
+def spread(values):
+    """'mean ± std' text parts: (mean, sample standard deviation (ddof 1; 0 for one))."""
+    values = np.asarray(values, np.float64)
+    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
+def _portable(obj, runs):
+    """`obj` with every path under `runs` written as $RUNS/... (for results_data/)."""
+    prefix = os.path.abspath(runs) if runs else None
+    if isinstance(obj, dict):
+        return {k: _portable(v, runs) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_portable(v, runs) for v in obj]
+    if isinstance(obj, str) and prefix and prefix in obj:
+        return obj.replace(prefix, "$RUNS")
+    return obj
+
+
+def _local(path, runs):
+    """A $RUNS/... path of a kept JSON on this machine (None if there is no --runs)."""
+    if path and path.startswith("$RUNS"):
+        return path.replace("$RUNS", os.path.abspath(runs)) if runs else None
+    return path
+
+
+def recipe_evaluations(recipe, runs=None, data=DATA):
+    """{json name: {seed: report}} of a recipe's evaluations: from $RUNS/<recipe>/seed<S>/
+    when --runs has them (then kept in `data`/<recipe>/), else from `data`/<recipe>/."""
+    found = {}
+    pattern = os.path.join(os.path.abspath(runs), recipe, "seed*", "*.json") if runs else None
+    paths = sorted(glob.glob(pattern)) if pattern else []
+    kept = utils.ensure_dir(os.path.join(data, recipe)) if paths else os.path.join(data, recipe)
+    for path in paths:
+        seed_dir = os.path.basename(os.path.dirname(path))
+        report = utils.read_json(path)
+        if "runs" not in report:
+            continue
+        name = os.path.splitext(os.path.basename(path))[0]
+        seed = int(seed_dir[len("seed"):])
+        found.setdefault(name, {})[seed] = report
+        utils.write_json(os.path.join(kept, "%s_%s.json" % (seed_dir, name)),
+                         _portable(report, runs))
+    if not found:
+        for path in sorted(glob.glob(os.path.join(data, recipe, "seed*_*.json"))):
+            seed_dir, name = os.path.splitext(os.path.basename(path))[0].split("_", 1)
+            found.setdefault(name, {})[int(seed_dir[len("seed"):])] = utils.read_json(path)
+    if not found:
+        raise GanReproError("no evaluations of %s under %s or in %s: run python -m "
+                            "reproduce.experiments run %s first" % (
+                                recipe, os.path.join(runs or "$RUNS", recipe), kept, recipe))
+    return found
+
+
+def seeds_table(by_seed):
+    """Markdown: every measure of every model per seed, with mean ± std over seeds."""
+    seeds = sorted(by_seed)
+    models = [r["model"] for r in by_seed[seeds[0]]["runs"] if "fid" in r]
+    head = ["seed %d" % s for s in seeds] + ["mean ± std (%d seeds)" % len(seeds)]
+    lines = ["| measure | model | " + " | ".join(head) + " |", "|---" * (len(head) + 2) + "|"]
+    real = by_seed[seeds[0]]["runs"][0]["real"]
+    floors = dict(fid=real["fid"], score=real["score"], kl_uniform=real["kl_uniform"],
+                  psnr_mean=float(_finite(real["psnr"]).mean()))
+    for key, label, digits, _ in MEASURES:
+        for model in models:
+            values = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == model), key)
+                      for s in seeds]
+            mean, std = spread(values)
+            lines.append("| %s | %s | %s | %.*f ± %.*f |" % (
+                label, model, " | ".join("%.*f" % (digits, v) for v in values),
+                digits, mean, digits, std))
+        lines.append("| %s | real data (floor) | %s | %.*f |" % (
+            label, " | ".join("" for _ in seeds), digits, floors[key]))
+    return "\n".join(lines)
+
+
+def seeds_claims(by_seed, first="DRAGAN", second="GAN"):
+    """Sentences: is `first` better than `second` on each measure, over the seeds."""
+    seeds = sorted(by_seed)
+    lines = []
+    for key, label, digits, higher in MEASURES:
+        try:
+            a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
+                 for s in seeds]
+            b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
+                 for s in seeds]
+        except StopIteration:
+            return []
+        diff = np.subtract(a, b) * (1 if higher else -1)
+        wins = int((diff > 0).sum())
+        (ma, sa), (mb, sb), (md, sd) = spread(a), spread(b), spread(diff)
+        verdict = ("holds in every seed" if wins == len(seeds) else
+                   "fails in every seed" if wins == 0 else
+                   "holds in %d of %d seeds: the seeds disagree" % (wins, len(seeds)))
+        lines.append("- \"%s's %s is %s than %s's\": %s %.*f ± %.*f vs %s %.*f ± %.*f "
+                     "(mean ± std over seeds %s); %s's margin per seed (positive: as "
+                     "claimed) %.*f ± %.*f; the claim %s." % (
+                         first, label, "higher" if higher else "lower", second,
+                         first, digits, ma, digits, sa, second, digits, mb, digits, sb,
+                         ", ".join(map(str, seeds)), first, digits, md, digits, sd, verdict))
+    return lines
+
+
+def seeds_section(recipe, name, by_seed, page, figures, runs):
+    """Markdown of one recipe's evaluation `name` over its seeds: table, claims, grids."""
+    seeds = sorted(by_seed)
+    first = by_seed[seeds[0]]
+    runs0 = [r for r in first["runs"] if "epochs_done" in r]
+    out = ["Made by: `RUNS=runs; %s -m reproduce.experiments run %s --seeds %s` (the jobs: "
+           "\"Recipes\" below); measured by `python -m reproduce.evaluate` with %d samples "
+           "per run (sample seed %d); %s at step %s (%s epochs); read from %s." % (
+               experiments.PY, recipe, " ".join(map(str, seeds)), first["samples"],
+               first["seed"], ", ".join(r["model"] for r in runs0),
+               "/".join(sorted({str(r["step"]) for r in runs0})),
+               "/".join(sorted({"%.2f" % r["epochs_done"] for r in runs0})),
+               "reproduce/results_data/%s/" % recipe), ""]
+    judged = [r for r in first["runs"] if "judge" in r]
+    if judged:
+        j = judged[0]["judge"]
+        out += ["Judge (%s): %.2f%% test accuracy (target %.0f%%)." % (
+            j["dataset"], 100 * j["test_accuracy"], 100 * j["target_accuracy"]), ""]
+    out += [seeds_table(by_seed), "",
+            "Standard deviations are sample standard deviations (n - 1) over the seeds; "
+            "the floor is the real data's (the same for every seed: it does not depend on "
+            "the training seed).", ""]
+    claims = seeds_claims(by_seed)
+    if claims:
+        out += ["The blog's claim, measure by measure:", ""] + claims + [""]
+    row = []
+    for seed in seeds:
+        for r in by_seed[seed]["runs"]:
+            target = os.path.join(figures, "%s_%s_%s.png" % (recipe, name, _slug(r)))
+            folder = _local(r.get("result_folder"), runs)
+            grid = latest_grid(folder, r["model"], r.get("epochs_done")) if folder and \
+                os.path.isdir(folder) else None
+            if grid:
+                shutil.copyfile(grid, target)
+            if os.path.exists(target):
+                row.append("![%s seed %d](%s)" % (r["model"], seed, _rel(target, page)))
+    if row:
+        out += [" ".join(row), "", "Samples of each run at its last step (left to right: %s), "
+                "saved by the training runs." % ", ".join(
+                    "%s seed %d" % (r["model"], s) for s in seeds for r in by_seed[s]["runs"]),
+                ""]
+    for model in [r["model"] for r in first["runs"]]:
+        target = os.path.join(figures, "%s_%s_%s_losses.png" % (recipe, name, model))
+        series = []
+        for seed in seeds:
+            r = next(x for x in by_seed[seed]["runs"] if x["model"] == model)
+            folder = _local(r.get("log_folder"), runs)
+            scalars = read_scalars(folder, ("d_loss", "g_loss")) if folder and \
+                os.path.isdir(folder) else {}
+            series += [("seed %d %s" % (seed, tag),) + scalars[tag] for tag in ("d_loss", "g_loss")
+                       if tag in scalars and len(scalars[tag][0])]
+        if series:
+            window = max(1, min(50, max(len(x) for _, x, _ in series) // 20))
+            plots.line_chart(target, series, title="%s d_loss and g_loss per seed%s" % (
+                model, " (moving average of %d)" % window if window > 1 else ""), smooth=window)
+        if os.path.exists(target):
+            out += ["![%s losses per seed](%s)" % (model, _rel(target, page)), "",
+                    "Loss curves of %s, every seed: the runs' TensorBoard scalars." % model, ""]
+    return "\n".join(out)
+
+
+def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=None, data=DATA):
     figures = utils.ensure_dir(os.path.join(os.path.dirname(os.path.abspath(page)), "figures"))
     reports = []
     for path in eval_paths:
@@ -256,42 +449,76 @@ def write_page(page, eval_paths, toy_dirs=()):
             raise GanReproError("no evaluation %s: run the evaluate command of "
                                 "reproduce/experiments.py first" % path)
         reports.append(utils.read_json(path))
+    over_seeds = [(recipe, recipe_evaluations(recipe, runs, data)) for recipe in recipes]
     studies = []
     for toy_dir in toy_dirs:
         study_path = os.path.join(toy_dir, "toy_study.json")
         if not os.path.exists(study_path):
             raise GanReproError("no toy study in %s: run python -m reproduce.toy first" % toy_dir)
         studies.append(utils.read_json(study_path))
+    recorded_text = None
+    if recorded:
+        with open(recorded) as f:
+            recorded_text = f.read().strip()
+    command = " ".join(
+        (["--runs $RUNS"] if runs else []) + ["--over-seeds %s" % r for r in recipes] +
+        ["--eval %s" % p for p in eval_paths] + ["--toy %s" % d for d in toy_dirs] +
+        (["--recorded %s" % recorded] if recorded else []))
     out = ["# Results", "",
-           "Generated by `%s` on %s from finished runs; do not edit by hand (the closing "
-           "note is generated too: check it)." % (
-               "python -m reproduce.results " + " ".join(
-                   ["--eval %s" % p for p in eval_paths] + ["--toy %s" % d for d in toy_dirs]),
-               datetime.date.today().isoformat()), "",
+           "Generated by `python -m reproduce.results %s` on %s from finished runs; do not "
+           "edit by hand (the closing note is generated too: check it). Without the run "
+           "folders, the same command without `--runs` rebuilds the page from the "
+           "evaluations kept in `reproduce/results_data/`." % (
+               command, datetime.date.today().isoformat()), "",
            "Quality is measured with classifiers the project trains itself (no Inception "
            "weights offline): classifier FID and score are not Inception FID / Inception "
            "score and compare only with each other and with the real-data floor beside "
            "them. See README, \"Evaluation\".", ""]
+    for recipe, by_name in over_seeds:
+        for name, by_seed in sorted(by_name.items()):
+            out += ["## DRAGAN vs GAN over %d seeds: %s (%s)" % (len(by_seed), recipe, name), "",
+                    seeds_section(recipe, name, by_seed, page, figures, runs)]
     for report, source in zip(reports, eval_paths):
-        runs = ", ".join("%s at %g epochs%s" % (
+        runs_text = ", ".join("%s at %g epochs%s" % (
             r["model"], round(r["epochs_done"], 2),
             "" if train_seed(r) is None else " (seed %d)" % train_seed(r))
             for r in report["runs"] if "epochs_done" in r)
-        out += ["## Classifier metrics and the blog's PSNR%s" % (" (%s)" % runs if runs else ""),
-                "", mnist_section(report, page, figures, source)]
+        out += ["## Classifier metrics and the blog's PSNR%s" % (
+            " (%s)" % runs_text if runs_text else ""), "",
+            mnist_section(report, page, figures, source)]
     for i, (study, toy_dir) in enumerate(zip(studies, toy_dirs)):
         # Several studies (e.g. two learning rates): each one's plots get their own names.
         prefix = "study%d_" % (i + 1) if len(studies) > 1 else ""
         out += ["## Toy study: mode collapse on 2-D data%s" % (
             " (%s)" % _toy_label(study) if len(studies) > 1 else ""), "",
             toy_section(study, toy_dir, page, figures, prefix)]
-    out += ["## Closing note", "", closing_note(reports, studies), "",
-            "## Recipes", "", "Every experiment's commands and budget "
-            "(`python -m reproduce.experiments`):", ""]
+    if recorded_text:
+        out += ["## Recorded earlier (inputs no longer available)", "",
+                "Carried over verbatim from `%s`: the sections below were generated on the "
+                "date it names from evaluations and run folders that no longer exist, so "
+                "this page cannot regenerate them; their figures are the ones in "
+                "`reproduce/figures/` made then. Their commands are rewritten relative to "
+                "`$RUNS` (then an absolute folder of the machine they ran on); the recipe that "
+                "makes such runs today is "
+                "`dragan_vs_gan_mnist` (its folders are named differently)." % recorded, "",
+                recorded_text, ""]
+    out += ["## Closing note", "", closing_note(reports, studies)]
+    for recipe, by_name in over_seeds:
+        for name, by_seed in sorted(by_name.items()):
+            claims = seeds_claims(by_seed)
+            if claims:
+                out += ["- %s (%s), over seeds %s:" % (recipe, name, ", ".join(
+                    map(str, sorted(by_seed))))] + ["  " + c for c in claims]
+    if recorded_text:
+        out += ["- The evaluations recorded earlier: their own closing note, in \"Recorded "
+                "earlier\" above."]
+    out += ["", "## Recipes", "", "Every experiment's commands and budget "
+            "(`python -m reproduce.experiments`; `RUNS` is any folder, e.g. `runs`, and "
+            "`python -m reproduce.experiments run NAME --runs DIR` runs them all):", ""]
     for name in experiments.EXPERIMENTS:
         e = experiments.EXPERIMENTS[name]
         out += ["- **%s** (%s; budget: %s):" % (name, e["blog"], e["budget"]), ""]
-        out += ["  ```sh"] + ["  " + c for c in e["commands"]] + ["  ```", ""]
+        out += ["  ```sh"] + ["  " + c for c in experiments.commands(name)] + ["  ```", ""]
     text = "\n".join(out).rstrip() + "\n"
     tmp = page + ".tmp"
     with open(tmp, "w") as f:
@@ -303,19 +530,33 @@ def write_page(page, eval_paths, toy_dirs=()):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", metavar="DIR",
+                        help="the runs folder of `experiments run` ($RUNS), where "
+                             "--over-seeds finds a recipe's evaluations [default: none: read "
+                             "them from reproduce/results_data/]")
+    parser.add_argument("--over-seeds", action="append", default=[], metavar="RECIPE",
+                        help="a recipe whose evaluations are aggregated over its seeds "
+                             "(repeatable)")
     parser.add_argument("--eval", action="append", default=[], metavar="JSON",
                         help="an evaluation written by python -m reproduce.evaluate --json "
                              "(repeatable)")
     parser.add_argument("--toy", action="append", default=[], metavar="DIR",
                         help="a toy study's folder (python -m reproduce.toy --out; repeatable, "
                              "e.g. one per learning rate)")
+    parser.add_argument("--recorded", metavar="FILE",
+                        help="Markdown of sections whose inputs are gone, carried over under "
+                             "a heading that says so")
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"),
                         help="the page to write [default: reproduce/RESULTS.md]")
     args = parser.parse_args(argv)
-    if not args.eval and not args.toy:
-        parser.error("nothing to report: give --eval JSON and/or --toy DIR")
+    if not (args.eval or args.toy or args.over_seeds):
+        parser.error("nothing to report: give --over-seeds RECIPE, --eval JSON and/or --toy DIR")
+    unknown = [r for r in args.over_seeds if r not in experiments.EXPERIMENTS]
+    if unknown:
+        parser.error("unknown recipe %s: use one of %s" % (", ".join(unknown),
+                                                           ", ".join(experiments.EXPERIMENTS)))
     try:
-        write_page(args.out, args.eval, args.toy)
+        write_page(args.out, args.eval, args.toy, args.over_seeds, args.runs, args.recorded)
     except (GanReproError, OSError, KeyError, ValueError) as e:
         print("%s: error: %s" % (PROG, e), file=sys.stderr)
         return 1
