@@ -190,8 +190,13 @@ def pytest_sessionfinish(session):
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Say which float32 reference check ran (bit-exact golden or the cross-platform one)."""
+    """Say which float32 reference check ran (bit-exact golden or the cross-platform one)
+    and whether the Ray runner was tested."""
     module = sys.modules.get("test_reference")
     if module is not None and "reference" in _BACKGROUND:
         for line in module.summary():
+            terminalreporter.write_line(line)
+    runner_tests = sys.modules.get("test_runner")
+    if runner_tests is not None:
+        for line in runner_tests.summary():
             terminalreporter.write_line(line)

@@ -10,7 +10,7 @@ import pytest
 
 from models import MODELS, get_model
 from models.cli import main
-from reproduce import evaluate, reference
+from reproduce import evaluate, experiments, reference
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,6 +57,12 @@ def test_every_model_asks_only_for_evaluations_the_evaluation_has():
         cls = get_model(name)
         assert cls.evaluations and set(cls.evaluations) <= set(evaluate.EVALUATIONS), name
         assert cls.registry_key() == name
+
+
+def test_every_registered_model_has_a_blog_experiment():
+    commands = [c for name in experiments.EXPERIMENTS for c in experiments.commands(name)]
+    for name in MODELS:
+        assert any("scripts/run_%s.py " % name in c for c in commands), name
 
 
 def test_adding_a_model_names_files_that_exist():
