@@ -214,31 +214,9 @@ class InfoGAN(GANModel):
         """
         cfg = self.config
         self.require_image_sides(4)
-        self.num_labels = int(getattr(self.dataset, "num_classes", 10))
-        labels_seen = np.asarray(self.dataset.labels)
-        if labels_seen.size and (labels_seen.min() < 0 or labels_seen.max() >= self.num_labels):
-            raise DataError("%s: labels must lie in 0..%d" % (self.dataset.source,
-                                                               self.num_labels - 1))
-        if cfg.sample_num % self.num_labels:
-            raise ConfigError("sample_num must be a multiple of the %d labels (one column "
-                              "per digit), got %d" % (self.num_labels, cfg.sample_num))
-        bs, L = cfg.batch_size, self.num_labels
-
-        # Real half of D's batch: images, their one-hot labels, random codes.
-        self.inputs = self.image_input("real_images")
-        self.real_labels = tf.placeholder(self.dtype, [bs, L], name="real_labels")
-        self.real_code1 = tf.placeholder(self.dtype, [bs, 1], name="real_code1")
-        self.real_code2 = tf.placeholder(self.dtype, [bs, 1], name="real_code2")
-        # G's inputs (D update: the fake half; adversarial update: its own draw).
-        self.z = self.noise_input("z")
-        self.labels = tf.placeholder(self.dtype, [bs, L], name="labels")
-        self.code1 = tf.placeholder(self.dtype, [bs, 1], name="code1")
-        self.code2 = tf.placeholder(self.dtype, [bs, 1], name="code2")
-        # The sampler's inputs (any number of samples).
-        self.sample_z_input = self.noise_input("sample_z", size=None)
-        self.sample_labels_input = tf.placeholder(self.dtype, [None, L], name="sample_labels")
-        self.sample_code1_input = tf.placeholder(self.dtype, [None, 1], name="sample_code1")
-        self.sample_code2_input = tf.placeholder(self.dtype, [None, 1], name="sample_code2")
+        self._check_labels()
+        self._build_inputs()
+        bs = cfg.batch_size
         g_inputs = (self.z, self.labels, self.code1, self.code2)
 
         # 1. D update: fakes from G in inference mode (`generator.predict`), then one
@@ -257,8 +235,8 @@ class InfoGAN(GANModel):
         # 2. Adversarial update: G in training mode through the frozen D.
         self.fake = self.generator(*g_inputs, is_training=True)
         g_outputs = self.discriminator(self.fake)
-        self.g_loss, g_logs = self.keras_loss(g_outputs, tf.ones([bs, 1], self.dtype), self.labels,
-                                          self.code1, self.code2, "g_")
+        self.g_loss, g_logs = self.keras_loss(g_outputs, tf.ones([bs, 1], self.dtype),
+                                              self.labels, self.code1, self.code2, "g_")
 
         self.d_vars, self.g_vars = self.variables("discriminator"), self.variables("generator")
         # The logged losses are those of the forward pass each update used.
@@ -281,6 +259,38 @@ class InfoGAN(GANModel):
             Phase("adversarial", g_optim, g_sum, g_logs, feed=self.g_feed, batch=False),
         ]
         self._build_grids()
+
+    def _check_labels(self):
+        """The data's labels lie in 0..num_labels - 1, and the grid has a column per label."""
+        cfg = self.config
+        self.num_labels = int(getattr(self.dataset, "num_classes", 10))
+        labels_seen = np.asarray(self.dataset.labels)
+        if labels_seen.size and (labels_seen.min() < 0 or labels_seen.max() >= self.num_labels):
+            raise DataError("%s: labels must lie in 0..%d" % (self.dataset.source,
+                                                               self.num_labels - 1))
+        if cfg.sample_num % self.num_labels:
+            raise ConfigError("sample_num must be a multiple of the %d labels (one column "
+                              "per digit), got %d" % (self.num_labels, cfg.sample_num))
+
+    def _build_inputs(self):
+        """The placeholders: D's real half, G's inputs, the sampler's (any number)."""
+        bs, L = self.config.batch_size, self.num_labels
+
+        # Real half of D's batch: images, their one-hot labels, random codes.
+        self.inputs = self.image_input("real_images")
+        self.real_labels = tf.placeholder(self.dtype, [bs, L], name="real_labels")
+        self.real_code1 = tf.placeholder(self.dtype, [bs, 1], name="real_code1")
+        self.real_code2 = tf.placeholder(self.dtype, [bs, 1], name="real_code2")
+        # G's inputs (D update: the fake half; adversarial update: its own draw).
+        self.z = self.noise_input("z")
+        self.labels = tf.placeholder(self.dtype, [bs, L], name="labels")
+        self.code1 = tf.placeholder(self.dtype, [bs, 1], name="code1")
+        self.code2 = tf.placeholder(self.dtype, [bs, 1], name="code2")
+        # The sampler's inputs (any number of samples).
+        self.sample_z_input = self.noise_input("sample_z", size=None)
+        self.sample_labels_input = tf.placeholder(self.dtype, [None, L], name="sample_labels")
+        self.sample_code1_input = tf.placeholder(self.dtype, [None, 1], name="sample_code1")
+        self.sample_code2_input = tf.placeholder(self.dtype, [None, 1], name="sample_code2")
 
     def _build_grids(self):
         """Fixed noise of the grids (each from its own seeded stream).

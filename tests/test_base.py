@@ -82,21 +82,20 @@ def _snapshot(folder, skip=()):
             if f not in skip}
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("model", "GAN", "holds a GAN checkpoint, not DRAGAN"),
-    # the same model name under another registry key (as DCGAN and DCGAN Pokemon)
-    ("key", "dragan_other", "holds a dragan_other checkpoint, not dragan")])
-def test_checkpoint_of_another_model_is_refused_and_kept(run_dirs, field, value, message):
+def test_checkpoint_of_another_model_is_refused_and_kept(run_dirs):
     train(run_dirs, max_steps=1)
     folder = os.path.join(run_dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
     config_path = os.path.join(folder, "config.json")
-    saved = utils.read_json(config_path)
-    saved[field] = value
-    utils.write_json(config_path, saved)
-    before = _snapshot(folder)
-    with pytest.raises(CheckpointError, match=message):
-        make(run_dirs).train()
-    assert _snapshot(folder) == before
+    original = utils.read_json(config_path)
+    for field, value, message in [
+            ("model", "GAN", "holds a GAN checkpoint, not DRAGAN"),
+            # the same model name under another registry key (as DCGAN and DCGAN Pokemon)
+            ("key", "dragan_other", "holds a dragan_other checkpoint, not dragan")]:
+        utils.write_json(config_path, dict(original, **{field: value}))
+        before = _snapshot(folder)
+        with pytest.raises(CheckpointError, match=message):
+            make(run_dirs).train()
+        assert _snapshot(folder) == before, field
 
 
 def test_checkpoint_with_other_shapes_is_refused_naming_the_variable(run_dirs, tmp_path):
