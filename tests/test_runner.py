@@ -1,6 +1,6 @@
 """reproduce/runner.py and `python -m reproduce.experiments run` on a tiny recipe.
 
-The recipe: DRAGAN and GAN, 30 steps each on tiny 8x8 blob 'digits', seeds 1 and 2, and
+The recipe: DRAGAN and GAN, 16 steps each on tiny 8x8 blob 'digits', seeds 1 and 2, and
 an evaluation of the four runs after them. Locally (2 jobs at a time) the first pass has
 one training job killed (SIGKILL) half-way: it is reported and the evaluation waiting
 for it is skipped; the second pass resumes it from its checkpoint and runs the
@@ -28,7 +28,7 @@ import pytest
 from conftest import blobs
 from reproduce import experiments, results, runner
 
-STEPS = 30
+STEPS = 16
 SEEDS = (1, 2)
 MODELS = {"dragan": "DRAGAN_mnist_8_128/DRAGAN", "gan": "GAN_mnist_8_128/GAN"}
 RECIPE = "tiny"
