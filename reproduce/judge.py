@@ -186,7 +186,8 @@ def train_judge(dataset="mnist", data_dir=None, epochs=None, threads=1, train_su
                       target_accuracy=TARGETS[dataset]["accuracy"], epochs=epochs,
                       train_images=int(len(images)), test_images=int(len(test.images)),
                       seconds=round(seconds, 1), threads=threads, seed=seed,
-                      source=train.source)
+                      source=train.source, num_classes=int(train.num_classes),
+                      image_shape=[int(d) for d in train.images.shape[1:]])
     if log:
         log("judge %s: test accuracy %.2f%% after %d epochs (%.0f s, %d thread%s)"
             % (dataset, 100 * accuracy, epochs, seconds, threads, "" if threads == 1 else "s"))
@@ -198,7 +199,9 @@ def load_judge(dataset="mnist", data_dir=None, retrain=False, threads=1, log=pri
     `retrain`. Prints its test accuracy (`log`)."""
     folder = judge_folder(dataset)
     if not retrain and os.path.exists(os.path.join(folder, "judge.json")):
-        judge = Judge(threads=threads)
+        saved = utils.read_json(os.path.join(folder, "judge.json"))
+        judge = Judge(num_classes=saved.get("num_classes", 10),
+                      image_shape=saved.get("image_shape", (28, 28, 1)), threads=threads)
         judge.restore(folder)
     else:
         if log:

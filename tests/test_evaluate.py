@@ -227,3 +227,16 @@ def test_results_picks_the_grid_of_the_evaluated_epoch(tmp_path):
     assert pick(1) == "GAN_epoch000_test_all_classes.png"
     assert pick() == pick(2.5) == pick(3.0) == "GAN_epoch003_test_all_classes.png"  # newest
     assert results.latest_grid(str(tmp_path), "DRAGAN", 2.0) is None
+
+
+def test_a_cached_judge_is_rebuilt_at_the_image_size_it_was_trained_at(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_REPRO_CACHE_DIR", str(tmp_path))
+    with judge_lib.Judge(image_shape=(8, 8, 1)) as small:
+        small.info = dict(dataset="mnist", test_accuracy=0.5, target_accuracy=0.99,
+                          num_classes=10, image_shape=[8, 8, 1])
+        small.save(judge_lib.judge_folder("mnist"))
+        expected = small.predict(np.zeros((2, 8, 8, 1), np.float32))[0]
+    with judge_lib.load_judge("mnist", log=None) as cached:
+        assert cached.image_shape == (8, 8, 1)
+        np.testing.assert_array_equal(cached.predict(np.zeros((2, 8, 8, 1), np.float32))[0],
+                                      expected)
