@@ -32,6 +32,9 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
+
+import utils  # noqa: E402  (NumPy only: this module still does not import TensorFlow)
 PY = ".venv/bin/python"          # how a printed command names the interpreter
 RAY_INSTALL = "pip install -r requirements-cluster.txt"
 # Environment variables a Ray task takes from the driver (a node has its own PATH, HOME).
@@ -97,13 +100,9 @@ class Paths:
         return all(os.path.exists(o) for o in self.outputs(j))
 
     def mark_done(self, j, seconds, where):
-        os.makedirs(self.folder, exist_ok=True)
-        tmp = self.marker(j) + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(dict(command=command_line(j.argv), seconds=round(seconds, 1), where=where,
-                           finished=datetime.datetime.now().isoformat(timespec="seconds")), f,
-                      indent=1)
-        os.replace(tmp, self.marker(j))
+        utils.write_json(self.marker(j), dict(
+            command=command_line(j.argv), seconds=round(seconds, 1), where=where,
+            finished=datetime.datetime.now().isoformat(timespec="seconds")))
 
 
 def job_env(j, base=None):
