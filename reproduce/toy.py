@@ -359,7 +359,7 @@ def redraw(folder):
             for dataset, points in samples.items()]
 
 
-def main(argv=None):
+def _parser():
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", choices=metrics.TOY_DATASETS,
@@ -386,6 +386,57 @@ def main(argv=None):
     parser.add_argument("--redraw", metavar="DIR", help="only draw the scatter plots of the "
                         "study in DIR again, from its %s (no training; the other flags "
                         "are ignored)" % SAMPLES_FILE)
+    return parser
+
+
+def _train_all(args, command):
+    """Every (data set, method, seed) run of the study, printing a line per run and
+    drawing each data set's plots (and saving their samples) when its last method is
+    done. Returns the runs' results."""
+    runs, shown, plotted = [], {}, {}
+    plot_seeds = list(range(min(args.seeds, args.plot_seeds)))
+    tasks = [(dataset, method) for dataset in args.datasets for method in args.methods]
+    settings = dict(threads=args.threads, steps=args.steps, lr=args.lr,
+                    eval_samples=args.eval_samples)
+    utils.ensure_dir(args.out)
+    for (dataset, method), finished in zip(tasks, _run_all(tasks, range(args.seeds),
+                                                           args.jobs, settings)):
+        for result, samples in finished:
+            seed = result["seed"]
+            runs.append(result)
+            if seed < args.plot_seeds:
+                shown[(dataset, method, seed)] = samples
+            print("%s %s seed %d: %d/%d modes, %.1f%% high quality, reverse KL %.3f "
+                  "(%.1f s a seed)" % (dataset, method, seed, result["modes_covered"],
+                                       result["num_modes"], 100 * result["high_quality"],
+                                       result["reverse_kl"], result["seconds"]), flush=True)
+        if method == args.methods[-1] and plot_seeds:
+            plotted[dataset] = np.array([[shown[(dataset, m, s)] for s in plot_seeds]
+                                         for m in args.methods])    # [M, P, n, 2]
+            plot_dataset(args.out, dataset, args.methods, plot_seeds, plotted[dataset])
+            save_samples(args.out, args.methods, plot_seeds, plotted, command)
+    return runs
+
+
+def _write_study(args, command, runs, seconds):
+    """toy_study.json and toy_study.md of the finished runs; returns the table."""
+    rows = summarise(runs)
+    budget = dict(seeds=args.seeds, steps=args.steps, eval_samples=args.eval_samples,
+                  threads=args.threads, seconds=round(seconds, 1), lr=args.lr,
+                  **{k: v for k, v in DEFAULTS.items() if k not in ("steps", "eval_samples",
+                                                                    "lr")},
+                  n_critic=N_CRITIC)
+    utils.write_json(os.path.join(args.out, "toy_study.json"), _json_safe(dict(
+        command=command, budget=budget, summary=rows, runs=runs)))
+    text = table(rows)
+    with open(os.path.join(args.out, "toy_study.md"), "w") as f:
+        f.write("Command: `%s` (%d runs, %.0f s)\n\n%s\n" % (command, len(runs),
+                                                           budget["seconds"], text))
+    return text
+
+
+def main(argv=None):
+    parser = _parser()
     args = parser.parse_args(argv)
     if args.redraw:
         if not os.path.isfile(os.path.join(args.redraw, SAMPLES_FILE)):
@@ -401,46 +452,13 @@ def main(argv=None):
     if not (math.isfinite(args.lr) and 0 < args.lr <= 1):
         parser.error("--lr must be in (0, 1], got %s" % args.lr)
     command = "%s %s" % (PROG, " ".join(sys.argv[1:] if argv is None else argv))
-    runs, shown, plotted = [], {}, {}
-    plot_seeds = list(range(min(args.seeds, args.plot_seeds)))
     start = time.time()
-    tasks = [(dataset, method) for dataset in args.datasets for method in args.methods]
-    settings = dict(threads=args.threads, steps=args.steps, lr=args.lr,
-                    eval_samples=args.eval_samples)
     try:
-        utils.ensure_dir(args.out)
-        for (dataset, method), finished in zip(tasks, _run_all(tasks, range(args.seeds),
-                                                               args.jobs, settings)):
-            for result, samples in finished:
-                seed = result["seed"]
-                runs.append(result)
-                if seed < args.plot_seeds:
-                    shown[(dataset, method, seed)] = samples
-                print("%s %s seed %d: %d/%d modes, %.1f%% high quality, reverse KL %.3f "
-                      "(%.1f s a seed)" % (dataset, method, seed, result["modes_covered"],
-                                           result["num_modes"], 100 * result["high_quality"],
-                                           result["reverse_kl"], result["seconds"]), flush=True)
-            if method == args.methods[-1] and plot_seeds:
-                plotted[dataset] = np.array([[shown[(dataset, m, s)] for s in plot_seeds]
-                                             for m in args.methods])    # [M, P, n, 2]
-                plot_dataset(args.out, dataset, args.methods, plot_seeds, plotted[dataset])
-                save_samples(args.out, args.methods, plot_seeds, plotted, command)
+        runs = _train_all(args, command)
     except OSError as e:
         print("%s: error: %s" % (PROG, e), file=sys.stderr)
         return 1
-    rows = summarise(runs)
-    budget = dict(seeds=args.seeds, steps=args.steps, eval_samples=args.eval_samples,
-                  threads=args.threads, seconds=round(time.time() - start, 1), lr=args.lr,
-                  **{k: v for k, v in DEFAULTS.items() if k not in ("steps", "eval_samples",
-                                                                    "lr")},
-                  n_critic=N_CRITIC)
-    utils.write_json(os.path.join(args.out, "toy_study.json"), _json_safe(dict(
-        command=command, budget=budget, summary=rows, runs=runs)))
-    text = table(rows)
-    with open(os.path.join(args.out, "toy_study.md"), "w") as f:
-        f.write("Command: `%s` (%d runs, %.0f s)\n\n%s\n" % (command, len(runs),
-                                                           budget["seconds"], text))
-    print(text)
+    print(_write_study(args, command, runs, time.time() - start))
     print("wrote %s" % args.out)
     return 0
 
