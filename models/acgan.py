@@ -152,17 +152,13 @@ class ACGAN(KerasConditionalGAN):
                                   update_moving=True)
         self.g_valid, self.g_label = self.discriminator(g_images, self.dropout_seed,
                                                         G_PASS_SALTS)
-        self.g_loss = (keras_losses.binary_crossentropy(1, self.g_valid)
-                       + keras_losses.sparse_categorical_crossentropy(self.sampled_labels,
-                                                                     self.g_label))
+        self.g_loss = self._summed_loss(self.g_valid, self.g_label, 1, self.sampled_labels)
 
         # D on the real batch (validity 1, true digit), then on the fakes (0, class 10).
         self.real_valid, self.real_label = self.discriminator(self.inputs, self.dropout_seed,
                                                               REAL_PASS_SALTS)
-        d_loss_real = (keras_losses.binary_crossentropy(1, self.real_valid)
-                       + keras_losses.sparse_categorical_crossentropy(self.labels, self.real_label))
-        acc_real = keras_losses.binary_accuracy(1, self.real_valid)
-        op_acc_real = keras_losses.sparse_categorical_accuracy(self.labels, self.real_label)
+        d_loss_real = self._summed_loss(self.real_valid, self.real_label, 1, self.labels)
+        acc_real, op_acc_real = self._accuracies(self.real_valid, self.real_label, 1, self.labels)
         d_optimizer, g_optimizer = self._optimizers()
         self.d_real_update = d_optimizer.update(d_loss_real, [d_loss_real, acc_real,
                                                               op_acc_real])
@@ -172,11 +168,9 @@ class ACGAN(KerasConditionalGAN):
                 self.generator(self.z, self.sampled_labels, is_training=False))
             self.fake_valid, self.fake_label = self.discriminator(
                 self.fake_images, self.dropout_seed, FAKE_PASS_SALTS)
-            d_loss_fake = (keras_losses.binary_crossentropy(0, self.fake_valid)
-                           + keras_losses.sparse_categorical_crossentropy(FAKE_CLASS,
-                                                                          self.fake_label))
-            acc_fake = keras_losses.binary_accuracy(0, self.fake_valid)
-            op_acc_fake = keras_losses.sparse_categorical_accuracy(FAKE_CLASS, self.fake_label)
+            d_loss_fake = self._summed_loss(self.fake_valid, self.fake_label, 0, FAKE_CLASS)
+            acc_fake, op_acc_fake = self._accuracies(self.fake_valid, self.fake_label, 0,
+                                                     FAKE_CLASS)
             self.d_fake_update = d_optimizer.update(d_loss_fake, [d_loss_fake, acc_fake,
                                                                   op_acc_fake])
         self.g_update = g_optimizer.update(self.g_loss, [self.g_loss])
@@ -195,6 +189,19 @@ class ACGAN(KerasConditionalGAN):
             Phase("g", self.g_update, scalar_summaries(g_logs), g_logs),
         ]
         self._set_grids()
+
+    @staticmethod
+    def _summed_loss(valid, label, validity, digit):
+        """Keras's loss of D's two outputs against (validity, digit): binary
+        cross-entropy + sparse categorical cross-entropy, summed."""
+        return (keras_losses.binary_crossentropy(validity, valid)
+                + keras_losses.sparse_categorical_crossentropy(digit, label))
+
+    @staticmethod
+    def _accuracies(valid, label, validity, digit):
+        """Keras's metrics of the two outputs: (validity accuracy, label accuracy)."""
+        return (keras_losses.binary_accuracy(validity, valid),
+                keras_losses.sparse_categorical_accuracy(digit, label))
 
     # ---- feeds -----------------------------------------------------------------
 
