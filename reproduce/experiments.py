@@ -141,10 +141,10 @@ EXPERIMENTS = {
         blog="DRAGAN 对模型倒塌问题的处理: DRAGAN against a plain GAN over seeds, short runs",
         budget="200 steps of 64 each (0.18 epochs), 3 seeds, one thread per run, blog "
                "defaults otherwise, then each seed's pair evaluated (10,000 samples). "
-               "Measured 2026-12-02 on a 2-core CPU shared with other work (load average "
-               "4-6): the 10 jobs took 7:05 wall with --jobs 2, 9:41 one by one (--jobs 1) "
-               "and 6:17 on a local Ray instance of 2 CPUs (--ray local), with bit-identical "
-               "losses and evaluations",
+               "Measured 2026-12-02 on an otherwise idle 2-core CPU: the 10 jobs took 3:26 "
+               "wall with --jobs 2, 5:52 one by one (--jobs 1) and 3:15 on a local Ray "
+               "instance of 2 CPUs (--ray local), with bit-identical losses and evaluations "
+               "(7:05, 9:41 and 6:17 with other work on the machine, load average 4-6)",
         seeds=SHORT_SEEDS, jobs=_dragan_vs_gan_short),
     "dragan_vs_gan_mnist": dict(
         blog="DRAGAN 对模型倒塌问题的处理: DRAGAN against a plain GAN, PSNR per digit",
