@@ -159,7 +159,8 @@ EXPERIMENTS = {
         blog="DRAGAN paper's toy figure and the usual mode-collapse test (8-Gaussian ring, "
              "25-Gaussian grid, swiss roll)",
         budget="10 seeds x 3 data sets x 4 methods, 5,000 generator steps of batch 64, "
-               "1 thread (21 minutes wall, 18 CPU minutes on the shared 2-core CPU); "
+               "1 thread (6.5 minutes wall on an idle 2-core CPU, 2026-12-02; 21 minutes "
+               "on the shared machine of the earlier run); "
                "reproduce/toy.py has the networks",
         seeds=None, jobs=_toy("reproduce/toy", "--seeds", "10", "--steps", "5000")),
     "toy_study_lr1e-4": dict(
