@@ -436,14 +436,6 @@ class CycleGAN(GANModel):
 
     # ---- use of a trained model ----------------------------------------------------
 
-    @classmethod
-    def checkpoint_folder_of(cls, config, dataset):
-        """The checkpoint folder of a run with `config` on `dataset`, without building
-        the graph (the folder only depends on the config and the data)."""
-        probe = cls.__new__(cls)
-        probe.config, probe.dataset = config, dataset
-        return probe.checkpoint_folder
-
     def translate(self, images, direction, batch_size=64):
         """Translate images [N, h, w, c] in [0, 1]: direction "AB" (G_AB) or "BA" (G_BA).
 
