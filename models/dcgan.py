@@ -249,6 +249,7 @@ class DCGANPokemon(DCGAN):
     """
 
     Config = DCGANPokemonConfig
+    evaluations = ("sprites",)   # no judge for sprites: reproduce/eval_sprites.py
 
 
 def _gradients(loss, variables):

@@ -28,7 +28,10 @@ project's own classifier (the "judge", reproduce/judge.py) of the run's data set
   training and test images. `--psnr-from grids` cuts the run's saved 8x8 epoch grids into
   tiles instead of drawing samples (the blog's way);
 - CycleGAN: its own evaluation (reproduce/eval_cyclegan.py): PSNR / L1 against the
-  true regular/shiny pairs, beside the identity baseline.
+  true regular/shiny pairs, beside the identity baseline;
+- the Pokemon DCGAN (no judge for sprites): reproduce/eval_sprites.py, a Frechet distance
+  in the sprites' own pixel-PCA space and the nearest-sprite distance, each beside the
+  same for real sprites (its docstring says what it can and cannot tell).
 
 Output: a readable table per run (and, for several runs, one side-by-side table) on
 stdout; `--json PATH` writes every number. Exit status: 0, 1 (no run folder / checkpoint
@@ -58,6 +61,8 @@ EVALUATIONS = {
     "conditional": "the judge's accuracy on the labels the samples were asked for",
     "categorical_code": "InfoGAN's c1 matched one-to-one to the judge's digits",
     "pairs": "CycleGAN's translations against the true regular/shiny pairs",
+    "sprites": "the Pokemon DCGAN's pixel-PCA Frechet distance to the sprites, with the "
+               "nearest-sprite distance (reproduce/eval_sprites.py)",
 }
 DEFAULT_SAMPLES = 10000
 NUM_CLASSES = 10
@@ -257,6 +262,11 @@ def evaluate_run(path, judges, samples=DEFAULT_SAMPLES, seed=0, data_dir=None, t
             from reproduce import eval_cyclegan
             info["cyclegan"] = eval_cyclegan.evaluate(model)
             return info
+        if "sprites" in model.evaluations:
+            from reproduce import eval_sprites
+            info["sprites"] = eval_sprites.evaluate(model, draw_samples, seed)
+            info["seed"] = seed
+            return info
         key = cfg.dataset
         if key not in judge_lib.TARGETS:
             raise DataError("%s was trained on %r: the classifier metrics have judges for %s "
@@ -343,6 +353,26 @@ def table(results):
             from reproduce import eval_cyclegan
             lines += ["", "%s (PSNR / L1 against the true pairs):" % _label(r), "", "```",
                       eval_cyclegan.table(_floats(r["cyclegan"])), "```"]
+        if "sprites" in r:
+            lines += ["", sprites_table([r])]
+    return "\n".join(lines)
+
+
+def sprites_table(results):
+    """Markdown: the sprite measure of runs, beside its real-sprite floor."""
+    real = results[0]["sprites"]
+    head = [_label(r) for r in results] + ["real sprites (floor)"]
+    lines = ["| measure | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    lines.append("| pixel-PCA Frechet distance to the reference half (%d components) | %s | "
+                 "%s (the other half) |" % (real["components"], " | ".join(
+                     "%s ± %s (%d draws of %d)" % (_num(r["sprites"]["pca_fd"]),
+                                                   _num(r["sprites"]["pca_fd_std"]),
+                                                   r["sprites"]["draws"], r["sprites"]["held_out"])
+                     for r in results), _num(real["floor_pca_fd"])))
+    lines.append("| median RMS distance to the nearest reference sprite | %s | %s |" % (
+        " | ".join("%s (ratio %s)" % (_num(r["sprites"]["nn_rms_median"], 4),
+                                      _num(r["sprites"]["nn_ratio"])) for r in results),
+        _num(real["floor_nn_rms_median"], 4)))
     return "\n".join(lines)
 
 

@@ -119,13 +119,15 @@ def _blog_run(name, *flags):
     return jobs
 
 
-def _cyclegan(*flags):
+def _judgeless(name, *flags):
+    """Train `name` (Pokemon data: no judge), then its own evaluation (CycleGAN: the true
+    pairs; the Pokemon DCGAN: reproduce/eval_sprites.py)."""
     def jobs(seeds):
         out = []
         for seed in seeds:
-            folder = "$RUNS/cyclegan/seed%d" % seed
-            t = train("cyclegan", folder, seed, *flags)
-            out += [t, evaluate("eval_cyclegan_seed%d" % seed, folder, ("cyclegan",),
+            folder = "$RUNS/%s/seed%d" % (name, seed)
+            t = train(name, folder, seed, *flags)
+            out += [t, evaluate("eval_%s_seed%d" % (name, seed), folder, (name,),
                                 after=[t.name])]
         return out
     return jobs
@@ -204,15 +206,11 @@ BLOG_RUNS = [  # (recipe, blog, budget, flags), in the order blog_results runs t
 ]
 
 
-def _train_only(name, *flags):
-    return lambda seeds: [train(name, "$RUNS/%s/seed%d" % (name, s), s, *flags) for s in seeds]
-
-
-_JOBS = dict(cyclegan=_cyclegan, dcgan_pokemon=lambda *flags: _train_only("dcgan_pokemon",
-                                                                         *flags))
+_JUDGELESS = ("cyclegan", "dcgan_pokemon")
 for _name, _blog, _budget, _flags in BLOG_RUNS:
     EXPERIMENTS[_name] = dict(blog=_blog, budget=_budget, seeds=(547,),
-                              jobs=_JOBS.get(_name, lambda *f: _blog_run(_name, *f))(*_flags))
+                              jobs=(_judgeless if _name in _JUDGELESS else _blog_run)(_name,
+                                                                                     *_flags))
 
 
 def _blog_results(seeds):

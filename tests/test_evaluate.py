@@ -240,3 +240,39 @@ def test_a_cached_judge_is_rebuilt_at_the_image_size_it_was_trained_at(tmp_path,
         assert cached.image_shape == (8, 8, 1)
         np.testing.assert_array_equal(cached.predict(np.zeros((2, 8, 8, 1), np.float32))[0],
                                       expected)
+
+
+def test_sprite_measure_tells_real_from_shifted_and_copied_images():
+    from reproduce import eval_sprites
+    rng = np.random.default_rng(0)
+    images = np.clip(rng.normal(0.7, 0.15, (200, 8, 8, 3)), 0, 1)
+    reference, held_out = eval_sprites.halves(images)
+    assert len(reference) == 100 and len(held_out) == 100
+    alike = [np.clip(rng.normal(0.7, 0.15, (100, 8, 8, 3)), 0, 1) for _ in range(3)]
+    r = eval_sprites.measure(reference, held_out, alike)
+    assert r["draws"] == 3 and r["held_out"] == 100 and r["components"] == 50
+    # Samples from the sprites' own distribution score near the floor ...
+    assert r["pca_fd"] < 1.5 * r["floor_pca_fd"] and 0.8 < r["nn_ratio"] < 1.2
+    # ... darker ones far above it; copies of the reference sit at distance 0.
+    darker = eval_sprites.measure(reference, held_out, [s * 0.5 for s in alike])
+    assert darker["pca_fd"] > 5 * r["floor_pca_fd"] and darker["nn_ratio"] > 1.2
+    copies = eval_sprites.measure(reference, held_out, [reference[:100]] * 2)
+    assert copies["nn_rms_median"] == pytest.approx(0.0, abs=1e-6) and copies["nn_ratio"] < 0.01
+
+
+def test_evaluate_measures_a_pokemon_dcgan_run_against_the_sprites(tmp_path, tiny_sprite_dir,
+                                                                   capsys):
+    cls = get_model("dcgan_pokemon")
+    config = cls.Config(data_dir=str(tiny_sprite_dir), batch_size=8, max_steps=2,
+                        sample_num=16, sample_every=1, save_every=0, log_every=1,
+                        intra_op_threads=1, inter_op_threads=1, **dirs_in(tmp_path, "poke"))
+    with cls(config, cls.load_data(config)) as m:
+        m.train()
+        folder = m.checkpoint_folder
+    out = tmp_path / "eval.json"
+    assert evaluate.main([folder, "--json", str(out)]) == 0
+    run = json.loads(out.read_text())["runs"][0]
+    s = run["sprites"]
+    assert s["reference"] == 8 and s["held_out"] == 8 and s["draws"] == 5
+    assert np.isfinite(s["pca_fd"]) and s["pca_fd"] > 0 and np.isfinite(s["floor_pca_fd"])
+    assert "fid" not in run and "pixel-PCA Frechet distance" in capsys.readouterr().out
