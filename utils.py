@@ -219,3 +219,16 @@ def make_rng(seed, *keys):
 def _key_to_int(key):
     """Stable integer for a string key (no Python hash randomisation)."""
     return int.from_bytes(hashlib.sha256(str(key).encode("utf-8")).digest()[:8], "little")
+
+
+def cpu_name():
+    """This machine's CPU model ("AMD EPYC ...", from /proc/cpuinfo), else what the
+    platform module says."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()

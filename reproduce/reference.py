@@ -191,7 +191,7 @@ def write(name, float64_run, float32_run):
 def fingerprint(threads, inter_threads=2):
     """What a float32 trajectory's last bits depend on, on this machine and process."""
     from tf_compat import onednn_enabled, tf, visible_gpus   # first: it chooses the kernels
-    return dict(processor=_cpu_name(), vector_extensions=_vector_extensions(),
+    return dict(processor=utils.cpu_name(), vector_extensions=_vector_extensions(),
                 machine=platform.machine(), tensorflow=tf.__version__, numpy=np.__version__,
                 python=platform.python_version(), onednn=onednn_enabled(),
                 intra_op_threads=threads, inter_op_threads=inter_threads,
@@ -239,17 +239,6 @@ def drift_step(float32_losses, float64_losses, threshold=DRIFT):
             if abs(a - b) > threshold * max(abs(a), 1e-12):
                 return i + 1
     return None
-
-
-def _cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
 
 
 # The CPU features whose kernels round differently (FMA, the vector widths, bf16/AMX paths).

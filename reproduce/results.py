@@ -42,7 +42,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import utils  # noqa: E402
 from errors import GanReproError  # noqa: E402
-from reproduce import evaluate, experiments, plots, toy  # noqa: E402
+from reproduce import blog_sections, evaluate, experiments, plots, toy  # noqa: E402
 
 PROG = "python -m reproduce.results"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -52,7 +52,7 @@ CURVES = ("d_loss", "g_loss", "gradient_penalty", "d_loss_real", "d_loss_fake")
 
 def read_scalars(log_folder, tags=CURVES):
     """{tag: (steps, values)} from a run's TensorBoard event files (a resumed run's later
-    files win for a step written twice)."""
+    files win for a step written twice); `tags` None: every scalar."""
     from tf_compat import tf
     found = {}
     verbosity = tf.logging.get_verbosity()
@@ -62,7 +62,7 @@ def read_scalars(log_folder, tags=CURVES):
         try:
             for event in tf.train.summary_iterator(path):
                 for value in event.summary.value:
-                    if value.tag in tags and value.HasField("simple_value"):
+                    if (tags is None or value.tag in tags) and value.HasField("simple_value"):
                         found.setdefault(value.tag, {})[event.step] = value.simple_value
         except (tf.errors.DataLossError, OSError):
             continue            # a file cut short by a crash: keep what was read
@@ -499,16 +499,22 @@ def _recipes_section():
     return out
 
 
-def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=None, data=DATA):
+def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=None, data=DATA,
+               blogs=()):
     """Write the results page `page` (Markdown) and its figures beside it; returns the text."""
     figures = utils.ensure_dir(os.path.join(os.path.dirname(os.path.abspath(page)), "figures"))
     reports, studies, recorded_text = _read_inputs(eval_paths, toy_dirs, recorded)
     over_seeds = [(recipe, recipe_evaluations(recipe, runs, data)) for recipe in recipes]
     command = " ".join(
-        (["--runs $RUNS"] if runs else []) + ["--over-seeds %s" % r for r in recipes] +
+        (["--runs $RUNS"] if runs else []) + ["--blog %s" % r for r in blogs] +
+        ["--over-seeds %s" % r for r in recipes] +
         ["--eval %s" % p for p in eval_paths] + ["--toy %s" % d for d in toy_dirs] +
         (["--recorded %s" % recorded] if recorded else []))
     out = _header(command)
+    if blogs:
+        out += blog_sections.page_part(
+            blogs, runs, page, figures, data, _rel,
+            lambda recipe: recipe_evaluations(recipe, runs, data)["eval"])
     for recipe, by_name in over_seeds:
         for name, by_seed in sorted(by_name.items()):
             out += ["## DRAGAN vs GAN over %d seeds: %s (%s)" % (len(by_seed), recipe, name), "",
@@ -553,6 +559,10 @@ def main(argv=None):
                         help="the runs folder of `experiments run` ($RUNS), where "
                              "--over-seeds finds a recipe's evaluations [default: none: read "
                              "them from reproduce/results_data/]")
+    parser.add_argument("--blog", action="append", default=[], metavar="RECIPE",
+                        help="a blog run's recipe (%s; repeatable): its section with "
+                             "grids, curves, measures and verdict" % ", ".join(
+                                 blog_sections.BLOGS))
     parser.add_argument("--over-seeds", action="append", default=[], metavar="RECIPE",
                         help="a recipe whose evaluations are aggregated over its seeds "
                              "(repeatable)")
@@ -568,14 +578,20 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(HERE, "RESULTS.md"),
                         help="the page to write [default: reproduce/RESULTS.md]")
     args = parser.parse_args(argv)
-    if not (args.eval or args.toy or args.over_seeds):
-        parser.error("nothing to report: give --over-seeds RECIPE, --eval JSON and/or --toy DIR")
+    if not (args.eval or args.toy or args.over_seeds or args.blog):
+        parser.error("nothing to report: give --blog RECIPE, --over-seeds RECIPE, --eval JSON "
+                     "and/or --toy DIR")
+    not_blogs = [r for r in args.blog if r not in blog_sections.BLOGS]
+    if not_blogs:
+        parser.error("--blog %s: not a blog run; use one of %s" % (
+            ", ".join(not_blogs), ", ".join(blog_sections.BLOGS)))
     unknown = [r for r in args.over_seeds if r not in experiments.EXPERIMENTS]
     if unknown:
         parser.error("unknown recipe %s: use one of %s" % (", ".join(unknown),
                                                            ", ".join(experiments.EXPERIMENTS)))
     try:
-        write_page(args.out, args.eval, args.toy, args.over_seeds, args.runs, args.recorded)
+        write_page(args.out, args.eval, args.toy, args.over_seeds, args.runs, args.recorded,
+                   blogs=args.blog)
     except (GanReproError, OSError, KeyError, ValueError) as e:
         print("%s: error: %s" % (PROG, e), file=sys.stderr)
         return 1

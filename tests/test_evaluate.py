@@ -276,3 +276,91 @@ def test_evaluate_measures_a_pokemon_dcgan_run_against_the_sprites(tmp_path, tin
     assert s["reference"] == 8 and s["held_out"] == 8 and s["draws"] == 5
     assert np.isfinite(s["pca_fd"]) and s["pca_fd"] > 0 and np.isfinite(s["floor_pca_fd"])
     assert "fid" not in run and "pixel-PCA Frechet distance" in capsys.readouterr().out
+
+
+def _blog_report(run, command="python -m reproduce.evaluate X"):
+    return dict(command=command, samples=100, seed=0, runs=[run])
+
+
+def _classifier_run(model, step, **extra):
+    run = dict(model=model, step=step, epochs_done=step / 1875, run="$RUNS/x", checkpoint="c",
+               command="scripts/run_x.py --seed 547", result_folder="$RUNS/none",
+               log_folder="$RUNS/none", fid=5.0, score=9.0, kl_uniform=0.001,
+               histogram=[10] * 10, blog_psnr=dict(per_digit=[70.0] * 10,
+                                                   tiles_per_digit=[10] * 10),
+               judge=dict(dataset="mnist", test_accuracy=0.99, target_accuracy=0.98),
+               real=dict(fid=0.5, score=9.6, kl_uniform=0.002, histogram=[10] * 10,
+                         psnr=[80.0] * 10))
+    run.update(extra)
+    return run
+
+
+def test_blog_sections_give_each_recipe_its_verdict_from_kept_evaluations(tmp_path):
+    """The page's model-by-model part from kept evaluations alone (no run folders)."""
+    from reproduce import blog_sections
+    data = tmp_path / "results_data"
+    kept = {
+        "cgan": _classifier_run("CGAN", 20000, conditional=dict(
+            accuracy=0.97, per_class=[0.97] * 10)),
+        "acgan": _classifier_run("ACGAN", 14000, conditional=dict(
+            accuracy=0.5, per_class=[0.5] * 10)),
+        "infogan": _classifier_run("InfoGAN", 10000, score=6.0, infogan_c1=dict(
+            matching_accuracy=0.9, identity_accuracy=0.1, mapping=list(range(10)))),
+        "cyclegan": dict(model="CycleGAN", step=13330, epochs_done=10.0, run="$RUNS/c",
+                         result_folder="$RUNS/none", log_folder="$RUNS/none", cyclegan=dict(
+                             names=5, AB=dict(n=5, model_psnr=20.0, baseline_psnr=18.0,
+                                              model_l1=0.05, baseline_l1=0.06,
+                                              model_median_psnr=20.0,
+                                              baseline_median_psnr=18.0, identical_pairs=0,
+                                              better_psnr=4, better_l1=4),
+                             BA=dict(n=5, model_psnr=17.0, baseline_psnr=18.0,
+                                     model_l1=0.07, baseline_l1=0.06, model_median_psnr=17.0,
+                                     baseline_median_psnr=18.0, identical_pairs=0,
+                                     better_psnr=1, better_l1=1))),
+        "dcgan_pokemon": dict(model="DCGAN", step=3000, epochs_done=500.0, run="$RUNS/p",
+                              result_folder="$RUNS/none", log_folder="$RUNS/none",
+                              sprites=dict(components=50, reference=667, held_out=666,
+                                           draws=5, pca_fd=30.0, pca_fd_std=1.0,
+                                           floor_pca_fd=20.0, nn_rms_median=0.2,
+                                           floor_nn_rms_median=0.2, nn_ratio=1.0)),
+    }
+    for recipe, run in kept.items():
+        (data / recipe).mkdir(parents=True)
+        (data / recipe / "seed547_eval.json").write_text(json.dumps(_blog_report(run)))
+    page = tmp_path / "RESULTS.md"
+    text = results.write_page(str(page), [], blogs=list(blog_sections.BLOGS), data=str(data))
+    table = text[text.index("| model | blog |"):text.index("### ")]
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:] if line}
+    assert set(rows) == {"CGAN", "WGAN", "ACGAN", "CycleGAN", "DCGAN (Pokemon)", "DCGAN",
+                         "InfoGAN", "WGAN_GP"}
+    assert rows["CGAN"].endswith("| yes |") and "label accuracy 97.0%" in rows["CGAN"]
+    assert rows["ACGAN"].endswith("| no |")                  # asked-for digit missed
+    assert rows["InfoGAN"].endswith("| no |") and "25% of the blog's" in rows["InfoGAN"]
+    assert rows["CycleGAN"].endswith("| no |")               # B->A loses to the identity
+    assert rows["DCGAN (Pokemon)"].endswith("| in pixel statistics |")   # FD 1.5x the real's
+    assert "not run yet" in rows["WGAN"] and "Not run yet" in text
+    assert "Not reproduced at 5% of the blog's length: only in AB are" in text
+    assert "only partly" not in text and "score 6.00 of 10" in text
+    assert "**Verdict:**" in text and "pixel-PCA Frechet distance" in text
+
+
+def test_blog_sections_find_the_last_grid_and_the_training_job(tmp_path):
+    from reproduce import blog_sections
+    for name in ("DCGAN_train_99_0005.png", "DCGAN_train_100_0001.png",
+                 "DCGAN_train_100_0003.png", "DCGAN_trainer_200_0001.png"):
+        (tmp_path / name).write_bytes(b"")
+    assert blog_sections.final_grid(str(tmp_path), "DCGAN", "train").endswith("_100_0003.png")
+    assert blog_sections.final_grid(str(tmp_path), "DCGAN", "blog") is None
+    jobs = tmp_path / "runs" / "blog_results" / "jobs"
+    jobs.mkdir(parents=True)
+    (jobs / "cgan_seed547.log").write_text("# runner: a\nx\n# runner: b\n")
+    (jobs / "cgan_seed547.done.json").write_text(json.dumps(dict(
+        command="c", seconds=267.4, where=os.uname()[1], finished="2026-12-04T18:27:00")))
+    facts = blog_sections.training_facts("cgan", 547, str(tmp_path / "runs"))
+    assert facts["seconds"] == 267.4 and facts["attempts"] == 2 and facts["cpu"]
+    assert facts["recipe_folder"] == "blog_results"
+    assert blog_sections.training_facts("wgan", 547, str(tmp_path / "runs")) is None
+    run = dict(step=20000, epochs_done=10.67)
+    text = blog_sections.budget_text("cgan", run, facts)
+    assert "100% of the blog's 20,000 steps" in text and "4:27 wall" in text
+    assert "last of 2 attempts" in text
