@@ -233,7 +233,8 @@ EXPERIMENTS["results_page"] = dict(
     blog="(project) reproduce/RESULTS.md from the finished recipes above",
     budget="seconds", seeds=None,
     jobs=lambda seeds: [job("results", "results", [
-        "python", "-m", "reproduce.results", "--runs", "$RUNS",
+        "python", "-m", "reproduce.results", "--runs", "$RUNS"] + [
+        w for name, _, _, _ in BLOG_RUNS for w in ("--blog", name)] + [
         "--over-seeds", "dragan_vs_gan_mnist_short",
         "--recorded", RESULTS_DATA + "/recorded_2026-11-24.md",
         "--toy", "reproduce/toy", "--toy", "reproduce/toy_lr1e-4",
