@@ -161,7 +161,7 @@ EXPERIMENTS = {
                "shared 2-core CPU, two runs side by side: DRAGAN about 1.5-1.9 steps/s, GAN "
                "2.1-2.8 steps/s, so 4 epochs took DRAGAN 39-49 minutes and GAN 26-35 "
                "(measured 2026-11-24, seeds 547 and 548)" % STEPS_PER_EPOCH,
-        seeds=(547, 548), jobs=_dragan_vs_gan_staged),
+        seeds=SHORT_SEEDS, jobs=_dragan_vs_gan_staged),
     "toy_study": dict(
         blog="DRAGAN paper's toy figure and the usual mode-collapse test (8-Gaussian ring, "
              "25-Gaussian grid, swiss roll)",

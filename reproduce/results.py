@@ -353,6 +353,26 @@ def seeds_table(by_seed):
     return "\n".join(lines)
 
 
+def psnr_seeds_table(by_seed):
+    """Markdown: the blog's PSNR of each digit, every model per seed and mean ± std."""
+    seeds = sorted(by_seed)
+    models = [r["model"] for r in by_seed[seeds[0]]["runs"] if "blog_psnr" in r]
+    if not models:
+        return ""
+    real = by_seed[seeds[0]]["runs"][0]["real"]["psnr"]
+    head = ["%s seed %d" % (m, s) for m in models for s in seeds] + [
+        "%s mean ± std" % m for m in models] + ["real (floor)"]
+    lines = ["| digit | " + " | ".join(head) + " |", "|---" * (len(head) + 1) + "|"]
+    for d in range(10):
+        per = {m: [float(next(r for r in by_seed[s]["runs"] if r["model"] == m)[
+            "blog_psnr"]["per_digit"][d]) for s in seeds] for m in models}
+        cells = ["%.2f" % v for m in models for v in per[m]]
+        cells += ["%.2f ± %.2f" % spread(_finite(per[m]) if len(_finite(per[m])) else [
+            float("nan")]) for m in models]
+        lines.append("| %d | %s | %.2f |" % (d, " | ".join(cells), float(real[d])))
+    return "\n".join(lines)
+
+
 def seeds_claims(by_seed, first="DRAGAN", second="GAN"):
     """Sentences: is `first` better than `second` on each measure, over the seeds."""
     seeds = sorted(by_seed)
@@ -402,6 +422,10 @@ def seeds_section(recipe, name, by_seed, page, figures, runs):
             "Standard deviations are sample standard deviations (n - 1) over the seeds; "
             "the floor is the real data's (the same for every seed: it does not depend on "
             "the training seed).", ""]
+    psnr = psnr_seeds_table(by_seed)
+    if psnr:
+        out += ["The DRAGAN blog's PSNR per digit (dB; higher: the mean generated digit "
+                "is closer to the mean real one):", "", psnr, ""]
     claims = seeds_claims(by_seed)
     if claims:
         out += ["The blog's claim, measure by measure:", ""] + claims + [""]
