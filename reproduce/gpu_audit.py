@@ -70,8 +70,8 @@ GRAPHS = ("blog", "skip", "nondet", "presets")     # the kinds of graph built (g
 # any, reason). Nothing else may lack a GPU kernel.
 HOST_SIDE = (
     ("Const", {"dtype": "string"},
-     "string constants (summary tags, the Saver's file and tensor names): a string tensor "
-     "lives in host memory; only the ops below read them"),
+     "string constants (summary tags, the Saver's file and tensor names): strings live "
+     "in host memory, and no op reads them on a GPU"),
     ("ScalarSummary", None,
      "TensorBoard scalars: serialises a Summary proto (a string) on the host; the loss "
      "crosses to the host once per summary written"),
