@@ -104,7 +104,9 @@ def set_op_determinism(enabled):
     if enabled:
         _tf2.config.experimental.enable_op_determinism()
     else:
-        _tf2.config.experimental.disable_op_determinism()
+        # TF 2.21's public API has no disable_op_determinism; its framework module has.
+        from tensorflow.python.framework import config as _tf_config
+        _tf_config.disable_op_determinism()
 
 
 def set_tensor_float_32(enabled):
