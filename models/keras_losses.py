@@ -78,9 +78,15 @@ def sparse_categorical_crossentropy(labels, probs):
     Returns:
       scalar: mean over the batch of -log(p_label / sum(p)), p clipped to
       [1e-7, 1 - 1e-7] (the softmax cross-entropy of log(p)).
+
+    Written as log-softmax and a gather: the ops TensorFlow itself builds for
+    `sparse_softmax_cross_entropy_with_logits` under op determinism (the default), so
+    those runs are unchanged; without determinism the fused op would have no float64 GPU
+    kernel (reproduce/gpu_audit.py found it), while these ops have.
     """
-    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=_class_ids(labels, probs), logits=tf.log(_clipped(probs))))
+    log_probs = tf.nn.log_softmax(tf.log(_clipped(probs)))
+    ids = _class_ids(labels, probs)
+    return tf.reduce_mean(-tf.gather(log_probs, ids, batch_dims=1))
 
 
 def mi_loss(code, q_of_code, eps=KERAS_EPSILON):
