@@ -334,7 +334,9 @@ def run_method(dataset, method, seeds, threads=1, phases=0, **settings):
 def _run_all(tasks, seeds, jobs, settings):
     """run_method for every (dataset, method) in `tasks`, in order, yielding each one's
     results as they come in order; with jobs > 1 the runs train `jobs` at a time in spawned
-    processes (each run builds its own graph from its seeds, so the numbers are the same)."""
+    processes (each run builds its own graph from its seeds, so the numbers are the same),
+    the runs with the most critic steps (WGAN-GP's, the longest) started first so that
+    the processes finish together; their results are still yielded in task order."""
     if jobs == 1:
         for dataset, method in tasks:
             yield run_method(dataset, method, seeds, **settings)
@@ -343,8 +345,10 @@ def _run_all(tasks, seeds, jobs, settings):
     import multiprocessing
     with concurrent.futures.ProcessPoolExecutor(
             max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(run_method, dataset, method, list(seeds), **settings)
-                   for dataset, method in tasks]
+        futures = [None] * len(tasks)
+        for i in sorted(range(len(tasks)), key=lambda i: -N_CRITIC[tasks[i][1]]):
+            futures[i] = pool.submit(run_method, tasks[i][0], tasks[i][1], list(seeds),
+                                     **settings)
         try:
             for future in futures:
                 yield future.result()
