@@ -225,8 +225,13 @@ def psnr_per_class(means_a, means_b, peak=255.0):
 # ---- 2-D toy data and mode metrics ------------------------------------------------------
 
 TOY_DATASETS = ("ring8", "grid25", "swissroll")
+# The same three as WGAN-GP's toy code (gan_toy.py in igul222/improved_wgan_training)
+# scales them: each divided by about its std (the toy study's `--setting gan_toy`).
+GANTOY_DATASETS = ("swissroll_gantoy", "ring8_gantoy", "grid25_gantoy")
+_GANTOY_SCALE = dict(ring8_gantoy=1.414, grid25_gantoy=2.828)   # gan_toy.py's divisors
 _SWISSROLL_SCALE = 7.5      # WGAN-GP's toy code: make_swiss_roll(noise=0.25)[:, [0, 2]] / 7.5
 _SWISSROLL_T = (1.5 * math.pi, 4.5 * math.pi)
+SWISSROLL_NOISE = 0.25
 SWISSROLL_SEGMENTS = 20     # the roll's "modes": equal pieces of its parameter t
 
 
@@ -238,7 +243,15 @@ def toy_spec(name):
       {-4, -2, 0, 2, 4}^2, std 0.05 (PacGAN, VEEGAN). swissroll: sklearn's swiss roll
       (noise 0.25) in the (x, z) plane / 7.5, as WGAN-GP's and DRAGAN's toy figures:
       no centres, its std is the noise's, 0.25 / 7.5.
+    ring8_gantoy, grid25_gantoy: ring8 and grid25 divided by gan_toy.py's 1.414 and
+      2.828 (centres and std alike). swissroll_gantoy: the swiss roll as above (its
+      samples are drawn in 3-D, `swiss_roll`; the (x, z) plane has the same law).
     """
+    if name in _GANTOY_SCALE:
+        centres, std = toy_spec(name[:-len("_gantoy")])
+        return centres / _GANTOY_SCALE[name], std / _GANTOY_SCALE[name]
+    if name == "swissroll_gantoy":
+        return toy_spec("swissroll")
     if name == "ring8":
         angles = 2 * np.pi * np.arange(8) / 8
         return 2.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1), 0.02
@@ -247,7 +260,8 @@ def toy_spec(name):
         return np.array([(x, y) for x in axis for y in axis]), 0.05
     if name == "swissroll":
         return None, 0.25 / _SWISSROLL_SCALE
-    raise ValueError("unknown toy data set %r: use one of %s" % (name, ", ".join(TOY_DATASETS)))
+    raise ValueError("unknown toy data set %r: use one of %s" % (
+        name, ", ".join(TOY_DATASETS + GANTOY_DATASETS)))
 
 
 def swissroll_curve(points=2000):
@@ -256,8 +270,26 @@ def swissroll_curve(points=2000):
     return np.stack([t * np.cos(t), t * np.sin(t)], axis=1) / _SWISSROLL_SCALE, t
 
 
+def swiss_roll(n, rng, noise=0.0):
+    """[n, 3] float64 points of scikit-learn's `make_swiss_roll` by its definition (not
+    its random stream: every draw comes from NumPy Generator rng):
+    t = 1.5 pi (1 + 2 u), x = t cos t, y = 21 v, z = t sin t (u, v ~ U[0, 1)), then
+    N(0, noise^2) added to each of the three coordinates."""
+    t = 1.5 * math.pi * (1.0 + 2.0 * rng.random(n))
+    y = 21.0 * rng.random(n)
+    points = np.stack([t * np.cos(t), y, t * np.sin(t)], axis=1)
+    return points + noise * rng.standard_normal((n, 3))
+
+
 def toy_sample(name, n, rng):
-    """n points [n, 2] float32 of toy data set `name`, drawn from NumPy Generator rng."""
+    """n points [n, 2] float32 of toy data set `name`, drawn from NumPy Generator rng.
+
+    swissroll_gantoy is gan_toy.py's: `swiss_roll(noise=0.25)`'s columns 0 and 2 (x, z),
+    divided by 7.5.
+    """
+    if name == "swissroll_gantoy":
+        return (swiss_roll(n, rng, SWISSROLL_NOISE)[:, [0, 2]]
+                / _SWISSROLL_SCALE).astype(np.float32)
     centres, std = toy_spec(name)
     if centres is not None:
         which = rng.integers(0, len(centres), n)

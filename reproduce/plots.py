@@ -2,6 +2,7 @@
 
   line_chart      loss curves: steps against values, optional moving average
   scatter_panels  the toy study: one 2-D scatter per (method, seed), data in grey under it
+  level_panels    the toy study's phases: D's level sets behind the data and G's samples
   image_row       small grayscale images with a label each (mean digits)
 
 The object API (`Figure` + the Agg canvas) is used, never pyplot: no global figure
@@ -18,6 +19,8 @@ import utils
 DPI = 100
 GREY = "#c8c8c8"
 SAMPLE_COLOUR = "#1f77b4"
+DATA_COLOUR = "#ff7f0e"          # level_panels: the data in orange, G's samples in green
+LEVEL_SAMPLE_COLOUR = "#2ca02c"
 
 
 def _figure(width_px, height_px):
@@ -61,26 +64,14 @@ def scatter_panels(path, real, panels, row_labels=None, extent=2.5, size=180, la
       path. The PNG is (label_width + cols * size) x (top + rows * size) pixels, top
       being 24 pixels with col_labels and 8 without.
     """
-    rows, cols = len(panels), max([len(r) for r in panels] or [1])
-    rows = max(rows, 1)
-    top, bottom = (24 if col_labels else 8), 8
-    width, height = label_width + cols * size, top + rows * size + bottom
-    fig = _figure(width, height)
+    fig, width, height, rows, cols, panel = _panel_grid(panels, extent, size, label_width,
+                                                        col_labels)
+    bottom = 8
     real = _finite_points(real)
-    pad = 3                                  # pixels between panels
     for r in range(rows):
         row = panels[r] if r < len(panels) else []
         for c in range(cols):
-            x0 = (label_width + c * size + pad) / width
-            y0 = (bottom + (rows - 1 - r) * size + pad) / height
-            ax = fig.add_axes([x0, y0, (size - 2 * pad) / width, (size - 2 * pad) / height])
-            ax.set_xlim(-extent, extent)
-            ax.set_ylim(-extent, extent)
-            ax.set_aspect("equal", adjustable="box")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_color("#888888")
+            ax = panel(r, c)
             if c >= len(row):
                 ax.set_axis_off()
                 continue
@@ -93,6 +84,87 @@ def scatter_panels(path, real, panels, row_labels=None, extent=2.5, size=180, la
         if row_labels and r < len(row_labels):
             fig.text(4 / width, (bottom + (rows - 0.5 - r) * size) / height, str(row_labels[r]),
                      ha="left", va="center", fontsize=9)
+    return _save(fig, path)
+
+
+def _panel_grid(panels, extent, size, label_width, col_labels):
+    """(fig, width, height, rows, cols, panel) of a grid of square panels below an
+    optional row of column labels, a label column on the left; panel(r, c) adds the
+    axes of row r, column c: [-extent, extent]^2, equal aspect, no ticks, grey frame."""
+    rows, cols = len(panels), max([len(r) for r in panels] or [1])
+    rows = max(rows, 1)
+    top, bottom = (24 if col_labels else 8), 8
+    width, height = label_width + cols * size, top + rows * size + bottom
+    fig = _figure(width, height)
+    pad = 3                                  # pixels between panels
+
+    def panel(r, c):
+        x0 = (label_width + c * size + pad) / width
+        y0 = (bottom + (rows - 1 - r) * size + pad) / height
+        ax = fig.add_axes([x0, y0, (size - 2 * pad) / width, (size - 2 * pad) / height])
+        ax.set_xlim(-extent, extent)
+        ax.set_ylim(-extent, extent)
+        ax.set_aspect("equal", adjustable="box")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_color("#888888")
+        return ax
+    return fig, width, height, rows, cols, panel
+
+
+def level_panels(path, real, panels, extent, row_labels=None, col_labels=None,
+                 corner_label=None, size=180, label_width=110, levels=14):
+    """Rows of 2-D panels, each a function's level sets as filled contours behind the
+    data (orange) and samples (green): the toy study's D, rows methods, columns phases.
+
+    Args:
+      path: PNG to write.
+      real: [n, 2] data points (drawn in every panel).
+      panels: list of rows, each a list of (values [g, g], samples [m, 2]): the function
+        on a g x g grid over [-extent, extent]^2, values[i, j] at (x_j, y_i), both axes
+        evenly spaced from -extent to extent. Colours are scaled per panel (`levels`
+        bands from its minimum to its maximum; D's scale differs between methods and
+        phases); a panel without two distinct finite values gets no contours.
+        Non-finite samples are left out.
+      row_labels, col_labels: texts left of each row and above each column.
+      corner_label: a text above the row labels (e.g. the data set and seed).
+      size, label_width: as scatter_panels.
+    Returns:
+      path, a PNG of scatter_panels' size for the same arguments.
+    """
+    fig, width, height, rows, cols, panel = _panel_grid(panels, extent, size, label_width,
+                                                        col_labels)
+    bottom = 8
+    real = _finite_points(real)
+    for r in range(rows):
+        row = panels[r] if r < len(panels) else []
+        for c in range(cols):
+            ax = panel(r, c)
+            if c >= len(row):
+                ax.set_axis_off()
+                continue
+            values, samples = row[c]
+            values = np.asarray(values, np.float64)
+            finite = values[np.isfinite(values)]
+            if finite.size and finite.max() > finite.min():
+                ax.contourf(np.linspace(-extent, extent, values.shape[1]),
+                            np.linspace(-extent, extent, values.shape[0]),
+                            np.where(np.isfinite(values), values, np.nan),
+                            levels=np.linspace(finite.min(), finite.max(), levels + 1),
+                            cmap="Blues", alpha=0.8)
+            ax.scatter(real[:, 0], real[:, 1], s=2.0, c=DATA_COLOUR, linewidths=0,
+                       rasterized=True)
+            samples = _finite_points(samples)
+            ax.scatter(samples[:, 0], samples[:, 1], s=2.0, c=LEVEL_SAMPLE_COLOUR, alpha=0.7,
+                       linewidths=0, rasterized=True)
+            if r == 0 and col_labels:
+                ax.set_title(str(col_labels[c]), fontsize=8, pad=3)
+        if row_labels and r < len(row_labels):
+            fig.text(4 / width, (bottom + (rows - 0.5 - r) * size) / height, str(row_labels[r]),
+                     ha="left", va="center", fontsize=9)
+    if corner_label:
+        fig.text(4 / width, 1 - 4 / height, str(corner_label), ha="left", va="top", fontsize=8)
     return _save(fig, path)
 
 
