@@ -20,18 +20,6 @@ if not tf.test.is_built_with_cuda() and (platform.system(), platform.machine()) 
     pytest.skip("this TensorFlow is not a CUDA build: it registers no GPU kernels",
                 allow_module_level=True)
 
-# Found by the audit, not fixed here (models/ is another change's): with
-# --no-deterministic, TensorFlow builds tf.nn.sparse_softmax_cross_entropy_with_logits
-# (models/keras_losses.py, ACGAN's class loss) from SparseSoftmaxCrossEntropyWithLogits,
-# which has no float64 GPU kernel, so a float64 ACGAN run without op determinism would
-# compute that loss on the CPU. With op determinism on (the default, and what float64
-# checking runs use) TensorFlow builds it from ops that have GPU kernels. Listed exactly,
-# so a new gap fails and so does this one once it is gone.
-KNOWN_NONDETERMINISTIC_GAPS = {
-    ("acgan", "float64"): {"SparseSoftmaxCrossEntropyWithLogits(T=float64, Tlabels=int64)": 3},
-}
-
-
 def _assert_complete(result):
     assert result.ops > 100 and result.op_types > 20, result
     assert result.on_gpu + sum(result.host_side.values()) + sum(result.missing.values()) \
@@ -65,12 +53,12 @@ def test_every_node_of_a_models_graph_has_a_gpu_kernel(name, dtype):
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_the_step_undo_and_nondeterministic_graphs_too(name, dtype):
     """--on-nonfinite skip (the step-undo copies) and --no-deterministic (TensorFlow builds
-    some ops differently), in one graph: only the known gap lacks a GPU kernel."""
+    some ops differently), in one graph. (ACGAN's float64 class loss once lacked one
+    here: models/keras_losses.py.)"""
     result = gpu_audit.audit_model(name, dtype, "skip+nondet",
                                    dict(on_nonfinite="skip", deterministic=False))
     _assert_complete(result)
-    assert result.missing == KNOWN_NONDETERMINISTIC_GAPS.get((name, dtype), {}), \
-        gpu_audit.table([result])
+    assert result.missing == {}, gpu_audit.table([result])
 
 
 @pytest.mark.parametrize("name,preset", sorted((name, preset) for name in MODELS
