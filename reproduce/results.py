@@ -178,15 +178,23 @@ def toy_section(study, toy_dir, page, figures, prefix=""):
            "(PacGAN's rule; swiss roll: 20 pieces of the roll, within 3 noise std of the "
            "curve). Collapsed: fewer than half of the modes. Reverse KL: KL(generated || "
            "data) over the modes, every sample at its nearest mode.", ""]
-    plots_found = sorted(glob.glob(os.path.join(toy_dir, "toy_*.png")))
-    for path in plots_found:
-        target = os.path.join(figures, prefix + os.path.basename(path))
-        if os.path.abspath(path) != os.path.abspath(target):
-            shutil.copyfile(path, target)
-        out += ["![%s](%s)" % (os.path.basename(path), _rel(target, page)), ""]
-    if plots_found:
-        out += ["Scatter plots: rows are the methods, columns the first seeds; the data in "
-                "grey, 2,500 samples in blue.", ""]
+    found = sorted(glob.glob(os.path.join(toy_dir, "toy_*.png")))
+    levels = [p for p in found if os.path.basename(p).startswith("toy_levels_")]
+    for group, caption in (
+            ([p for p in found if p not in levels],
+             "Scatter plots: rows are the methods, columns the first seeds; the data in "
+             "grey, 2,500 samples in blue."),
+            (levels, "Level sets, laid out as the DRAGAN paper's figure: rows are the "
+             "methods, columns phases of training (the generator step above each), for the "
+             "first seed; D's output as filled contours behind the data (orange) and the "
+             "samples (green).")):
+        for path in group:
+            target = os.path.join(figures, prefix + os.path.basename(path))
+            if os.path.abspath(path) != os.path.abspath(target):
+                shutil.copyfile(path, target)
+            out += ["![%s](%s)" % (os.path.basename(path), _rel(target, page)), ""]
+        if group:
+            out += [caption, ""]
     return "\n".join(out)
 
 
@@ -474,11 +482,9 @@ def _read_inputs(eval_paths, toy_dirs, recorded):
             raise GanReproError("no evaluation %s: run the evaluate command of "
                                 "reproduce/experiments.py first" % path)
         reports.append(utils.read_json(path))
-    for toy_dir in toy_dirs:
+    for toy_dir in toy_dirs:        # a study not run yet: None (its section says so)
         study_path = os.path.join(toy_dir, "toy_study.json")
-        if not os.path.exists(study_path):
-            raise GanReproError("no toy study in %s: run python -m reproduce.toy first" % toy_dir)
-        studies.append(utils.read_json(study_path))
+        studies.append(utils.read_json(study_path) if os.path.exists(study_path) else None)
     recorded_text = None
     if recorded:
         with open(recorded) as f:
@@ -552,11 +558,21 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=No
             " (%s)" % runs_text if runs_text else ""), "",
             mnist_section(report, page, figures, source)]
     for i, (study, toy_dir) in enumerate(zip(studies, toy_dirs)):
+        if study is None:
+            recipe = [n for n in experiments.EXPERIMENTS if any(
+                toy_dir.rstrip("/") in c for c in experiments.commands(n)
+                if "reproduce.toy" in c)]
+            out += ["## Toy study in %s: not run yet" % toy_dir, "", "No `toy_study.json` "
+                    "there yet: `%s`." % ("%s -m reproduce.experiments run %s" % (
+                        experiments.PY, recipe[0]) if recipe else "python -m reproduce.toy "
+                        "--out " + toy_dir), ""]
+            continue
         # Several studies (e.g. two learning rates): each one's plots get their own names.
         prefix = "study%d_" % (i + 1) if len(studies) > 1 else ""
         out += ["## Toy study: mode collapse on 2-D data%s" % (
             " (%s)" % _toy_label(study) if len(studies) > 1 else ""), "",
             toy_section(study, toy_dir, page, figures, prefix)]
+    studies = [s for s in studies if s is not None]
     if recorded_text:
         out += _recorded_section(recorded, recorded_text)
     out += ["## Closing note", "", closing_note(reports, studies)]
