@@ -1,2 +1,4 @@
-"""Blog experiments as recipes, their recorded reference loss trajectories, and
-the commands that regenerate them (see reproduce/README.md)."""
+"""The experiments and their measurement: recipes and their runner, evaluations, the toy
+study, the results page, the reference trajectories and the command that records them.
+What they publish (the page, figures, kept evaluations, toy studies) is in
+reproduce/published/; README.md, "Layout", lists every module."""

@@ -5,11 +5,11 @@ Pokemon sprites, InfoGAN, WGAN-GP) one section: what the blog shows (from the sp
 command, the budget as steps and as a share of the blog's length with the wall time and
 CPU it took, the final sample grids in the blog's layout, the loss curves, the measures
 that apply beside their real-data floors, and a verdict line made from those numbers.
-An optional `remark.md` beside the kept evaluation (reproduce/results_data/<recipe>/)
+An optional `remark.md` beside the kept evaluation (reproduce/published/results_data/<recipe>/)
 adds what a person saw in the grids.
 
 The numbers come from the evaluation JSON `python -m reproduce.results` keeps in
-reproduce/results_data/<recipe>/ (with the training job's wall time and machine, read
+reproduce/published/results_data/<recipe>/ (with the training job's wall time and machine, read
 from the runner's done-marker when the runs folder is there), so the tables and
 verdicts regenerate without the runs; grids and curves are copied into figures/ while
 the run folders exist and reused from there after.

@@ -134,7 +134,8 @@ def _judgeless(name, *flags):
 
 
 SHORT_SEEDS = (547, 548, 549)
-RESULTS_DATA = "reproduce/results_data"
+PUBLISHED = "reproduce/published"     # the page, its figures and data, the toy studies
+RESULTS_DATA = PUBLISHED + "/results_data"
 
 EXPERIMENTS = {
     "judges": dict(
@@ -169,19 +170,19 @@ EXPERIMENTS = {
                "1 thread (6.5 minutes wall on an idle 2-core CPU, 2026-12-02; 21 minutes "
                "on the shared machine of the earlier run); "
                "reproduce/toy.py has the networks",
-        seeds=None, jobs=_toy("reproduce/toy", "--seeds", "10", "--steps", "5000")),
+        seeds=None, jobs=_toy(PUBLISHED + "/toy", "--seeds", "10", "--steps", "5000")),
     "toy_study_lr1e-4": dict(
         blog="the toy study with the DRAGAN paper notebook's optimizer (Adam 1e-4, beta1 0.5, "
              "beta2 0.9) for GAN and both DRAGAN penalty forms, 30,000 generator steps",
         budget="10 seeds x 3 data sets x 3 methods, batch 64, 1 thread per run, two runs "
                "at a time (13 minutes wall on the shared 2-core CPU)",
-        seeds=None, jobs=_toy("reproduce/toy_lr1e-4", "--seeds", "10", "--steps", "30000",
+        seeds=None, jobs=_toy(PUBLISHED + "/toy_lr1e-4", "--seeds", "10", "--steps", "30000",
                               "--lr", "1e-4", "--methods", "gan", "dragan_blog",
                               "dragan_paper", "--jobs", "2", threads=2)),
     "toy_study_lr1e-4_100k": dict(
         blog="the same at 100,000 generator steps",
         budget="as toy_study_lr1e-4 (36 minutes wall on the shared 2-core CPU)",
-        seeds=None, jobs=_toy("reproduce/toy_lr1e-4_100k", "--seeds", "10", "--steps",
+        seeds=None, jobs=_toy(PUBLISHED + "/toy_lr1e-4_100k", "--seeds", "10", "--steps",
                               "100000", "--lr", "1e-4", "--methods", "gan", "dragan_blog",
                               "dragan_paper", "--jobs", "2", threads=2)),
     "toy_study_gan_toy": dict(
@@ -199,7 +200,7 @@ EXPERIMENTS = {
                "the study (8 runs on two cores): an estimated 57 minutes wall on an idle machine, "
                "about 2.5 hours at that load. The 25-Gaussian grid (grid25_gantoy) is left "
                "out: with it the hour holds 5,000 steps",
-        seeds=None, jobs=_toy("reproduce/toy_gan_toy", "--setting", "gan_toy", "--seeds", "3",
+        seeds=None, jobs=_toy(PUBLISHED + "/toy_gan_toy", "--setting", "gan_toy", "--seeds", "3",
                               "--steps", "7500", "--datasets", "swissroll_gantoy",
                               "ring8_gantoy", "--jobs", "2", threads=2)),
 }
@@ -248,15 +249,15 @@ EXPERIMENTS["blog_results"] = dict(
     budget="the sum of theirs; with --jobs 2 the runs go two at a time, one thread each, "
            "in the order listed", seeds=(547,), jobs=_blog_results)
 EXPERIMENTS["results_page"] = dict(
-    blog="(project) reproduce/RESULTS.md from the finished recipes above",
+    blog="(project) reproduce/published/RESULTS.md from the finished recipes above",
     budget="seconds", seeds=None,
     jobs=lambda seeds: [job("results", "results", [
         "python", "-m", "reproduce.results", "--runs", "$RUNS"] + [
         w for name, _, _, _ in BLOG_RUNS for w in ("--blog", name)] + [
         "--over-seeds", "dragan_vs_gan_mnist_short",
         "--recorded", RESULTS_DATA + "/recorded_2026-11-24.md",
-        "--toy", "reproduce/toy", "--toy", "reproduce/toy_lr1e-4",
-        "--toy", "reproduce/toy_lr1e-4_100k", "--toy", "reproduce/toy_gan_toy"])])
+        "--toy", PUBLISHED + "/toy", "--toy", PUBLISHED + "/toy_lr1e-4",
+        "--toy", PUBLISHED + "/toy_lr1e-4_100k", "--toy", PUBLISHED + "/toy_gan_toy"])])
 
 
 def jobs_of(name, seeds=None):

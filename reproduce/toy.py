@@ -32,7 +32,7 @@ plot per data set (rows: methods, columns: the first --plot-seeds seeds; data in
 and the plotted samples (`toy_samples.npz`) into --out. Each run uses one thread by
 default (`--threads`), so other work keeps a core.
 
-    python -m reproduce.toy --redraw reproduce/toy
+    python -m reproduce.toy --redraw reproduce/published/toy
 
 draws a study folder's scatter plots again from its toy_samples.npz, without training.
 
@@ -545,7 +545,7 @@ def _parser():
                         help="(data set, method) runs trained at once, each in its own process "
                              "(the numbers do not depend on it) [default: 1]")
     parser.add_argument("--out", default=DEFAULT_OUT, help="output folder [default: "
-                        "reproduce/toy]")
+                        "reproduce/published/toy]")
     parser.add_argument("--redraw", metavar="DIR", help="only draw the scatter plots of the "
                         "study in DIR again, from its %s (and its level sets from %s, if "
                         "any; no training; the other flags are ignored)"
