@@ -257,7 +257,30 @@ def test_sigterm_stops_the_runner_after_its_jobs_saved_and_run_again_resumes(
         assert_same_losses(losses(runs, 1, model), losses(world["local"], 1, model))
 
 
-def test_ray_runner_gives_the_local_runners_losses_bit_for_bit(world):
+def _kill_ray_worker(log_path, state_path, found, stop):
+    """Once the job of `log_path` saved a checkpoint (`state_path` written): pause its
+    command (SIGSTOP, so that it cannot end first), SIGKILL the Ray worker process
+    running its task (the command's parent), then the command: a node lost mid-run, as
+    Ray sees it."""
+    while not stop.is_set():
+        text = open(log_path).read() if os.path.exists(log_path) else ""
+        pid = re.search(r"# runner: \S+ pid (\d+)", text)
+        if pid and os.path.exists(state_path):
+            child = int(pid.group(1))
+            os.kill(child, signal.SIGSTOP)
+            with open("/proc/%d/stat" % child) as f:
+                worker = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open("/proc/%d/cmdline" % worker, "rb") as f:
+                found["worker"] = f.read().replace(b"\0", b" ").decode()
+            found["saved"] = json.load(open(state_path))["step"]
+            found["logged"] = _steps_logged(log_path)
+            os.kill(worker, signal.SIGKILL)
+            os.kill(child, signal.SIGKILL)
+            return
+        time.sleep(0.005)
+
+
+def test_ray_runner_retries_a_killed_worker_and_gives_the_local_runners_losses(world):
     try:
         import ray
     except ImportError:
@@ -267,21 +290,55 @@ def test_ray_runner_gives_the_local_runners_losses_bit_for_bit(world):
         pytest.skip("ray is not installed: %s" % runner.RAY_INSTALL)
     # The four training jobs (the evaluation's numbers, Ray against local, are compared by
     # the real recipe in RESULTS.md; here it would cost a judge and a process more).
+    # dragan_seed2's worker is killed mid-run: Ray runs the task again (max_retries), and
+    # the command resumes from its last checkpoint.
+    root = world["root"] / "ray"
+    found, stop = {}, threading.Event()
+    killer = threading.Thread(target=_kill_ray_worker, args=(
+        str(root / RECIPE / "jobs" / "dragan_seed2.log"),
+        str(root / RECIPE / "seed2" / "checkpoint" / MODELS["dragan"] / "state.json"),
+        found, stop))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    killer.start()
     try:
         lines = []
-        state = runner.run_jobs(world["jobs"][:-1], str(world["root"] / "ray"), RECIPE,
+        state = runner.run_jobs(world["jobs"][:-1], str(root), RECIPE,
                                 runner.RayBackend("local"), out=lines.append)
     finally:
+        stop.set()
+        killer.join()
         ray.shutdown()
     assert set(state.values()) == {"done"}, "\n".join(lines)
     assert "Ray cluster, 2 CPUs" in lines[0]
+    assert found["worker"].startswith("ray::gan-repro:dragan_seed2"), found   # its worker
+    log = (root / RECIPE / "jobs" / "dragan_seed2.log").read_text()
+    assert log.count("# runner:") == 2, log                 # the retry
+    assert 2 <= found["saved"] <= found["logged"] < STEPS, found
+    assert "resuming from" in log and "(step %d)" % found["saved"] in log.split("# runner:")[2]
     for seed in SEEDS:
         for model in MODELS:
-            assert_same_losses(losses(str(world["root"] / "ray"), seed, model),
+            assert_same_losses(losses(str(root), seed, model),
                                losses(world["local"], seed, model))
-    done = json.load(open(str(world["root"] / "ray" / RECIPE / "jobs" / "gan_seed2.done.json")))
+    done = json.load(open(str(root / RECIPE / "jobs" / "gan_seed2.done.json")))
     assert done["command"] == runner.command_line(world["jobs"][3].argv)
+
+
+def test_a_ray_tasks_command_takes_the_signals_of_the_stop_file(tmp_path):
+    """`execute` (a Ray task's body) passes on each signal the runner writes to the stop
+    file, and starts nothing once one is there."""
+    stop, log = str(tmp_path / runner.STOP_FILE), str(tmp_path / "job.log")
+    child = ("import signal, sys, time; signal.signal(signal.SIGTERM, lambda *a: (print("
+             "'got SIGTERM', flush=True), sys.exit(143))); print('ready', flush=True); "
+             "time.sleep(60)")
+    writer = threading.Timer(1.0, lambda: open(stop, "a").write("%d\n" % signal.SIGTERM))
+    writer.start()
+    start = time.time()
+    rc, seconds, host = runner.execute([sys.executable, "-c", child], log, {}, stop)
+    writer.join()
+    assert rc == 143 and seconds < 30 and host == os.uname()[1]
+    assert "ready\ngot SIGTERM" in open(log).read()
+    assert runner.execute([sys.executable, "-c", child], log, {}, stop)[0] is None
+    assert open(log).read().count("# runner:") == 1 and time.time() - start < 30
 
 
 def test_every_recipe_command_is_relative_to_the_repository_and_runs(capsys):
