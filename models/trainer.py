@@ -4,11 +4,11 @@
 the model's phases in order, each `repeat` times, every draw from one Generator seeded
 by (seed, "step", step), so N steps + resume + M steps equal N+M steps straight.
 
-SIGINT (Ctrl-C) and SIGTERM (`kill`, Slurm at the time limit, Kubernetes eviction, Ray
-cancel) stop a run the same way: the current step finishes, a checkpoint is saved and
-`train()` returns with the signal's name as its stop reason (the command exits 130 or
-143). The same signal again aborts without saving (`StopAborted`), except during a
-save, which finishes first: a checkpoint is never left half-written.
+SIGINT (Ctrl-C) and SIGTERM (`kill`, Slurm at the time limit, Kubernetes eviction) stop
+a run the same way: the current step finishes, a checkpoint is saved and `train()`
+returns with the signal's name as its stop reason (the command exits 130 or 143). A
+second signal (either) aborts without saving (`StopAborted`), except during a save,
+which finishes first: a checkpoint is never left half-written.
 """
 
 import collections

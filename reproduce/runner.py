@@ -16,7 +16,7 @@ failing job is reported with its log's last line and its log path; the jobs that
 for it are skipped, every other job goes on.
 
 Signals: SIGINT (Ctrl-C) or SIGTERM (`kill`, Slurm, Kubernetes) to the runner is passed
-on to every running job (each runs in its own process group, so a terminal's Ctrl-C
+on to every running job (SIGHUP, a closed terminal, as SIGTERM) (each runs in its own process group, so a terminal's Ctrl-C
 reaches the runner only, which passes it on once); no new job starts, the runner waits
 for the jobs to finish their step and save, marks done only those that finished, and
 raises `Stopped` (`experiments run` exits 130 / 143). The same command resumes them.
@@ -345,13 +345,16 @@ def _needs(j):
 
 
 class _Signals:
-    """SIGINT and SIGTERM noted (in `received`) instead of ending the runner; in the main
-    thread only (Python delivers signals to no other)."""
+    """SIGINT and SIGTERM noted (in `received`) instead of ending the runner; SIGHUP too
+    (a closed terminal) unless ignored (nohup), passed on as SIGTERM. In the main thread
+    only (Python delivers signals to no other)."""
 
     def __enter__(self):
         self.received, self._previous = [], {}
         if threading.current_thread() is threading.main_thread():
-            for signum in (signal.SIGINT, signal.SIGTERM):
+            for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                if signum == signal.SIGHUP and signal.getsignal(signum) == signal.SIG_IGN:
+                    continue
                 self._previous[signum] = signal.signal(
                     signum, lambda signum, frame: self.received.append(signum))
         return self
@@ -442,6 +445,9 @@ def _run_locked(jobs, paths, recipe, backend, out, signals):
                    bool(signals.received))
         for signum in signals.received[passed_on:]:
             passed_on += 1
+            # (SIGHUP: the terminal is gone; the jobs save on SIGTERM. Passed on before
+            # the line is printed, which may fail then.)
+            backend.signal(running, signal.SIGTERM if signum == signal.SIGHUP else signum)
             if passed_on == 1:
                 out("%s: stopping; passed on to %d running job%s, which finish their step and "
                     "save a checkpoint; no new job starts (run the same command again to "
@@ -451,7 +457,6 @@ def _run_locked(jobs, paths, recipe, backend, out, signals):
             else:
                 out("%s again: passed on to %d running job%s, which end without saving"
                     % (_label(signum), len(running), "" if len(running) == 1 else "s"))
-            backend.signal(running, signum)
     for j in todo:
         state.setdefault(j.name, "not started")
     counts = collections.Counter(state.values())

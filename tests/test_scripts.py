@@ -111,7 +111,7 @@ def _checkpoint_values(prefix):
 
 
 def test_sigterm_saves_a_checkpoint_exits_143_and_resumes_bit_for_bit(tmp_path, tiny_mnist_dir):
-    """SIGTERM (kill, Slurm, Kubernetes, Ray) as Ctrl-C: the step finishes, a checkpoint is
+    """SIGTERM (kill, Slurm, Kubernetes) as Ctrl-C: the step finishes, a checkpoint is
     saved at the step reached, exit 143; the same command then resumes, and its losses and
     final weights equal those of an unbroken run (started beside it) bit for bit.
 
