@@ -5,8 +5,8 @@ A model subclasses `GANModel` and supplies only what is its own: a config class,
 update `phases`, each with the feed function that makes its NumPy draws, and the
 `sampler`), `sample_feed`, and what the evaluation may ask of it (`prior_feed`,
 `evaluations`). This module holds the graph, the session, the data batches and the
-samples; its mixins hold the rest: `models/trainer.py` (the loop, progress, Ctrl-C,
-the NaN guard), `models/checkpoints.py` (run folders, checkpoints, the lock),
+samples; its mixins hold the rest: `models/trainer.py` (the loop, progress, Ctrl-C
+and SIGTERM, the NaN guard), `models/checkpoints.py` (run folders, checkpoints, the lock),
 `models/cli.py` (the command line of `scripts/run_<name>.py`).
 
 Conventions every model follows (README, "Adding a model"): networks are methods

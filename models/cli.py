@@ -4,18 +4,22 @@
 """
 
 import os
+import signal
 import sys
 
 import utils
 from errors import GanReproError, report
 from models.config import build_parser
+from models.trainer import StopAborted, signal_label
 
 
 def main(model_cls, argv=None):
     """Command-line entry point of `scripts/run_<name>.py`.
 
     Exit status: 0 done, 1 bad data / checkpoint / diverged / I/O error,
-    2 bad flags, 130 stopped by Ctrl-C.
+    2 bad flags, 130 stopped by Ctrl-C (SIGINT), 143 stopped by SIGTERM (128 + the
+    signal's number, as a shell reports a process the signal ended; a checkpoint was
+    saved at the step reached, or, after the signal came twice, the last one stands).
     """
     prog = (os.path.basename(sys.argv[0]) if argv is None
             else "run_%s.py" % (model_cls.registry_key() or model_cls.model_name.lower()))
@@ -43,4 +47,11 @@ def main(model_cls, argv=None):
             result = model.train()
     except (GanReproError, OSError) as e:
         return report(prog, e)
-    return 130 if result.stop_reason == "interrupted" else 0
+    except StopAborted as aborted:
+        print("%s: %s again: stopped without saving; the last checkpoint is %s"
+              % (prog, signal_label(aborted.signal_name), aborted.last_good or
+                 "none (none was written yet)"), file=sys.stderr, flush=True)
+        return 128 + signal.Signals[aborted.signal_name]
+    if result.stop_reason == "done":
+        return 0
+    return 128 + signal.Signals[result.stop_reason]

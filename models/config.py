@@ -98,8 +98,8 @@ class TrainConfig:
     log_every: int = setting(10, "print a progress line every N steps", minimum=1,
                              resumable=True)
     save_every: int = setting(500, "also save a checkpoint every N steps (always at "
-                              "each epoch end, at the end and on Ctrl-C; 0: only "
-                              "those)", source="blog: each epoch end", minimum=0,
+                              "each epoch end, at the end and on Ctrl-C or "
+                              "SIGTERM; 0: only those)", source="blog: each epoch end", minimum=0,
                               resumable=True)
     max_to_keep: int = setting(5, "checkpoints kept", source="tf Saver default, "
                                "as the blog", minimum=1, resumable=True)

@@ -1,11 +1,18 @@
-"""The training loop of a `GANModel`: steps, grids, checkpoints, progress, Ctrl-C, NaN guard.
+"""The training loop of a `GANModel`: steps, grids, checkpoints, progress, signals, NaN guard.
 
 `Trainer` is a mixin of `models.base.GANModel`. A step (one generator iteration) runs
 the model's phases in order, each `repeat` times, every draw from one Generator seeded
 by (seed, "step", step), so N steps + resume + M steps equal N+M steps straight.
+
+SIGINT (Ctrl-C) and SIGTERM (`kill`, Slurm at the time limit, Kubernetes eviction) stop
+a run the same way: the current step finishes, a checkpoint is saved and `train()`
+returns with the signal's name as its stop reason (the command exits 130 or 143). A
+second signal (either) aborts without saving (`StopAborted`), except during a save,
+which finishes first: a checkpoint is never left half-written.
 """
 
 import collections
+import contextlib
 import math
 import signal
 import sys
@@ -38,19 +45,31 @@ class Trainer:
         refuses). A non-finite loss stops the run (TrainingDiverged) or, with
         `on_nonfinite="skip"`, undoes and skips the step.
 
+        SIGINT and SIGTERM (see the module doc) are caught from the session's opening
+        to the end (in the main thread; elsewhere Python delivers no signals).
+
         Returns:
-          TrainResult(step reached, stop reason "done" or "interrupted",
-          history: list of per-step loss dicts if keep_history else None; a
-          skipped step's entry holds its non-finite losses).
+          TrainResult(step reached, stop reason "done", "SIGINT" or "SIGTERM" (stopped
+          by that signal, a checkpoint saved at the step reached), history: list of
+          per-step loss dicts if keep_history else None; a skipped step's entry holds
+          its non-finite losses).
+        Raises:
+          StopAborted: the stopping signal came again before the stop's save began
+            (nothing saved since the last checkpoint, `last_good`).
         """
         self._lock()
         try:
             self._remove_unfinished_saves()
-            return self._train(keep_history)
+            with _StopOnSignal() as stop:
+                try:
+                    return self._train(keep_history, stop)
+                except StopAborted as aborted:
+                    aborted.last_good = getattr(self, "_last_good", None)
+                    raise
         finally:
             self._unlock()
 
-    def _train(self, keep_history):
+    def _train(self, keep_history, stop):
         cfg = self.config
         step = self.open()
         print(device_line(self.device), flush=True)
@@ -58,24 +77,25 @@ class Trainer:
         total = self.total_steps()
         history = [] if keep_history else None
         progress = _Progress(self.model_name, step, total, cfg.log_every)
-        stop_reason, saved_at = "done", step if step > 0 else None
+        stop_reason, saved_at = "done", step     # step 0: nothing to save yet
         self._skipped_in_a_row = 0
-        with _StopOnSigint() as interrupted:
-            while step < total:
-                if interrupted.is_set():
-                    stop_reason = "interrupted"
-                    break
-                epoch, index = divmod(step, self.steps_per_epoch)
-                logs = self._step_or_skip(step)
-                step += 1
-                if keep_history:
-                    history.append({k: float(v) for k, v in logs.items()})
-                progress.update(step, epoch, index + 1, self.steps_per_epoch, logs)
-                end_of_epoch = index + 1 == self.steps_per_epoch
-                self._save_step_grids(step, epoch, end_of_epoch)
-                if end_of_epoch or (cfg.save_every and step % cfg.save_every == 0):
+        while step < total:
+            if stop.signal_name:
+                stop_reason = stop.signal_name
+                break
+            epoch, index = divmod(step, self.steps_per_epoch)
+            logs = self._step_or_skip(step)
+            step += 1
+            if keep_history:
+                history.append({k: float(v) for k, v in logs.items()})
+            progress.update(step, epoch, index + 1, self.steps_per_epoch, logs)
+            end_of_epoch = index + 1 == self.steps_per_epoch
+            self._save_step_grids(step, epoch, end_of_epoch)
+            if end_of_epoch or (cfg.save_every and step % cfg.save_every == 0):
+                with stop.saving():
                     self.save(step)
-                    saved_at = step
+                saved_at = step
+        stop.finishing()        # from here on a signal cannot abort: the run is ending
         if saved_at != step:
             self.save(step)
         with writing("sample grids in", self.result_folder):
@@ -186,26 +206,80 @@ def _check_finite(values, step, logs):
             ", ".join(bad), ", ".join("%s=%s" % (k, values[k]) for k in bad), step), logs)
 
 
-class _StopOnSigint:
-    """Ctrl-C sets a flag the loop checks between steps; a second Ctrl-C aborts."""
+class StopAborted(KeyboardInterrupt):
+    """The stopping signal came a second time: the run ended without saving.
+
+    Attributes: signal_name ("SIGINT" or "SIGTERM"), last_good (the last checkpoint
+    written, or None; set by `train()`).
+    """
+
+    def __init__(self, signal_name):
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+        self.last_good = None
+
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def signal_label(name):
+    """How a message names a stopping signal: "Ctrl-C" for SIGINT, else its name."""
+    return "Ctrl-C" if name == "SIGINT" else name
+
+
+class _StopOnSignal:
+    """SIGINT and SIGTERM set `signal_name`, which the loop checks between steps.
+
+    The first signal (either) asks for a stop; a second one aborts (raises StopAborted)
+    unless a save is under way (`saving()`): then the save finishes first and the abort
+    follows it. After `finishing()` (the loop is over: the last save, grids and events
+    follow) a signal changes nothing. Only the main thread can take signals: elsewhere
+    nothing is installed.
+    """
 
     def __enter__(self):
-        self._event = threading.Event()
-        self._previous = None
+        self.signal_name = None
+        self._saving = self._finishing = False
+        self._abort = None
+        self._previous = {}
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self._event
+            for signum in STOP_SIGNALS:
+                self._previous[signum] = signal.signal(signum, self._handle)
+        return self
 
     def _handle(self, signum, frame):
-        if self._event.is_set():
-            raise KeyboardInterrupt
-        self._event.set()
-        print("\nCtrl-C: finishing this step and saving a checkpoint (Ctrl-C again "
-              "to abort without saving)", file=sys.stderr, flush=True)
+        name = signal.Signals(signum).name
+        if self.signal_name is None:
+            self.signal_name = name
+            print("\n%s: finishing this step and saving a checkpoint (%s again to abort "
+                  "without saving)" % (signal_label(name), signal_label(name)),
+                  file=sys.stderr, flush=True)
+        elif self._saving or self._finishing:
+            self._abort = None if self._finishing else name
+            print("\n%s: %s finishes first" % (
+                signal_label(name), "the run's last checkpoint" if self._finishing else
+                "the checkpoint being written"), file=sys.stderr, flush=True)
+        else:
+            raise StopAborted(name)
+
+    @contextlib.contextmanager
+    def saving(self):
+        """A save that a second signal does not interrupt; the abort follows it."""
+        self._saving = True
+        try:
+            yield
+        finally:
+            self._saving = False
+        if self._abort:
+            raise StopAborted(self._abort)
+
+    def finishing(self):
+        """The loop is over: signals no longer abort (the last save follows)."""
+        self._finishing = True
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
 
 
 class _Progress:
@@ -229,11 +303,15 @@ class _Progress:
                  _hms(eta)), flush=True)
 
     def finish(self, step, reason, folder):
+        """The run's last line: finished, or stopped by a signal (`reason`) and where its
+        checkpoint is."""
         elapsed = time.time() - self.t0
         done = step - self.start
-        print("%s: %s at step %d (%d steps in %s, %.2f steps/s); checkpoint in %s"
-              % (self.name, "stopped by Ctrl-C" if reason == "interrupted" else "finished",
-                 step, done, _hms(elapsed), done / max(elapsed, 1e-9), folder), flush=True)
+        what = "finished" if reason == "done" else "stopped by " + signal_label(reason)
+        print("%s: %s at step %d (%d steps in %s, %.2f steps/s); checkpoint in %s%s"
+              % (self.name, what, step, done, _hms(elapsed), done / max(elapsed, 1e-9), folder,
+                 "" if reason == "done" else " (the same command resumes from it)"),
+              flush=True)
 
 
 def _hms(seconds):

@@ -17,6 +17,8 @@ here (--jobs, default 1), or as Ray tasks on an existing cluster (--ray ADDRESS,
 `auto`; `pip install -r requirements-cluster.txt`), with $RUNS the --runs folder
 (default `runs`; on a cluster one that every node sees at the same path). Running it
 again skips the finished jobs and resumes the interrupted ones from their checkpoints.
+Ctrl-C or SIGTERM stops it: the running jobs save checkpoints first (exit 130 / 143). A
+second `run` of the same recipe on the same runs folder is refused while one runs.
 
 RESULTS.md (`python -m reproduce.results`) prints every recipe's commands beside its
 tables and figures, so each published number names its command.
@@ -290,8 +292,11 @@ def run_main(argv):
     parser = argparse.ArgumentParser(
         prog=PROG + " run", description="Run a recipe's jobs (reproduce/runner.py): here, "
         "N at a time in their own processes, or as Ray tasks on a cluster. Running it again "
-        "skips finished jobs and resumes interrupted ones from their checkpoints. Exit "
-        "status: 0 every job done, 1 some failed or were skipped, 2 bad flags.")
+        "skips finished jobs and resumes interrupted ones from their checkpoints. Ctrl-C or "
+        "SIGTERM: the running jobs finish their step and save a checkpoint, then it exits. "
+        "Exit status: 0 every job done, 1 some failed or were skipped, or another run of the "
+        "recipe is using the runs folder, 2 bad flags, 130 stopped by Ctrl-C (SIGINT), 143 "
+        "stopped by SIGTERM.")
     parser.add_argument("name", metavar="NAME", help="the recipe (%s)" % ", ".join(EXPERIMENTS))
     parser.add_argument("--seeds", nargs="+", metavar="SEED",
                         help="training seeds, one set of jobs each [default: the recipe's]")
@@ -331,8 +336,11 @@ def run_main(argv):
     try:
         state = runner.run_jobs(jobs, args.runs, args.name, backend,
                                 out=lambda line: print(line, flush=True))
-    except KeyboardInterrupt:
-        return 130
+    except runner.RecipeBusy as busy:
+        print("%s run: error: %s" % (PROG, busy), file=sys.stderr, flush=True)
+        return 1
+    except runner.Stopped as stopped:
+        return 128 + stopped.signum
     return 0 if all(s in ("done", "was done") for s in state.values()) else 1
 
 
