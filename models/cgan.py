@@ -23,7 +23,7 @@ from models import keras_losses
 from models.base import Phase, scalar_summaries
 from models.config import setting
 from models.keras_gan import KerasGAN, KerasGANConfig
-from models.optimizers import KerasAdam, iterations_counter
+from models.optimizers import KerasAdam, keras_optimizers
 from ops import dense, dropout, embedding, lrelu
 from tf_compat import tf
 from utils import make_rng
@@ -126,12 +126,12 @@ class KerasConditionalGAN(KerasGAN):
         lr * sqrt(1 - beta2^t) / (1 - beta1^t) uses t = counter + 1.
         """
         cfg = self.config
-        shared = iterations_counter("Adam") if cfg.shared_adam_iterations else None
-        kwargs = dict(lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2,
-                      epsilon=cfg.adam_epsilon, iterations=shared)
-        return (KerasAdam(self.variables("discriminator"), name="discriminator_optimizer",
-                          **kwargs),
-                KerasAdam(self.variables("generator"), name="generator_optimizer", **kwargs))
+        adams = keras_optimizers(
+            KerasAdam, [("discriminator_optimizer", self.variables("discriminator")),
+                        ("generator_optimizer", self.variables("generator"))],
+            counter="shared" if cfg.shared_adam_iterations else "separate",
+            lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon)
+        return adams["discriminator_optimizer"], adams["generator_optimizer"]
 
     # ---- sample grids ------------------------------------------------------------
 

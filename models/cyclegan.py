@@ -25,7 +25,7 @@ from errors import ConfigError, DataError
 from models import losses
 from models.base import GANModel, Phase
 from models.config import TrainConfig, setting
-from models.optimizers import KerasAdam, iterations_counter
+from models.optimizers import KerasAdam, keras_optimizers
 from ops import conv, instance_norm, lrelu, upsample2x
 from tf_compat import tf
 
@@ -273,12 +273,11 @@ class CycleGAN(GANModel):
         updates of a step ('shared': Keras-GAN compiles d_A, d_B and the combined model
         with one Adam object, whose counter advances by 5 per step) or one per network."""
         cfg = self.config
-        shared = iterations_counter("Adam") if cfg.adam_counter == "shared" else None
-        kwargs = dict(lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon,
-                      iterations=shared)
-        return dict(d_A=KerasAdam(self.d_a_vars, name="Adam_d_A", **kwargs),
-                    d_B=KerasAdam(self.d_b_vars, name="Adam_d_B", **kwargs),
-                    g=KerasAdam(self.g_vars, name="Adam_g", **kwargs))
+        adams = keras_optimizers(
+            KerasAdam, [("Adam_d_A", self.d_a_vars), ("Adam_d_B", self.d_b_vars),
+                        ("Adam_g", self.g_vars)], counter=cfg.adam_counter,
+            lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon)
+        return dict(d_A=adams["Adam_d_A"], d_B=adams["Adam_d_B"], g=adams["Adam_g"])
 
     def build_model(self):
         """Keras-GAN's step (batch 1) as two phases.

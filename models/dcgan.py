@@ -21,6 +21,7 @@ import numpy as np
 from models import losses
 from models.base import GANModel, Phase, scalar_summaries
 from models.config import TrainConfig, setting
+from models.optimizers import TF1Adam, update
 from ops import batch_norm, conv, conv_transpose, dense, dropout, leaky_relu
 from tf_compat import tf
 from utils import make_rng
@@ -202,21 +203,18 @@ class DCGAN(GANModel):
         logs = dict(d_loss=self.d_loss, d_loss_real=self.d_loss_real,
                     d_loss_fake=self.d_loss_fake, g_loss=self.g_loss)
 
-        # Both gradients from that pass, then both updates (simultaneous, as the tape).
+        # Both gradients from that pass, then both updates (simultaneous, as the tape);
+        # the name scopes give each optimizer's beta powers its own name.
         self.d_vars, self.g_vars = self.variables("discriminator"), self.variables("generator")
-        self.d_grads = _gradients(self.d_loss, self.d_vars)
-        self.g_grads = _gradients(self.g_loss, self.g_vars)
-        self.d_optimizer = tf.train.AdamOptimizer(
-            cfg.d_lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, name="discriminator_optimizer")
-        self.g_optimizer = tf.train.AdamOptimizer(
-            cfg.g_lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, name="generator_optimizer")
-        with tf.control_dependencies(self.d_grads + self.g_grads + list(logs.values())):
-            # (name scopes give each optimizer's beta powers its own name)
-            with tf.name_scope("generator_optimizer"):
-                g_update = self.g_optimizer.apply_gradients(zip(self.g_grads, self.g_vars))
-            with tf.name_scope("discriminator_optimizer"):
-                d_update = self.d_optimizer.apply_gradients(zip(self.d_grads, self.d_vars))
-        train_op = tf.group(g_update, d_update, name="train_step")
+        adam = dict(beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon)
+        self.d_optimizer = TF1Adam(self.d_vars, cfg.d_lr, name="discriminator_optimizer",
+                                   scope="discriminator_optimizer", **adam)
+        self.g_optimizer = TF1Adam(self.g_vars, cfg.g_lr, name="generator_optimizer",
+                                   scope="generator_optimizer", **adam)
+        self.d_grads = self.d_optimizer.gradients(self.d_loss)
+        self.g_grads = self.g_optimizer.gradients(self.g_loss)
+        train_op = update([(self.g_optimizer, self.g_grads), (self.d_optimizer, self.d_grads)],
+                          reads=list(logs.values()), name="train_step")
 
         self.sampler = self.generator(self.sample_z_input, is_training=False)
 
@@ -250,11 +248,3 @@ class DCGANPokemon(DCGAN):
 
     Config = DCGANPokemonConfig
 
-
-def _gradients(loss, variables):
-    """d loss / d variables, every one present (a None would mean a broken graph)."""
-    grads = tf.gradients(loss, variables)
-    missing = [v.op.name for v, g in zip(variables, grads) if g is None]
-    if missing:
-        raise ValueError("%s does not depend on %s" % (loss.op.name, ", ".join(missing)))
-    return grads

@@ -18,6 +18,7 @@ import numpy as np
 from models import losses
 from models.base import GANModel, Phase
 from models.config import TrainConfig, setting
+from models.optimizers import TF1Adam
 from ops import BLOG_BN_EPSILON, bn, conv2d, deconv2d, linear, lrelu
 from tf_compat import tf
 from utils import make_rng
@@ -150,16 +151,11 @@ class GAN(GANModel):
             -1, 1, size=(cfg.sample_num, cfg.z_dim)).astype(np.float32)
 
     def _adam(self, lr, loss, var_list, logged):
-        """The blog's `AdamOptimizer(lr, beta1).minimize(loss)`, with every gradient and
-        every logged loss computed before any variable changes: unordered, a TF1 graph may
-        read a weight after another weight's update in the same session run, and the
-        update and its logged losses are meant at the current weights."""
+        """The blog's `AdamOptimizer(lr, beta1).minimize(loss)`, its gradients and the
+        logged losses read before any variable changes (`optimizers.update`)."""
         cfg = self.config
-        optimizer = tf.train.AdamOptimizer(lr, beta1=cfg.beta1, beta2=cfg.beta2,
-                                           epsilon=cfg.adam_epsilon)
-        grads = tf.gradients(loss, var_list)
-        with tf.control_dependencies(grads + list(logged.values())):
-            return optimizer.apply_gradients(zip(grads, var_list))
+        return TF1Adam(var_list, lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon).update(
+            loss, reads=list(logged.values()))
 
     # ---- feeds -----------------------------------------------------------------
 

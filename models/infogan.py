@@ -23,7 +23,7 @@ from errors import ConfigError, DataError
 from models import keras_losses
 from models.base import GANModel, Phase, scalar_summaries
 from models.config import TrainConfig, setting
-from models.optimizers import keras_rmsprop
+from models.optimizers import KerasRMSprop
 from ops import conv, conv_transpose, dense, keras22_batch_norm, lrelu
 from tf_compat import tf
 from utils import make_rng
@@ -210,7 +210,7 @@ class InfoGAN(GANModel):
            statistics, moving statistics updated); targets validity 1 and those labels
            and codes, through the frozen D (only G's variables change).
         Optimizers: Keras RMSprop with Keras's time decay lr / (1 + decay * iterations)
-        (`keras_rmsprop`); each optimizer's `iterations` counts one per step.
+        (`KerasRMSprop`); each optimizer's `iterations` counts one per step.
         """
         cfg = self.config
         self.require_image_sides(4)
@@ -240,14 +240,13 @@ class InfoGAN(GANModel):
 
         self.d_vars, self.g_vars = self.variables("discriminator"), self.variables("generator")
         # The logged losses are those of the forward pass each update used.
-        with tf.control_dependencies(list(d_logs.values())):
-            d_optim = keras_rmsprop(self.d_loss, self.d_vars, cfg.d_lr, rho=cfg.rho,
-                                    epsilon=cfg.rms_epsilon, decay=cfg.d_decay,
-                                    name="discriminator_RMSprop")
-        with tf.control_dependencies(list(g_logs.values())):
-            g_optim = keras_rmsprop(self.g_loss, self.g_vars, cfg.g_lr, rho=cfg.rho,
-                                    epsilon=cfg.rms_epsilon, decay=cfg.g_decay,
-                                    name="adversarial_RMSprop")
+        rms = dict(rho=cfg.rho, epsilon=cfg.rms_epsilon)
+        d_optim = KerasRMSprop(self.d_vars, cfg.d_lr, decay=cfg.d_decay,
+                               name="discriminator_RMSprop", **rms).update(
+            self.d_loss, reads=list(d_logs.values()))
+        g_optim = KerasRMSprop(self.g_vars, cfg.g_lr, decay=cfg.g_decay,
+                               name="adversarial_RMSprop", **rms).update(
+            self.g_loss, reads=list(g_logs.values()))
 
         self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
                                       self.sample_code1_input, self.sample_code2_input,

@@ -195,13 +195,11 @@ class WGAN(KerasGAN):
         self.critic_optimizer = KerasRMSprop(
             self.variables("critic/"), cfg.lr, cfg.rho, cfg.rms_epsilon,
             name=self.critic_optimizer_name)
-        with tf.control_dependencies([d_loss_real]):
-            self.real_update = self.critic_optimizer.update(d_loss_real)
+        self.real_update = self.critic_optimizer.update(d_loss_real, reads=[d_loss_real])
         with tf.control_dependencies([self.real_update]):
             self.fake_out = self.critic(self.fake_images, self.fake_seed)
             d_loss_fake = losses.wasserstein(self.fake_out, 1.0)
-            with tf.control_dependencies([d_loss_fake]):
-                self.fake_update = self.critic_optimizer.update(d_loss_fake)
+            self.fake_update = self.critic_optimizer.update(d_loss_fake, reads=[d_loss_fake])
         with tf.control_dependencies([self.fake_update]):
             clip = losses.clip_weights(self.critic_variables(), cfg.clip_value)
         d_loss = 0.5 * (d_loss_real + d_loss_fake)
@@ -218,7 +216,7 @@ class WGAN(KerasGAN):
         self.generator_optimizer = KerasRMSprop(
             self.variables("generator/"), cfg.lr, cfg.rho, cfg.rms_epsilon,
             name=self.generator_optimizer_name)
-        g_op = self.generator_optimizer.update(g_loss, dependencies=[g_loss])
+        g_op = self.generator_optimizer.update(g_loss, reads=[g_loss])
         return g_op, dict(g_loss=g_loss)
 
     def optimizer_iterations(self):

@@ -142,7 +142,7 @@ class WGANGP(WGAN):
         self.critic_optimizer = KerasRMSprop(
             self.variables("critic/"), cfg.lr, cfg.rho, cfg.rms_epsilon,
             name=self.critic_optimizer_name)
-        return self.critic_optimizer.update(d_loss, dependencies=list(logs.values())), logs
+        return self.critic_optimizer.update(d_loss, reads=list(logs.values())), logs
 
     # ---- feeds -----------------------------------------------------------------
 
