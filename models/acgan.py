@@ -15,14 +15,12 @@ Every difference from the blog and the paper: README, "ACGAN: blog versus
 paper/original".
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from models import keras_losses
 from models.base import Phase, scalar_summaries
 from models.cgan import NUM_CLASSES, KerasConditionalConfig, KerasConditionalGAN
-from models.config import setting
+from models.config import default
 from ops import conv, dense, dropout, embedding, lrelu, upsample2x, zero_pad
 from tf_compat import tf
 from utils import make_rng
@@ -35,16 +33,11 @@ FAKE_PASS_SALTS = (5, 6, 7, 8)
 G_PASS_SALTS = (9, 10, 11, 12)
 
 
-@dataclass
 class ACGANConfig(KerasConditionalConfig):
     """ACGAN settings; defaults from the blog's Keras-GAN acgan.py."""
 
-    max_steps: int = setting(14000, "stop after this many iterations (one D and one G "
-                             "update each) in all, counted from step 0 across resumes "
-                             "(0: no limit)", source="blog: 14,000 iterations",
-                             minimum=0, resumable=True)
-    dropout_rate: float = setting(0.25, "dropout rate after D's convolutions",
-                                  source="blog: Dropout(0.25)", minimum=0.0, maximum=0.99)
+    max_steps = default(14000, "blog: 14,000 iterations")
+    dropout_rate = default(0.25, "blog: Dropout(0.25)", note="after D's convolutions")
 
 
 class ACGAN(KerasConditionalGAN):

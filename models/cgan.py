@@ -14,16 +14,14 @@ Every difference from the blog and the paper: README, "CGAN: blog versus
 paper/original".
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from errors import ConfigError, DataError
 from models import keras_losses
 from models.base import Phase, scalar_summaries
-from models.config import setting
+from models.config import default, setting
 from models.keras_gan import KerasGAN, KerasGANConfig
-from models.optimizers import KerasAdam, iterations_counter
+from models.optimizers import KerasAdam, keras_optimizers
 from ops import dense, dropout, embedding, lrelu
 from tf_compat import tf
 from utils import make_rng
@@ -38,40 +36,24 @@ G_PASS_SALTS = (5, 6)
 
 # ---- configuration -------------------------------------------------------------------
 
-@dataclass
 class KerasConditionalConfig(KerasGANConfig):
     """Settings CGAN and ACGAN share; defaults from Keras-GAN / the blogs."""
 
-    batch_size: int = setting(32, "images per batch (every D and G update)",
-                              source="blog: batch_size=32", minimum=1)
-    epochs: int = setting(1000, "epochs to train (Keras-GAN counts iterations only, see "
-                          "--max-steps; this bound is far beyond them)",
-                          source="none in Keras-GAN", minimum=1, resumable=True)
-    max_steps: int = setting(20000, "stop after this many iterations (one D and one G "
-                             "update each) in all, counted from step 0 across resumes "
-                             "(0: no limit)", source="blog: 20,000 iterations",
-                             minimum=0, resumable=True)
-    sample_every: int = setting(200, "save the sample grids (PNG + TensorBoard image) "
-                                "every N steps", source="blog: sample_interval=200",
-                                minimum=1, resumable=True)
-    sample_num: int = setting(100, "samples in the fixed-noise grid, a multiple of 10: "
-                              "one row per noise vector, one column per digit",
-                              source="10x10 (the blog's own grid is saved beside it)",
-                              minimum=NUM_CLASSES)
-    lr: float = setting(2e-4, "Adam learning rate of D and of G",
-                        source="blog: Adam(0.0002, 0.5)", minimum=0.0)
-    beta1: float = setting(0.5, "Adam beta1", source="blog: Adam(0.0002, 0.5)",
-                           minimum=0.0, maximum=1.0)
-    beta2: float = setting(0.999, "Adam beta2", source="Keras 2.2 Adam default",
-                           minimum=0.0, maximum=1.0)
-    adam_epsilon: float = setting(1e-7, "Adam epsilon",
-                                  source="Keras 2.2 Adam default (K.epsilon())", minimum=0.0)
-    shared_adam_iterations: bool = setting(
-        True, "one Adam iteration counter for D and G, so each update's bias correction "
-        "counts every update of both networks", source="Keras-GAN passes one Adam object "
-        "to both compile calls")
-    dropout_rate: float = setting(0.4, "dropout rate in D", source="blog: Dropout(0.4)",
-                                  minimum=0.0, maximum=0.99)
+    batch_size = default(32, "blog: batch_size=32", note="every D and G update")
+    epochs = default(1000, "none in Keras-GAN", note="Keras-GAN counts iterations only, see "
+                     "--max-steps; this bound is far beyond them")
+    max_steps = default(20000, "blog: 20,000 iterations", note="a step: one iteration, one "
+                        "D and one G update")
+    sample_every = default(200, "blog: sample_interval=200")
+    sample_num = default(100, "10x10 (the blog's own grid is saved beside it)", note="the "
+                         "fixed-noise grid, a multiple of 10: one row per noise vector, one "
+                         "column per digit")
+    lr = default(2e-4, "blog: Adam(0.0002, 0.5)", note="Adam: D's and G's")
+    beta1 = default(0.5, "blog: Adam(0.0002, 0.5)")
+    beta2 = default(0.999, "Keras 2.2 Adam default")
+    adam_epsilon = default(1e-7, "Keras 2.2 Adam default (K.epsilon())")
+    adam_counter = default("shared", "Keras-GAN passes one Adam object to both compile calls")
+    dropout_rate = default(0.4, "blog: Dropout(0.4)", note="in D")
 
     def validate(self):
         super().validate()
@@ -80,15 +62,13 @@ class KerasConditionalConfig(KerasGANConfig):
                               "got %d" % (NUM_CLASSES, self.sample_num))
 
 
-@dataclass
 class CGANConfig(KerasConditionalConfig):
     """CGAN settings; defaults from the blog's Keras-GAN cgan.py."""
 
-    g_noise: str = setting("reuse", "noise of the G update: 'reuse' the D step's noise, "
-                           "'fresh' noise", source="Keras-GAN cgan.py, 20,000-iteration "
-                           "version: combined.train_on_batch([noise, sampled_labels]) with "
-                           "the D step's noise (its 10,000-iteration version: fresh)",
-                           choices=("reuse", "fresh"))
+    g_noise = setting(str, "reuse", "noise of the G update: 'reuse' the D step's noise, "
+                      "'fresh' noise", source="Keras-GAN cgan.py, 20,000-iteration version: "
+                      "combined.train_on_batch([noise, sampled_labels]) with the D step's "
+                      "noise (its 10,000-iteration version: fresh)", choices=("reuse", "fresh"))
 
 
 # ---- the shared machinery of the conditional models ---------------------------------
@@ -126,12 +106,12 @@ class KerasConditionalGAN(KerasGAN):
         lr * sqrt(1 - beta2^t) / (1 - beta1^t) uses t = counter + 1.
         """
         cfg = self.config
-        shared = iterations_counter("Adam") if cfg.shared_adam_iterations else None
-        kwargs = dict(lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2,
-                      epsilon=cfg.adam_epsilon, iterations=shared)
-        return (KerasAdam(self.variables("discriminator"), name="discriminator_optimizer",
-                          **kwargs),
-                KerasAdam(self.variables("generator"), name="generator_optimizer", **kwargs))
+        adams = keras_optimizers(
+            KerasAdam, [("discriminator_optimizer", self.variables("discriminator")),
+                        ("generator_optimizer", self.variables("generator"))],
+            counter=cfg.adam_counter,
+            lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon)
+        return adams["discriminator_optimizer"], adams["generator_optimizer"]
 
     # ---- sample grids ------------------------------------------------------------
 

@@ -15,7 +15,6 @@ paper/original".
 
 import os
 import sys
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,8 +23,8 @@ import utils
 from errors import ConfigError, DataError
 from models import losses
 from models.base import GANModel, Phase
-from models.config import TrainConfig, setting
-from models.optimizers import KerasAdam, iterations_counter
+from models.config import TrainConfig, default, fixed, setting
+from models.optimizers import KerasAdam, keras_optimizers
 from ops import conv, instance_norm, lrelu, upsample2x
 from tf_compat import tf
 
@@ -33,89 +32,62 @@ GENERATORS = ("g_AB", "g_BA")
 DISCRIMINATORS = ("d_A", "d_B")
 
 
-@dataclass
 class CycleGANConfig(TrainConfig):
     """CycleGAN settings; defaults from Keras-GAN cyclegan.py (the blog's code)."""
 
-    dataset: str = setting("pokemon", "CycleGAN trains on two image folders (--domain-a, "
-                           "--domain-b)", choices=("pokemon",), flag=False)
-    data_dir: str = setting(None, "folder used for a domain that --domain-a / --domain-b "
-                            "leave unset (as for --dataset pokemon: the image folder "
-                            "itself, so with neither set both domains are this folder); "
-                            "default: $GAN_DATA_DIR/pokemon/regular (A) and "
-                            "$GAN_DATA_DIR/pokemon/shiny (B), then the per-user cache",
-                            resumable=True)
-    domain_a: str = setting(None, "folder of domain A images (flat *.png|jpg...); default: "
-                            "the 'pokemon' set (pokemon/regular)",
-                            source="Keras-GAN: datasets/apple2orange/trainA", resumable=True)
-    domain_b: str = setting(None, "folder of domain B images; default: the "
-                            "'pokemon-shiny' set (pokemon/shiny)",
-                            source="Keras-GAN: datasets/apple2orange/trainB", resumable=True)
-    idx_splits: str = setting("train+test", "unused by CycleGAN", flag=False)
-    folder_split: str = setting("all", "CycleGAN trains on every image of both folders",
-                                flag=False)
-    folder_preprocess: str = setting("none", "unused by CycleGAN", flag=False)
-    train_subset: int = setting(0, "use only the first N images (by file name) of each "
-                                "domain (0: all)", minimum=0)
-    image_size: int = setting(64, "images are made SIZE x SIZE (divisible by 16: the "
-                              "U-Net halves it four times)",
-                              source="Keras-GAN: 128 (apple2orange); 64 for the 68x56 "
-                              "sprites", minimum=16)
-    channels: int = setting(3, "1 (grayscale) or 3 (RGB)", source="Keras-GAN: 3",
-                            choices=(1, 3))
-    image_fit: str = setting("pad", "'pad': pad each image on white to a centred square, "
-                             "then resize (keeps the sprites' shape); 'stretch': resize "
-                             "straight to SIZE x SIZE",
-                             source="Keras-GAN: scipy.misc.imresize, i.e. stretch",
-                             choices=("pad", "stretch"))
-    random_flip: bool = setting(True, "flip each (A, B) pair of a batch left-right with "
-                                "probability 0.5 (one coin per pair)",
-                                source="Keras-GAN data_loader: np.fliplr")
-    reshuffle_each_epoch: bool = setting(
-        True, "draw new orders of both domains every epoch (unpaired: A and B independent)",
-        source="Keras-GAN: np.random.choice per domain every epoch")
-    batch_size: int = setting(1, "images per batch (of each domain)",
-                              source="Keras-GAN: batch_size=1", minimum=1)
-    epochs: int = setting(200, "epochs to train", source="Keras-GAN: epochs=200", minimum=1,
-                          resumable=True)
-    sample_every: int = setting(200, "save the sample grid (PNG + TensorBoard image) every "
-                                "N steps", source="Keras-GAN: sample_interval=200",
-                                minimum=1, resumable=True)
-    sample_num: int = setting(36, "tiles of the sample grid, a multiple of 6: 6 rows (A, "
-                              "A->B, A->B->A, B, B->A, B->A->B) of sample_num/6 fixed "
-                              "images of each domain",
-                              source="Keras-GAN: 2x3, one image per domain; here 6x6",
-                              minimum=6)
-    gf: int = setting(32, "filters of G's first layer", source="Keras-GAN: gf = 32",
-                      minimum=1)
-    df: int = setting(64, "filters of D's first layer", source="Keras-GAN: df = 64",
-                      minimum=1)
-    lambda_cycle: float = setting(10.0, "weight of the two cycle-consistency (MAE) losses",
-                                  source="Keras-GAN: lambda_cycle = 10.0", minimum=0.0)
-    lambda_id: float = setting(None, "weight of the two identity (MAE) losses; unset: "
-                               "0.1 * lambda_cycle (= 1.0)",
-                               source="Keras-GAN: lambda_id = 0.1 * lambda_cycle",
-                               minimum=0.0)
-    lr: float = setting(2e-4, "Adam learning rate (D_A, D_B and G)",
-                        source="Keras-GAN: Adam(0.0002, 0.5)", minimum=0.0)
-    beta1: float = setting(0.5, "Adam beta1", source="Keras-GAN: Adam(0.0002, 0.5)",
-                           minimum=0.0, maximum=1.0)
-    beta2: float = setting(0.999, "Adam beta2", source="Keras Adam default", minimum=0.0,
-                           maximum=1.0)
-    adam_epsilon: float = setting(1e-7, "Adam epsilon", source="Keras Adam default",
-                                  minimum=0.0)
-    adam_counter: str = setting("shared", "'shared': the five Adam updates of a step share "
-                                "one iteration counter (bias correction), as Keras-GAN's "
-                                "single Adam object compiled into d_A, d_B and the combined "
-                                "model; 'separate': one Adam per network",
-                                source="Keras-GAN: one `optimizer` for all three compiles",
-                                choices=("shared", "separate"))
-    instance_norm: str = setting("blog", "'blog': keras-contrib InstanceNormalization() "
-                                 "(axis=None: each sample over H, W and C, one scalar "
-                                 "gamma/beta per layer); 'channel': per channel over H, W "
-                                 "with per-channel gamma/beta",
-                                 source="Keras-GAN: InstanceNormalization()",
-                                 choices=("blog", "channel"))
+    # Two image folders (--domain-a, --domain-b) instead of one data set.
+    dataset = fixed("pokemon")
+    idx_splits = fixed("train+test")
+    folder_split = fixed("all")
+    folder_preprocess = fixed("none")
+    data_dir = default(None, note="CycleGAN: the folder of a domain --domain-a / --domain-b "
+                       "leave unset, so with neither set both domains are this folder; "
+                       "default: $GAN_DATA_DIR/pokemon/regular (A) and "
+                       "$GAN_DATA_DIR/pokemon/shiny (B), then the per-user cache")
+    domain_a = setting(str, None, "folder of domain A images (flat *.png|jpg...); default: "
+                       "the 'pokemon' set (pokemon/regular)",
+                       source="Keras-GAN: datasets/apple2orange/trainA", resumable=True)
+    domain_b = setting(str, None, "folder of domain B images; default: the 'pokemon-shiny' "
+                       "set (pokemon/shiny)", source="Keras-GAN: datasets/apple2orange/trainB",
+                       resumable=True)
+    train_subset = default(0, note="of each domain, by file name")
+    image_size = default(64, "Keras-GAN: 128 (apple2orange); 64 for the 68x56 sprites",
+                         note="divisible by 16: the U-Net halves it four times")
+    channels = default(3, "Keras-GAN: 3")
+    image_fit = setting(str, "pad", "'pad': pad each image on white to a centred square, then "
+                        "resize (keeps the sprites' shape); 'stretch': resize straight to "
+                        "SIZE x SIZE", source="Keras-GAN: scipy.misc.imresize, i.e. stretch",
+                        choices=("pad", "stretch"))
+    random_flip = setting(bool, True, "flip each (A, B) pair of a batch left-right with "
+                          "probability 0.5 (one coin per pair)",
+                          source="Keras-GAN data_loader: np.fliplr")
+    reshuffle_each_epoch = default(True, "Keras-GAN: np.random.choice per domain every epoch",
+                                   note="of both domains; unpaired: A and B independent")
+    batch_size = default(1, "Keras-GAN: batch_size=1", note="of each domain")
+    epochs = default(200, "Keras-GAN: epochs=200")
+    sample_every = default(200, "Keras-GAN: sample_interval=200")
+    sample_num = default(36, "Keras-GAN: 2x3, one image per domain; here 6x6", note="tiles, a "
+                         "multiple of 6: 6 rows (A, A->B, A->B->A, B, B->A, B->A->B) of "
+                         "sample_num/6 fixed images of each domain")
+    gf = setting(int, 32, "filters of G's first layer", source="Keras-GAN: gf = 32", minimum=1)
+    df = setting(int, 64, "filters of D's first layer", source="Keras-GAN: df = 64", minimum=1)
+    lambda_cycle = setting(float, 10.0, "weight of the two cycle-consistency (MAE) losses",
+                           source="Keras-GAN: lambda_cycle = 10.0", minimum=0.0)
+    lambda_id = setting(float, None, "weight of the two identity (MAE) losses; unset: "
+                        "0.1 * lambda_cycle (= 1.0)",
+                        source="Keras-GAN: lambda_id = 0.1 * lambda_cycle", minimum=0.0)
+    lr = default(2e-4, "Keras-GAN: Adam(0.0002, 0.5)", note="Adam: D_A's, D_B's and G's")
+    beta1 = default(0.5, "Keras-GAN: Adam(0.0002, 0.5)")
+    beta2 = default(0.999, "Keras Adam default")
+    adam_epsilon = default(1e-7, "Keras Adam default")
+    adam_counter = default("shared", "Keras-GAN: one `optimizer` for all three compiles",
+                           note="the five updates of a step: one Keras Adam object compiled "
+                           "into d_A, d_B and the combined model")
+    instance_norm = setting(str, "blog", "'blog': keras-contrib InstanceNormalization() "
+                            "(axis=None: each sample over H, W and C, one scalar gamma/beta "
+                            "per layer); 'channel': per channel over H, W with per-channel "
+                            "gamma/beta", source="Keras-GAN: InstanceNormalization()",
+                            choices=("blog", "channel"))
 
     def __post_init__(self):
         if self.lambda_id is None:
@@ -273,12 +245,11 @@ class CycleGAN(GANModel):
         updates of a step ('shared': Keras-GAN compiles d_A, d_B and the combined model
         with one Adam object, whose counter advances by 5 per step) or one per network."""
         cfg = self.config
-        shared = iterations_counter("Adam") if cfg.adam_counter == "shared" else None
-        kwargs = dict(lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon,
-                      iterations=shared)
-        return dict(d_A=KerasAdam(self.d_a_vars, name="Adam_d_A", **kwargs),
-                    d_B=KerasAdam(self.d_b_vars, name="Adam_d_B", **kwargs),
-                    g=KerasAdam(self.g_vars, name="Adam_g", **kwargs))
+        adams = keras_optimizers(
+            KerasAdam, [("Adam_d_A", self.d_a_vars), ("Adam_d_B", self.d_b_vars),
+                        ("Adam_g", self.g_vars)], counter=cfg.adam_counter,
+            lr=cfg.lr, beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon)
+        return dict(d_A=adams["Adam_d_A"], d_B=adams["Adam_d_B"], g=adams["Adam_g"])
 
     def build_model(self):
         """Keras-GAN's step (batch 1) as two phases.

@@ -14,13 +14,12 @@ Every difference from the blog and the paper: README, "DCGAN: blog versus
 paper/original".
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from models import losses
 from models.base import GANModel, Phase, scalar_summaries
-from models.config import TrainConfig, setting
+from models.config import TrainConfig, default, setting
+from models.optimizers import TF1Adam, update
 from ops import batch_norm, conv, conv_transpose, dense, dropout, leaky_relu
 from tf_compat import tf
 from utils import make_rng
@@ -35,76 +34,42 @@ REAL_PASS_SALTS = (1, 2)
 FAKE_PASS_SALTS = (3, 4)
 
 
-@dataclass
 class DCGANConfig(TrainConfig):
     """DCGAN settings; defaults from the blog's MNIST run (TF DCGAN tutorial code)."""
 
-    idx_splits: str = setting("train", "MNIST/Fashion-MNIST: which IDX splits to train on "
-                              "('train': the 60,000 of keras' load_data(); 'train+test': "
-                              "all 70,000)", source="blog: tf.keras.datasets.mnist."
-                              "load_data() train images", choices=("train+test", "train"))
-    reshuffle_each_epoch: bool = setting(
-        True, "draw a new data order every epoch", source="TF tutorial: "
-        "Dataset.shuffle(60000) reshuffles every epoch")
-    batch_size: int = setting(64, "images per batch", source="blog: 64 (TF tutorial: 256)",
-                              minimum=1)
-    epochs: int = setting(40, "epochs to train", source="blog: 40 (also shown: 50, 100; "
-                          "TF tutorial: 50)", minimum=1, resumable=True)
-    sample_num: int = setting(64, "samples in a grid (8x8 for 64)",
-                              source="blog: 8x8 grid (TF tutorial: 16)", minimum=1)
-    z_dim: int = setting(100, "noise dimension, z ~ N(0, 1)", source="blog: noise_dim 100",
-                         minimum=1)
-    loss: str = setting("bce", "GAN loss on D's logit: 'bce' sigmoid cross-entropy, 'mse' "
-                        "mean squared error on D's raw output (targets 1 real, 0 fake)",
-                        source="blog: BinaryCrossentropy(from_logits=True) for MNIST, "
-                        "MSE for Pokemon", choices=tuple(LOSSES))
-    d_lr: float = setting(1e-4, "Adam learning rate of D", source="blog: Adam(1e-4)",
-                          minimum=0.0)
-    g_lr: float = setting(1e-4, "Adam learning rate of G", source="blog: Adam(1e-4)",
-                          minimum=0.0)
-    beta1: float = setting(0.9, "Adam beta1", source="Keras Adam default", minimum=0.0,
-                           maximum=1.0)
-    beta2: float = setting(0.999, "Adam beta2", source="Keras Adam default", minimum=0.0,
-                           maximum=1.0)
-    adam_epsilon: float = setting(1e-7, "Adam epsilon", source="Keras Adam default",
-                                  minimum=0.0)
-    leak: float = setting(0.3, "slope of the leaky ReLUs of D and G",
-                          source="Keras LeakyReLU default", minimum=0.0, maximum=1.0)
-    dropout_rate: float = setting(0.3, "dropout rate after D's convolutions",
-                                  source="blog: Dropout(0.3)", minimum=0.0, maximum=0.99)
-    bn_momentum: float = setting(0.99, "momentum of G's batch-norm moving statistics",
-                                 source="Keras BatchNormalization default", minimum=0.0,
-                                 maximum=1.0)
-    bn_epsilon: float = setting(1e-3, "batch-norm variance epsilon",
-                                source="Keras BatchNormalization default", minimum=0.0)
+    idx_splits = default("train", "blog: tf.keras.datasets.mnist.load_data() train images")
+    reshuffle_each_epoch = default(True, "TF tutorial: Dataset.shuffle(60000) reshuffles "
+                                   "every epoch")
+    batch_size = default(64, "blog: 64 (TF tutorial: 256)")
+    epochs = default(40, "blog: 40 (also shown: 50, 100; TF tutorial: 50)")
+    sample_num = default(64, "blog: 8x8 grid (TF tutorial: 16)")
+    z_dim = default(100, "blog: noise_dim 100", note="z ~ N(0, 1)")
+    loss = setting(str, "bce", "GAN loss on D's logit: 'bce' sigmoid cross-entropy, 'mse' "
+                   "mean squared error on D's raw output (targets 1 real, 0 fake)",
+                   source="blog: BinaryCrossentropy(from_logits=True) for MNIST, MSE for "
+                   "Pokemon", choices=tuple(LOSSES))
+    d_lr = default(1e-4, "blog: Adam(1e-4)", note="Adam")
+    g_lr = default(1e-4, "blog: Adam(1e-4)", note="Adam")
+    beta1 = default(0.9, "Keras Adam default")
+    beta2 = default(0.999, "Keras Adam default")
+    adam_epsilon = default(1e-7, "Keras Adam default")
+    leak = default(0.3, "Keras LeakyReLU default", note="of D and G")
+    dropout_rate = default(0.3, "blog: Dropout(0.3)", note="after D's convolutions")
+    bn_momentum = default(0.99, "Keras BatchNormalization default", note="G's")
+    bn_epsilon = default(1e-3, "Keras BatchNormalization default")
 
 
-@dataclass
 class DCGANPokemonConfig(DCGANConfig):
     """DCGAN settings of the blog's Pokemon run: 40x40 RGB sprites, MSE loss."""
 
-    dataset: str = setting("pokemon", "training data: an IDX set, 'pokemon' (the sprite "
-                           "PNGs in --data-dir or $GAN_DATA_DIR/pokemon/regular), or an "
-                           "image folder (<dir>/<class>/*.png|jpg, given by --data-dir)",
-                           source="blog: Pokemon sprites",
-                           choices=("mnist", "fashion-mnist", "pokemon", "folder"))
-    image_size: int = setting(40, "image folders: resize images to SIZE x SIZE",
-                              source="blog: 40x40 sprites", minimum=4)
-    channels: int = setting(3, "image folders: 1 (grayscale) or 3 (RGB)",
-                            source="blog: RGB", choices=(1, 3))
-    folder_split: str = setting("all", "image folders: 'train' keeps a seeded 80% (the "
-                                "other 20% is validation), 'all' keeps every image",
-                                source="blog: every sprite", choices=("train", "all"))
-    folder_preprocess: str = setting(
-        "none", "image folders: 'blog' keeps (img<127)*(255-img) (the DRAGAN blog's digit "
-        "inversion); 'none' just scales to [0,1]", source="blog: sprites as they are",
-        choices=("blog", "none"))
-    batch_size: int = setting(256, "images per batch", source="blog: 256", minimum=1)
-    epochs: int = setting(5000, "epochs to train", source="blog: 5000", minimum=1,
-                          resumable=True)
-    loss: str = setting("mse", "GAN loss on D's logit: 'bce' sigmoid cross-entropy, 'mse' "
-                        "mean squared error on D's raw output (targets 1 real, 0 fake)",
-                        source="blog: MSE for Pokemon", choices=tuple(LOSSES))
+    dataset = default("pokemon", "blog: Pokemon sprites")
+    image_size = default(40, "blog: 40x40 sprites")
+    channels = default(3, "blog: RGB")
+    folder_split = default("all", "blog: every sprite")
+    folder_preprocess = default("none", "blog: sprites as they are")
+    batch_size = default(256, "blog: 256")
+    epochs = default(5000, "blog: 5000")
+    loss = default("mse", "blog: MSE for Pokemon")
 
 
 class DCGAN(GANModel):
@@ -202,21 +167,18 @@ class DCGAN(GANModel):
         logs = dict(d_loss=self.d_loss, d_loss_real=self.d_loss_real,
                     d_loss_fake=self.d_loss_fake, g_loss=self.g_loss)
 
-        # Both gradients from that pass, then both updates (simultaneous, as the tape).
+        # Both gradients from that pass, then both updates (simultaneous, as the tape);
+        # the name scopes give each optimizer's beta powers its own name.
         self.d_vars, self.g_vars = self.variables("discriminator"), self.variables("generator")
-        self.d_grads = _gradients(self.d_loss, self.d_vars)
-        self.g_grads = _gradients(self.g_loss, self.g_vars)
-        self.d_optimizer = tf.train.AdamOptimizer(
-            cfg.d_lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, name="discriminator_optimizer")
-        self.g_optimizer = tf.train.AdamOptimizer(
-            cfg.g_lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, name="generator_optimizer")
-        with tf.control_dependencies(self.d_grads + self.g_grads + list(logs.values())):
-            # (name scopes give each optimizer's beta powers its own name)
-            with tf.name_scope("generator_optimizer"):
-                g_update = self.g_optimizer.apply_gradients(zip(self.g_grads, self.g_vars))
-            with tf.name_scope("discriminator_optimizer"):
-                d_update = self.d_optimizer.apply_gradients(zip(self.d_grads, self.d_vars))
-        train_op = tf.group(g_update, d_update, name="train_step")
+        adam = dict(beta1=cfg.beta1, beta2=cfg.beta2, epsilon=cfg.adam_epsilon)
+        self.d_optimizer = TF1Adam(self.d_vars, cfg.d_lr, name="discriminator_optimizer",
+                                   scope="discriminator_optimizer", **adam)
+        self.g_optimizer = TF1Adam(self.g_vars, cfg.g_lr, name="generator_optimizer",
+                                   scope="generator_optimizer", **adam)
+        self.d_grads = self.d_optimizer.gradients(self.d_loss)
+        self.g_grads = self.g_optimizer.gradients(self.g_loss)
+        train_op = update([(self.g_optimizer, self.g_grads), (self.d_optimizer, self.d_grads)],
+                          reads=list(logs.values()), name="train_step")
 
         self.sampler = self.generator(self.sample_z_input, is_training=False)
 
@@ -251,11 +213,3 @@ class DCGANPokemon(DCGAN):
     Config = DCGANPokemonConfig
     evaluations = ("sprites",)   # no judge for sprites: reproduce/eval_sprites.py
 
-
-def _gradients(loss, variables):
-    """d loss / d variables, every one present (a None would mean a broken graph)."""
-    grads = tf.gradients(loss, variables)
-    missing = [v.op.name for v, g in zip(variables, grads) if g is None]
-    if missing:
-        raise ValueError("%s does not depend on %s" % (loss.op.name, ", ".join(missing)))
-    return grads

@@ -10,32 +10,28 @@ the paper, the paper's form is a flag (or `--preset paper`).
 Every difference from the blog and the paper: README, "DRAGAN: blog versus paper".
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from models import losses
-from models.config import setting
+from models.config import default, setting
 from models.gan import GAN, GANConfig
 from tf_compat import tf
 
 
-@dataclass
 class DRAGANConfig(GANConfig):
     """DRAGAN settings; defaults from the blog."""
 
-    beta2: float = setting(0.999, "Adam beta2", source="blog (TF default); paper "
-                           "notebook: 0.9", minimum=0.0, maximum=1.0)
-    lambd: float = setting(0.25, "weight of the gradient penalty", source="blog: 0.25; "
-                           "paper: 10", minimum=0.0)
-    perturb_scale: float = setting(0.5, "x_p = x + SCALE * std(x) * U[0,1)",
-                                   source="blog and paper", minimum=0.0)
-    alpha_per: str = setting("pixel", "interpolation alpha ~ U[0,1) drawn per 'pixel' "
-                             "(blog quirk 2) or per 'sample' (paper)",
-                             source="blog", choices=("pixel", "sample"))
-    gp_norm: str = setting("blog", "gradient norm of the penalty: 'blog' over axis 1 "
-                           "only (image rows, blog quirk 1) or 'sample' over all pixels "
-                           "(paper)", source="blog", choices=losses.GRADIENT_NORMS)
+    beta2 = default(0.999, "blog (TF default); paper notebook: 0.9")
+    lambd = setting(float, 0.25, "weight of the gradient penalty", source="blog: 0.25; "
+                    "paper: 10", minimum=0.0)
+    perturb_scale = setting(float, 0.5, "x_p = x + SCALE * std(x) * U[0,1)",
+                            source="blog and paper", minimum=0.0)
+    alpha_per = setting(str, "pixel", "interpolation alpha ~ U[0,1) drawn per 'pixel' "
+                        "(blog quirk 2) or per 'sample' (paper)", source="blog",
+                        choices=("pixel", "sample"))
+    gp_norm = setting(str, "blog", "gradient norm of the penalty: 'blog' over axis 1 only "
+                      "(image rows, blog quirk 1) or 'sample' over all pixels (paper)",
+                      source="blog", choices=losses.GRADIENT_NORMS)
 
 
 class DRAGAN(GAN):

@@ -11,38 +11,29 @@ of G with the same z.
 Every difference from the blog and the paper: README, "GAN: blog versus paper/original".
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from models import losses
 from models.base import GANModel, Phase
-from models.config import TrainConfig, setting
+from models.config import TrainConfig, default
+from models.optimizers import TF1Adam
 from ops import BLOG_BN_EPSILON, bn, conv2d, deconv2d, linear, lrelu
 from tf_compat import tf
 from utils import make_rng
 
 
-@dataclass
 class GANConfig(TrainConfig):
     """GAN settings; defaults from the DRAGAN blog (same budget as its DRAGAN)."""
 
-    epochs: int = setting(1000, "epochs to train", source="DRAGAN blog: 1000 "
-                          "(hwalsuklee: 25)", minimum=1, resumable=True)
-    z_dim: int = setting(128, "noise dimension, z ~ U[-1, 1]", source="DRAGAN blog: 128 "
-                         "(hwalsuklee: 62)", minimum=1)
-    d_lr: float = setting(1e-3, "Adam learning rate of D", source="DRAGAN blog: 0.0002*5 "
-                          "(hwalsuklee's GAN: 0.0002)", minimum=0.0)
-    g_lr: float = setting(1e-3, "Adam learning rate of G", source="DRAGAN blog: 0.0002*5",
-                          minimum=0.0)
-    beta1: float = setting(0.5, "Adam beta1", source="blog", minimum=0.0, maximum=1.0)
-    beta2: float = setting(0.999, "Adam beta2", source="blog (TF default)", minimum=0.0,
-                           maximum=1.0)
-    adam_epsilon: float = setting(1e-8, "Adam epsilon", source="TF default", minimum=0.0)
-    bn_epsilon: float = setting(BLOG_BN_EPSILON, "batch-norm variance epsilon",
-                                source="blog: bn(epsilon=1e-5), which TF 1.x's fused batch "
-                                "norm raised to its minimum 1.001e-5 (TF 2.21 does not)",
-                                minimum=0.0)
+    epochs = default(1000, "DRAGAN blog: 1000 (hwalsuklee: 25)")
+    z_dim = default(128, "DRAGAN blog: 128 (hwalsuklee: 62)", note="z ~ U[-1, 1]")
+    d_lr = default(1e-3, "DRAGAN blog: 0.0002*5 (hwalsuklee's GAN: 0.0002)", note="Adam")
+    g_lr = default(1e-3, "DRAGAN blog: 0.0002*5", note="Adam")
+    beta1 = default(0.5, "blog")
+    beta2 = default(0.999, "blog (TF default)")
+    adam_epsilon = default(1e-8, "TF default")
+    bn_epsilon = default(BLOG_BN_EPSILON, "blog: bn(epsilon=1e-5), which TF 1.x's fused batch "
+                         "norm raised to its minimum 1.001e-5 (TF 2.21 does not)")
 
 
 class GAN(GANModel):
@@ -150,16 +141,11 @@ class GAN(GANModel):
             -1, 1, size=(cfg.sample_num, cfg.z_dim)).astype(np.float32)
 
     def _adam(self, lr, loss, var_list, logged):
-        """The blog's `AdamOptimizer(lr, beta1).minimize(loss)`, with every gradient and
-        every logged loss computed before any variable changes: unordered, a TF1 graph may
-        read a weight after another weight's update in the same session run, and the
-        update and its logged losses are meant at the current weights."""
+        """The blog's `AdamOptimizer(lr, beta1).minimize(loss)`, its gradients and the
+        logged losses read before any variable changes (`optimizers.update`)."""
         cfg = self.config
-        optimizer = tf.train.AdamOptimizer(lr, beta1=cfg.beta1, beta2=cfg.beta2,
-                                           epsilon=cfg.adam_epsilon)
-        grads = tf.gradients(loss, var_list)
-        with tf.control_dependencies(grads + list(logged.values())):
-            return optimizer.apply_gradients(zip(grads, var_list))
+        return TF1Adam(var_list, lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon).update(
+            loss, reads=list(logged.values()))
 
     # ---- feeds -----------------------------------------------------------------
 

@@ -15,15 +15,13 @@ Every difference from the blog and the paper: README, "InfoGAN: blog versus
 paper/original".
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from errors import ConfigError, DataError
 from models import keras_losses
 from models.base import GANModel, Phase, scalar_summaries
-from models.config import TrainConfig, setting
-from models.optimizers import keras_rmsprop
+from models.config import TrainConfig, default, setting
+from models.optimizers import KerasRMSprop
 from ops import conv, conv_transpose, dense, keras22_batch_norm, lrelu
 from tf_compat import tf
 from utils import make_rng
@@ -34,67 +32,47 @@ CODE_SWEEP = np.linspace(-2.0, 2.0, 16)
 BOOK_GRID = (4, 4)
 
 
-@dataclass
 class InfoGANConfig(TrainConfig):
     """InfoGAN settings; defaults from the blog / the book's infogan-mnist-6.1.1.py."""
 
-    idx_splits: str = setting("train", "MNIST/Fashion-MNIST: which IDX splits to train on "
-                              "('train': the 60,000 of keras' load_data(); 'train+test': "
-                              "all 70,000)", source="blog: keras mnist.load_data() train "
-                              "images", choices=("train+test", "train"))
-    reshuffle_each_epoch: bool = setting(
-        True, "draw a new data order every epoch", source="blog: random indices every "
-        "step (np.random.randint); a fresh permutation per epoch is the epoch-wise "
-        "equivalent")
-    batch_size: int = setting(64, "real images per batch (D trains on twice as many: "
-                              "real + fake)", source="blog: 64", minimum=1)
-    max_steps: int = setting(40000, "stop after this many steps in all, counted from "
-                             "step 0 across resumes (0: no limit)",
-                             source="blog: 40,000 train steps", minimum=0, resumable=True)
-    epochs: int = setting(1000, "epochs to train; an upper bound only (--max-steps ends "
-                          "the blog's run: 40,000 steps = 42.7 epochs of 937 batches)",
-                          source="blog: counts steps, not epochs", minimum=1,
-                          resumable=True)
-    sample_every: int = setting(500, "save the fixed grids (PNG + TensorBoard images) "
-                                "every N steps", source="blog: save_interval 500",
-                                minimum=1, resumable=True)
-    sample_num: int = setting(100, "samples in the fixed-noise grid: rows of one fixed z, "
-                              "one column per digit (a multiple of 10; 10x10 for 100)",
-                              source="blog: 'style by style' digit grid (its fixed "
-                              "4x4 grid is saved beside it)", minimum=1)
-    z_dim: int = setting(100, "noise dimension, z ~ U[-1, 1]",
-                         source="blog: latent_size 100 (the book's __main__: 62)", minimum=1)
-    code_std: float = setting(0.5, "standard deviation of the continuous codes c1, c2 ~ "
-                              "N(0, std)", source="blog: np.random.normal(scale=0.5)",
-                              minimum=0.0)
-    d_lr: float = setting(2e-4, "RMSprop learning rate of D", source="blog: lr 2e-4",
-                          minimum=0.0)
-    d_decay: float = setting(6e-8, "Keras lr decay of D's RMSprop: lr / (1 + decay * "
-                             "iterations)", source="blog: decay 6e-8", minimum=0.0)
-    g_lr: float = setting(1e-4, "RMSprop learning rate of the adversarial model (G)",
-                          source="blog: lr * 0.5", minimum=0.0)
-    g_decay: float = setting(3e-8, "Keras lr decay of the adversarial RMSprop",
-                             source="blog: decay * 0.5", minimum=0.0)
-    rho: float = setting(0.9, "RMSprop rho", source="Keras RMSprop default", minimum=0.0,
-                         maximum=1.0)
-    rms_epsilon: float = setting(1e-7, "RMSprop epsilon", source="Keras: K.epsilon()",
-                                 minimum=0.0)
-    bce_weight: float = setting(1.0, "loss weight of the validity BCE",
-                                source="blog: loss_weights [1, 1, 0.5, 0.5]", minimum=0.0)
-    label_weight: float = setting(1.0, "loss weight of the label categorical CE",
-                                  source="blog: loss_weights [1, 1, 0.5, 0.5]", minimum=0.0)
-    code_weight: float = setting(0.5, "loss weight of each code's mi_loss",
-                                 source="blog: loss_weights [1, 1, 0.5, 0.5] ('lamda or "
-                                 "mi_loss weight is 0.5')", minimum=0.0)
-    mi_epsilon: float = setting(1e-7, "epsilon inside mi_loss's log(q + eps)",
-                                source="blog: K.epsilon()", minimum=0.0)
-    leak: float = setting(0.2, "slope of D's leaky ReLUs", source="blog: LeakyReLU(alpha=0.2)",
-                          minimum=0.0, maximum=1.0)
-    bn_momentum: float = setting(0.99, "momentum of G's batch-norm moving statistics",
-                                 source="Keras BatchNormalization default", minimum=0.0,
-                                 maximum=1.0)
-    bn_epsilon: float = setting(1e-3, "batch-norm variance epsilon",
-                                source="Keras BatchNormalization default", minimum=0.0)
+    idx_splits = default("train", "blog: keras mnist.load_data() train images")
+    reshuffle_each_epoch = default(True, "blog: random indices every step "
+                                   "(np.random.randint); a fresh permutation per epoch is "
+                                   "the epoch-wise equivalent")
+    batch_size = default(64, "blog: 64", note="real images; D trains on twice as many: "
+                         "real + fake")
+    max_steps = default(40000, "blog: 40,000 train steps")
+    epochs = default(1000, "blog: counts steps, not epochs", note="an upper bound only: "
+                     "--max-steps ends the blog's run, 40,000 steps = 42.7 epochs of 937 "
+                     "batches")
+    sample_every = default(500, "blog: save_interval 500")
+    sample_num = default(100, "blog: 'style by style' digit grid (its fixed 4x4 grid is "
+                         "saved beside it)", note="the fixed-noise grid: rows of one fixed z, "
+                         "one column per digit; a multiple of 10, 10x10 for 100")
+    z_dim = default(100, "blog: latent_size 100 (the book's __main__: 62)",
+                    note="z ~ U[-1, 1]")
+    code_std = setting(float, 0.5, "standard deviation of the continuous codes c1, c2 ~ "
+                       "N(0, std)", source="blog: np.random.normal(scale=0.5)", minimum=0.0)
+    d_lr = default(2e-4, "blog: lr 2e-4", note="RMSprop")
+    d_decay = setting(float, 6e-8, "Keras lr decay of D's RMSprop: lr / (1 + decay * "
+                      "iterations)", source="blog: decay 6e-8", minimum=0.0)
+    g_lr = default(1e-4, "blog: lr * 0.5", note="RMSprop of the adversarial model")
+    g_decay = setting(float, 3e-8, "Keras lr decay of the adversarial RMSprop",
+                      source="blog: decay * 0.5", minimum=0.0)
+    rho = default(0.9, "Keras RMSprop default")
+    rms_epsilon = default(1e-7, "Keras: K.epsilon()")
+    bce_weight = setting(float, 1.0, "loss weight of the validity BCE",
+                         source="blog: loss_weights [1, 1, 0.5, 0.5]", minimum=0.0)
+    label_weight = setting(float, 1.0, "loss weight of the label categorical CE",
+                           source="blog: loss_weights [1, 1, 0.5, 0.5]", minimum=0.0)
+    code_weight = setting(float, 0.5, "loss weight of each code's mi_loss",
+                          source="blog: loss_weights [1, 1, 0.5, 0.5] ('lamda or mi_loss "
+                          "weight is 0.5')", minimum=0.0)
+    mi_epsilon = setting(float, 1e-7, "epsilon inside mi_loss's log(q + eps)",
+                         source="blog: K.epsilon()", minimum=0.0)
+    leak = default(0.2, "blog: LeakyReLU(alpha=0.2)", note="D's")
+    bn_momentum = default(0.99, "Keras BatchNormalization default", note="G's")
+    bn_epsilon = default(1e-3, "Keras BatchNormalization default")
 
 
 class InfoGAN(GANModel):
@@ -210,7 +188,7 @@ class InfoGAN(GANModel):
            statistics, moving statistics updated); targets validity 1 and those labels
            and codes, through the frozen D (only G's variables change).
         Optimizers: Keras RMSprop with Keras's time decay lr / (1 + decay * iterations)
-        (`keras_rmsprop`); each optimizer's `iterations` counts one per step.
+        (`KerasRMSprop`); each optimizer's `iterations` counts one per step.
         """
         cfg = self.config
         self.require_image_sides(4)
@@ -240,14 +218,13 @@ class InfoGAN(GANModel):
 
         self.d_vars, self.g_vars = self.variables("discriminator"), self.variables("generator")
         # The logged losses are those of the forward pass each update used.
-        with tf.control_dependencies(list(d_logs.values())):
-            d_optim = keras_rmsprop(self.d_loss, self.d_vars, cfg.d_lr, rho=cfg.rho,
-                                    epsilon=cfg.rms_epsilon, decay=cfg.d_decay,
-                                    name="discriminator_RMSprop")
-        with tf.control_dependencies(list(g_logs.values())):
-            g_optim = keras_rmsprop(self.g_loss, self.g_vars, cfg.g_lr, rho=cfg.rho,
-                                    epsilon=cfg.rms_epsilon, decay=cfg.g_decay,
-                                    name="adversarial_RMSprop")
+        rms = dict(rho=cfg.rho, epsilon=cfg.rms_epsilon)
+        d_optim = KerasRMSprop(self.d_vars, cfg.d_lr, decay=cfg.d_decay,
+                               name="discriminator_RMSprop", **rms).update(
+            self.d_loss, reads=list(d_logs.values()))
+        g_optim = KerasRMSprop(self.g_vars, cfg.g_lr, decay=cfg.g_decay,
+                               name="adversarial_RMSprop", **rms).update(
+            self.g_loss, reads=list(g_logs.values()))
 
         self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
                                       self.sample_code1_input, self.sample_code2_input,

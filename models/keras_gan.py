@@ -8,34 +8,23 @@ from a fed stateless seed pair (`ops.dropout`), one per forward pass, as Keras d
 fresh masks at every call.
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from models.base import GANModel
-from models.config import TrainConfig, setting
+from models.config import TrainConfig, default
 from ops import keras22_batch_norm
 
 
-@dataclass
 class KerasGANConfig(TrainConfig):
     """Settings every Keras-GAN script shares; defaults from Keras-GAN / the blogs."""
 
-    idx_splits: str = setting("train", "MNIST/Fashion-MNIST: which IDX splits to train on "
-                              "('train': the 60,000 of keras' load_data(); 'train+test': "
-                              "all 70,000)", source="Keras-GAN: mnist.load_data() train "
-                              "images", choices=("train+test", "train"))
-    reshuffle_each_epoch: bool = setting(
-        True, "draw a new data order every epoch", source="Keras-GAN draws every batch "
-        "with np.random.randint; a fresh permutation per epoch is the closest order "
-        "without replacement")
-    z_dim: int = setting(100, "noise dimension, z ~ N(0, 1)", source="blog: latent_dim 100",
-                         minimum=1)
-    bn_momentum: float = setting(0.8, "batch-norm momentum (moving statistics)",
-                                 source="blog: BatchNormalization(momentum=0.8)",
-                                 minimum=0.0, maximum=1.0)
-    bn_epsilon: float = setting(1e-3, "batch-norm variance epsilon",
-                                source="Keras BatchNormalization default", minimum=0.0)
+    idx_splits = default("train", "Keras-GAN: mnist.load_data() train images")
+    reshuffle_each_epoch = default(True, "Keras-GAN draws every batch with np.random.randint; "
+                                   "a fresh permutation per epoch is the closest order "
+                                   "without replacement")
+    z_dim = default(100, "blog: latent_dim 100", note="z ~ N(0, 1)")
+    bn_momentum = default(0.8, "blog: BatchNormalization(momentum=0.8)")
+    bn_epsilon = default(1e-3, "Keras BatchNormalization default")
 
 
 class KerasGAN(GANModel):

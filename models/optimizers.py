@@ -1,32 +1,98 @@
-"""Keras 2.2.4 optimizers as raw TF1 graph ops (tf.compat.v1), no Keras.
+"""Update ops, built one way: `update`, with the read-before-write rule in one place.
 
-The Keras-GAN blog scripts train with standalone Keras 2.2 optimizers
-(`RMSprop(lr=0.00005)` in wgan.py / wgan_gp.py, `RMSprop(lr=2e-4, decay=6e-8)`
-in InfoGAN, `Adam(0.0002, 0.5)` in CGAN / ACGAN). This module reproduces their
-update rules exactly: `KerasRMSprop` and `KerasAdam` (the rules in their docstrings)
-hold one optimizer object's state, which several update ops can step and several
-optimizers can share a counter of; `keras_rmsprop` and `keras_adam` are the
-one-update shorthand.
+An update rule holds one optimizer object's state over its variables (`TF1Adam`: the
+blogs' `tf.train.AdamOptimizer`; `KerasRMSprop`, `KerasAdam`: standalone Keras 2.2.4's
+rules as raw TF1 ops, no Keras). `update([(rule, loss), ...], reads)` is the one builder
+of update ops: it takes every gradient of every listed step and computes every tensor of
+`reads` (the logged losses of the forward pass) before any variable changes, so an
+update and its logged values are those of the current weights (a TF1 graph leaves a
+weight's read and another weight's update in one session run unordered). Several steps
+in one call are simultaneous (DCGAN's `train_step`); updates that must follow each other
+are chained by the caller's `tf.control_dependencies` (a compiled Keras model stepped
+twice in one run). `keras_optimizers` makes several Keras rules that share one
+`iterations` counter or keep their own (one Keras optimizer object compiled into several
+models); `keras_rmsprop` and `keras_adam` are the one-update shorthand.
+
+The Keras-GAN blog scripts train with `RMSprop(lr=0.00005)` (wgan.py, wgan_gp.py),
+`RMSprop(lr=2e-4, decay=6e-8)` (InfoGAN), `Adam(0.0002, 0.5)` (CGAN, ACGAN, CycleGAN);
+the TF1 blogs (GAN, DRAGAN) and the TF DCGAN tutorial with TF's Adam.
 """
 
 from tf_compat import tf
 
-__all__ = ["KerasRMSprop", "KerasAdam", "keras_rmsprop", "keras_adam", "iterations_counter"]
+__all__ = ["update", "TF1Adam", "KerasRMSprop", "KerasAdam", "keras_optimizers",
+           "keras_rmsprop", "keras_adam"]
 
 
-def _gradients(loss, var_list):
-    """[(grad, var)] for the variables of var_list that get a gradient."""
-    if var_list is None:
-        var_list = tf.trainable_variables()
-    var_list = list(var_list)
-    if not var_list:
-        raise ValueError("var_list is empty: no variables to optimise.")
+def update(steps, reads=(), name=None):
+    """THE builder of update ops: one op doing every step of `steps` at once.
+
+    Every gradient of every step and every tensor of `reads` is computed before any
+    variable of any step changes (the rule is here and nowhere else).
+
+    Args:
+      steps: [(rule, loss)], applied in this order; `loss` may instead be the list of
+        its gradients, one per variable of `rule.var_list`, taken by the caller.
+      reads: tensors to compute before any update (e.g. the logged losses).
+      name: name of the op grouping the steps' updates (default: a single step's own op).
+    """
+    grads = [loss if isinstance(loss, (list, tuple)) else rule.gradients(loss)
+             for rule, loss in steps]
+    with tf.control_dependencies([g for gs in grads for g in gs] + list(reads)):
+        ops = [rule.apply(gs) for (rule, _), gs in zip(steps, grads)]
+    return ops[0] if name is None and len(ops) == 1 else tf.group(*ops, name=name)
+
+
+def _checked_gradients(loss, var_list):
+    """d loss / d var for every variable of var_list (a missing one is a ValueError)."""
     grads = tf.gradients(loss, var_list)
-    pairs = [(tf.convert_to_tensor(g), v) for g, v in zip(grads, var_list) if g is not None]
-    if not pairs:
-        raise ValueError("No gradients for any variable of var_list (%s): the loss %s does not "
-                         "depend on them." % ([v.op.name for v in var_list], loss))
-    return pairs
+    missing = [v.op.name for v, g in zip(var_list, grads) if g is None]
+    if missing:
+        raise ValueError("%s does not depend on %s" % (loss.op.name, ", ".join(missing)))
+    return grads
+
+
+class UpdateRule:
+    """An optimizer object's state over `var_list` and its step; `update` builds the ops.
+
+    Subclasses implement `gradients(loss)` (one per variable) and `apply(grads)` (the
+    ops that change the variables and the state; `update` calls it after the reads).
+    """
+
+    var_list = ()
+
+    def update(self, loss, reads=()):
+        """One step on `loss` (see the module function `update`)."""
+        return update([(self, loss)], reads)
+
+    def gradients(self, loss):
+        return _checked_gradients(loss, self.var_list)
+
+    def apply(self, grads):
+        raise NotImplementedError
+
+
+class TF1Adam(UpdateRule):
+    """`tf.train.AdamOptimizer(lr, beta1, beta2, epsilon, name)` over var_list, as the
+    blogs' TF1 code (and the TF DCGAN tutorial's Keras Adam, the same math) run it.
+
+    State: the optimizer's own slots `<var>/<name>`, `<var>/<name>_1` and its
+    `beta1_power`, `beta2_power` (in the name scope `scope`, if given: two optimizers then
+    get `<scope>/beta1_power` each instead of `beta1_power` and `beta1_power_1`).
+    """
+
+    def __init__(self, var_list, lr, beta1=0.9, beta2=0.999, epsilon=1e-8, name="Adam",
+                 scope=None):
+        self.var_list = list(var_list)
+        self.scope = scope
+        self.optimizer = tf.train.AdamOptimizer(lr, beta1=beta1, beta2=beta2,
+                                                epsilon=epsilon, name=name)
+
+    def apply(self, grads):
+        if self.scope is None:
+            return self.optimizer.apply_gradients(zip(grads, self.var_list))
+        with tf.name_scope(self.scope):
+            return self.optimizer.apply_gradients(zip(grads, self.var_list))
 
 
 def _slot(var, suffix):
@@ -48,22 +114,20 @@ def _decayed(lr, decay, iterations, dtype):
     return lr
 
 
-class _KerasOptimizer:
+class _KerasOptimizer(UpdateRule):
     """One Keras 2.2 optimizer object: slots per variable and an `iterations` counter.
 
     Like a compiled Keras model, whose every `train_on_batch` call steps the same
-    accumulators, several update ops can step it in turn (`update(loss)`). And like one
-    Keras optimizer object passed to two `compile` calls, two of them can share one
-    `iterations` counter (Keras 2.2 keeps the moments per model but the counter per
-    object, and the bias correction / lr decay read it).
+    accumulators, several update ops can step it in turn. And like one Keras optimizer
+    object passed to two `compile` calls, two of them can share one `iterations` counter
+    (`keras_optimizers`; Keras 2.2 keeps the moments per model but the counter per object,
+    and the bias correction / lr decay read it).
 
-    Every update computes all its gradients (and the caller's `dependencies`) before any
-    variable changes. The state (accumulators, moments, the counter) lives in
-    non-trainable GLOBAL_VARIABLES (`<name>/<var>/accumulator`, `<name>/<var>/m`,
-    `<name>/<var>/v`, `<name>/iterations`), so `tf.global_variables_initializer()`
-    initialises it and `tf.train.Saver()` checkpoints it; it is created under
-    `tf.init_scope()`, so building an update inside a caller's
-    `tf.control_dependencies([...])` is safe.
+    The state (accumulators, moments, the counter) lives in non-trainable
+    GLOBAL_VARIABLES (`<name>/<var>/accumulator`, `<name>/<var>/m`, `<name>/<var>/v`,
+    `<name>/iterations`), so `tf.global_variables_initializer()` initialises it and
+    `tf.train.Saver()` checkpoints it; it is created under `tf.init_scope()`, so building
+    an update inside a caller's `tf.control_dependencies([...])` is safe.
 
     Subclasses set `slot_names` and implement `_step` (the per-variable rule from values
     read before the update) or override `_assign_ops`.
@@ -88,24 +152,17 @@ class _KerasOptimizer:
                 self.slots = [[_slot(v, s) for s in self.slot_names] for v in self.var_list]
         self.iterations = iterations
 
-    def update(self, loss, dependencies=()):
-        """An op doing one step on `loss` with this state, after `dependencies` (e.g. the
-        logged values of the forward pass) are computed. Every variable must get a gradient.
-        """
+    def gradients(self, loss):
         with tf.name_scope(self.scope):
-            grads = tf.gradients(loss, self.var_list)
-            missing = [v.op.name for v, g in zip(self.var_list, grads) if g is None]
-            if missing:
-                raise ValueError("%s does not depend on %s" % (loss.op.name, ", ".join(missing)))
-            return self._apply([tf.convert_to_tensor(g) for g in grads], dependencies)
+            return [tf.convert_to_tensor(g) for g in _checked_gradients(loss, self.var_list)]
 
-    def _apply(self, grads, dependencies=()):
-        with tf.control_dependencies(list(grads) + list(dependencies)):
+    def apply(self, grads):
+        with tf.name_scope(self.scope):
             it = tf.identity(self.iterations)
             assigns = self._assign_ops(it, grads)
-        with tf.control_dependencies(assigns):
-            count = tf.assign_add(self.iterations, tf.constant(1, tf.int64))
-        return tf.group(*assigns, count, name="update")
+            with tf.control_dependencies(assigns):
+                count = tf.assign_add(self.iterations, tf.constant(1, tf.int64))
+            return tf.group(*assigns, count, name="update")
 
     def _assign_ops(self, it, grads):
         """Compute every new value from the old ones, then assign them all."""
@@ -209,16 +266,43 @@ class KerasAdam(_KerasOptimizer):
         return new_p, [new_m, new_v]
 
 
+def keras_optimizers(cls, var_lists, counter="separate", counter_name="Adam", **hyper):
+    """{name: cls(var_list, name=name, **hyper)} for the (name, var_list) pairs of
+    `var_lists`, in order: Keras optimizer states of several models.
+
+    counter: "shared", one `<counter_name>/iterations` counter for all of them (one Keras
+      optimizer object compiled into every model: each update advances the counter the
+      others' bias correction / lr decay read), or "separate", one per state.
+    """
+    if counter not in ("shared", "separate"):
+        raise ValueError("counter must be 'shared' or 'separate', got %r" % (counter,))
+    shared = None
+    if counter == "shared":
+        with tf.init_scope():
+            shared = tf.Variable(tf.constant(0, tf.int64), trainable=False,
+                                 name=counter_name + "/iterations")
+    return {name: cls(var_list, name=name, iterations=shared, **hyper)
+            for name, var_list in dict(var_lists).items()}
+
+
 def _one_update(cls, loss, var_list, name, **kwargs):
     """One update op of a fresh `cls` state over the variables of var_list that get a
     gradient (the others keep their value)."""
     if kwargs.get("decay", 0.0) < 0:
         raise ValueError("decay must be >= 0, got %r" % kwargs["decay"])
+    if var_list is None:
+        var_list = tf.trainable_variables()
+    var_list = list(var_list)
+    if not var_list:
+        raise ValueError("var_list is empty: no variables to optimise.")
     with tf.name_scope(None, default_name=name) as scope:
-        pairs = _gradients(loss, var_list)
+        pairs = [(tf.convert_to_tensor(g), v) for g, v in zip(tf.gradients(loss, var_list), var_list)
+                 if g is not None]
+    if not pairs:
+        raise ValueError("No gradients for any variable of var_list (%s): the loss %s does not "
+                         "depend on them." % ([v.op.name for v in var_list], loss))
     optimizer = cls([v for _, v in pairs], name=scope, **kwargs)
-    with tf.name_scope(scope):
-        return optimizer._apply([g for g, _ in pairs])
+    return update([(optimizer, [g for g, _ in pairs])])
 
 
 def keras_rmsprop(loss, var_list, lr, rho=0.9, epsilon=1e-7, decay=0.0, name="RMSprop"):
@@ -239,10 +323,3 @@ def keras_adam(loss, var_list, lr, beta1=0.9, beta2=0.999, epsilon=1e-7, decay=0
     """
     return _one_update(KerasAdam, loss, var_list, name, lr=lr, beta1=beta1, beta2=beta2,
                        epsilon=epsilon, decay=decay)
-
-
-def iterations_counter(name="Adam"):
-    """A fresh `<name>/iterations` counter (int64, 0) to pass as `iterations=` to several
-    optimizers: one Keras optimizer object compiled into several models."""
-    with tf.init_scope():
-        return tf.Variable(tf.constant(0, tf.int64), trainable=False, name=name + "/iterations")

@@ -13,13 +13,11 @@ Every difference from the blog and the paper: README, "WGAN: blog versus
 paper/original".
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from models import losses
 from models.base import Phase, scalar_summaries
-from models.config import setting
+from models.config import default, setting
 from models.keras_gan import KerasGAN, KerasGANConfig
 from models.optimizers import KerasRMSprop
 from ops import conv, dense, dropout, leaky_relu, upsample2x, zero_pad
@@ -29,45 +27,31 @@ from utils import make_rng
 
 # ---- configuration -------------------------------------------------------------------
 
-@dataclass
 class WassersteinConfig(KerasGANConfig):
     """Settings WGAN and WGAN-GP share; defaults from Keras-GAN / the blogs."""
 
-    batch_size: int = setting(32, "images per batch (every critic and generator update)",
-                              source="blog: batch_size=32", minimum=1)
-    epochs: int = setting(1000, "epochs to train (Keras-GAN counts generator iterations "
-                          "only, see --max-steps; this bound is far beyond them)",
-                          source="none in Keras-GAN", minimum=1, resumable=True)
-    max_steps: int = setting(4000, "stop after this many generator iterations in all, "
-                             "counted from step 0 across resumes (0: no limit)",
-                             source="blog: 4,000 iterations", minimum=0, resumable=True)
-    sample_every: int = setting(50, "save the fixed-noise grid (PNG + TensorBoard image) "
-                                "every N steps", source="blog: sample_interval=50",
-                                minimum=1, resumable=True)
-    sample_num: int = setting(25, "samples in a grid (5x5 for 25)",
-                              source="blog: 5x5 grid", minimum=1)
-    n_critic: int = setting(5, "critic iterations per generator iteration",
-                            source="blog: n_critic = 5, the paper's", minimum=1)
-    lr: float = setting(5e-5, "RMSprop learning rate of the critic and of G",
-                        source="blog: RMSprop(lr=0.00005), the paper's", minimum=0.0)
-    rho: float = setting(0.9, "RMSprop rho", source="Keras 2.2 RMSprop default",
-                         minimum=0.0, maximum=1.0)
-    rms_epsilon: float = setting(1e-7, "RMSprop epsilon",
-                                 source="Keras 2.2 RMSprop default, K.epsilon()",
-                                 minimum=0.0)
-    leak: float = setting(0.2, "slope of the critic's leaky ReLUs",
-                          source="blog: LeakyReLU(alpha=0.2)", minimum=0.0, maximum=1.0)
-    dropout_rate: float = setting(0.25, "dropout rate after the critic's convolutions",
-                                  source="blog: Dropout(0.25)", minimum=0.0, maximum=0.99)
+    batch_size = default(32, "blog: batch_size=32", note="every critic and generator update")
+    epochs = default(1000, "none in Keras-GAN", note="Keras-GAN counts generator iterations "
+                     "only, see --max-steps; this bound is far beyond them")
+    max_steps = default(4000, "blog: 4,000 iterations", note="a step: one generator iteration")
+    sample_every = default(50, "blog: sample_interval=50")
+    sample_num = default(25, "blog: 5x5 grid", note="5x5 for 25")
+    n_critic = setting(int, 5, "critic iterations per generator iteration",
+                       source="blog: n_critic = 5, the paper's", minimum=1)
+    lr = default(5e-5, "blog: RMSprop(lr=0.00005), the paper's", note="RMSprop: the critic's "
+                 "and G's")
+    rho = default(0.9, "Keras 2.2 RMSprop default")
+    rms_epsilon = default(1e-7, "Keras 2.2 RMSprop default, K.epsilon()")
+    leak = default(0.2, "blog: LeakyReLU(alpha=0.2)", note="the critic's")
+    dropout_rate = default(0.25, "blog: Dropout(0.25)", note="after the critic's convolutions")
 
 
-@dataclass
 class WGANConfig(WassersteinConfig):
     """WGAN settings; defaults from the blog's Keras-GAN wgan.py."""
 
-    clip_value: float = setting(0.01, "clip every critic weight into [-c, c] after each "
-                                "critic iteration", source="blog: clip_value = 0.01, the paper's",
-                                minimum=0.0)
+    clip_value = setting(float, 0.01, "clip every critic weight into [-c, c] after each "
+                         "critic iteration", source="blog: clip_value = 0.01, the paper's",
+                         minimum=0.0)
 
 
 # ---- the model -----------------------------------------------------------------------
@@ -195,13 +179,11 @@ class WGAN(KerasGAN):
         self.critic_optimizer = KerasRMSprop(
             self.variables("critic/"), cfg.lr, cfg.rho, cfg.rms_epsilon,
             name=self.critic_optimizer_name)
-        with tf.control_dependencies([d_loss_real]):
-            self.real_update = self.critic_optimizer.update(d_loss_real)
+        self.real_update = self.critic_optimizer.update(d_loss_real, reads=[d_loss_real])
         with tf.control_dependencies([self.real_update]):
             self.fake_out = self.critic(self.fake_images, self.fake_seed)
             d_loss_fake = losses.wasserstein(self.fake_out, 1.0)
-            with tf.control_dependencies([d_loss_fake]):
-                self.fake_update = self.critic_optimizer.update(d_loss_fake)
+            self.fake_update = self.critic_optimizer.update(d_loss_fake, reads=[d_loss_fake])
         with tf.control_dependencies([self.fake_update]):
             clip = losses.clip_weights(self.critic_variables(), cfg.clip_value)
         d_loss = 0.5 * (d_loss_real + d_loss_fake)
@@ -218,7 +200,7 @@ class WGAN(KerasGAN):
         self.generator_optimizer = KerasRMSprop(
             self.variables("generator/"), cfg.lr, cfg.rho, cfg.rms_epsilon,
             name=self.generator_optimizer_name)
-        g_op = self.generator_optimizer.update(g_loss, dependencies=[g_loss])
+        g_op = self.generator_optimizer.update(g_loss, reads=[g_loss])
         return g_op, dict(g_loss=g_loss)
 
     def optimizer_iterations(self):

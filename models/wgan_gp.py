@@ -14,12 +14,10 @@ Every difference from the blog and the paper: README, "WGAN-GP: blog versus
 paper/original".
 """
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from models import losses
-from models.config import setting
+from models.config import default, setting
 from models.optimizers import KerasRMSprop
 from models.wgan import WGAN, WassersteinConfig
 from ops import conv, dense, dropout, leaky_relu, upsample2x, zero_pad
@@ -30,19 +28,13 @@ from tf_compat import tf
 CRITIC_MODEL_SHADOW = "_critic_model"
 
 
-@dataclass
 class WGANGPConfig(WassersteinConfig):
     """WGAN-GP settings; defaults from the blog's Keras-GAN wgan_gp.py."""
 
-    max_steps: int = setting(30000, "stop after this many generator iterations in all, "
-                             "counted from step 0 across resumes (0: no limit)",
-                             source="blog: 30,000 iterations", minimum=0, resumable=True)
-    sample_every: int = setting(100, "save the fixed-noise grid (PNG + TensorBoard image) "
-                                "every N steps", source="blog: sample_interval=100",
-                                minimum=1, resumable=True)
-    gp_weight: float = setting(10.0, "weight of the gradient penalty in the critic loss",
-                               source="blog: loss_weights=[1, 1, 10]; paper: lambda 10",
-                               minimum=0.0)
+    max_steps = default(30000, "blog: 30,000 iterations")
+    sample_every = default(100, "blog: sample_interval=100")
+    gp_weight = setting(float, 10.0, "weight of the gradient penalty in the critic loss",
+                        source="blog: loss_weights=[1, 1, 10]; paper: lambda 10", minimum=0.0)
 
 
 class WGANGP(WGAN):
@@ -142,7 +134,7 @@ class WGANGP(WGAN):
         self.critic_optimizer = KerasRMSprop(
             self.variables("critic/"), cfg.lr, cfg.rho, cfg.rms_epsilon,
             name=self.critic_optimizer_name)
-        return self.critic_optimizer.update(d_loss, dependencies=list(logs.values())), logs
+        return self.critic_optimizer.update(d_loss, reads=list(logs.values())), logs
 
     # ---- feeds -----------------------------------------------------------------
 

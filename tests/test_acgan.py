@@ -37,8 +37,8 @@ def test_config_holds_the_blog_defaults():
     cfg = ACGANConfig()
     assert (cfg.dataset, cfg.idx_splits, cfg.batch_size, cfg.max_steps, cfg.sample_every,
             cfg.sample_num, cfg.z_dim) == ("mnist", "train", 32, 14000, 200, 100, 100)
-    assert (cfg.lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, cfg.shared_adam_iterations) == (
-        2e-4, 0.5, 0.999, 1e-7, True)
+    assert (cfg.lr, cfg.beta1, cfg.beta2, cfg.adam_epsilon, cfg.adam_counter) == (
+        2e-4, 0.5, 0.999, 1e-7, "shared")
     assert (cfg.dropout_rate, cfg.bn_momentum, cfg.bn_epsilon) == (0.25, 0.8, 1e-3)
     assert not hasattr(cfg, "g_noise")      # ACGAN's G update always reuses the D draws
 

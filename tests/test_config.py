@@ -48,3 +48,37 @@ def test_resume_mismatches_ignore_run_length_and_folders():
     assert cfg.resume_mismatches(saved) == []
     saved["lambd"] = 10.0
     assert cfg.resume_mismatches(saved) == [("lambd", 10.0, 0.25)]
+
+
+def test_a_renamed_setting_is_read_under_its_former_name():
+    """CGAN's and ACGAN's `shared_adam_iterations` (bool) is `adam_counter`, CycleGAN's
+    name: a config.json written before the rename builds, resumes, and the former flags
+    still parse (not listed in --help)."""
+    from models.cgan import CGANConfig
+    old = CGANConfig().to_dict()
+    old["shared_adam_iterations"] = old.pop("adam_counter") == "shared"
+    assert CGANConfig.from_dict(old) == CGANConfig()
+    assert CGANConfig().resume_mismatches(old) == []
+    old["shared_adam_iterations"] = False
+    assert CGANConfig.from_dict(old).adam_counter == "separate"
+    assert CGANConfig().resume_mismatches(old) == [("adam_counter", "separate", "shared")]
+    parser = build_parser(CGANConfig)
+    assert parser.parse_args([]).adam_counter == "shared"
+    assert parser.parse_args(["--no-shared-adam-iterations"]).adam_counter == "separate"
+    assert parser.parse_args(["--shared-adam-iterations"]).adam_counter == "shared"
+    assert "shared-adam-iterations" not in parser.format_help()
+
+
+def test_a_setting_is_declared_once_and_a_model_gives_only_defaults():
+    import pytest as _pytest
+
+    from models.config import TrainConfig, default, setting
+    with _pytest.raises(TypeError, match="no such setting"):
+        type("Bad", (TrainConfig,), {"lambda_gp": default(1.0, "a paper")})
+    with _pytest.raises(TypeError, match="declared already"):
+        type("Bad", (TrainConfig,), {"epochs": setting(int, 3, "epochs again")})
+    Shorter = type("Shorter", (TrainConfig,), {"epochs": default(3, "a blog", note="short")})
+    epochs = {f.name: f for f in __import__("dataclasses").fields(Shorter)}["epochs"]
+    assert Shorter().epochs == 3 and epochs.metadata["source"] == "a blog"
+    assert epochs.metadata["help"] == "epochs to train (short)"
+    assert epochs.metadata["minimum"] == 1 and epochs.metadata["resumable"]
