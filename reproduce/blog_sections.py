@@ -37,8 +37,10 @@ BLOGS = {
         "critic's loss is the Wasserstein estimate.")),
     "acgan": dict(title="One Day One GAN, day 4 (ACGAN)", length=(14000, "steps"),
                   grids=("blog",), shows=(
-        "A 10x10 grid every 200 iterations, one row per digit (Keras-GAN `acgan.py`): the "
-        "auxiliary classifier makes each row the digit it was asked for.")),
+        "A 10x10 grid every 200 iterations, a digit per line of the grid (Keras-GAN "
+        "`acgan.py`'s `sample_images` asks for digit j in tile (i, j), so each row runs 0 "
+        "to 9 and each column is one digit): the auxiliary classifier makes every tile the "
+        "digit it was asked for.")),
     "cyclegan": dict(title="CycleGAN模型原理", length=(200, "epochs"), grids=("train",), shows=(
         "Rows A and B of original, translated and reconstructed images every 200 batches "
         "(Keras-GAN `cyclegan.py`, apple2orange in the blog; here regular <-> shiny "
@@ -75,7 +77,7 @@ def display_name(recipe):
 # ---- the training facts kept beside an evaluation --------------------------------------
 
 def training_facts(recipe, seed, runs):
-    """{seconds, attempts, host, cpu, finished} of a recipe's training job, from the
+    """{seconds, resumed, host, cpu, finished} of a recipe's training job, from the
     runner's done-marker under `runs` (any recipe's jobs/ folder that ran it), or None."""
     name = "%s_seed%d" % (recipe, seed)
     markers = sorted(glob.glob(os.path.join(os.path.abspath(runs), "*", "jobs",
@@ -83,14 +85,14 @@ def training_facts(recipe, seed, runs):
     if not markers:
         return None
     marker = utils.read_json(markers[-1])
-    try:
+    try:   # the attempts that trained: a resumed one says so (a refused start does not)
         with open(markers[-1][:-len(".done.json")] + ".log", errors="replace") as f:
-            attempts = sum(1 for line in f if line.startswith("# runner:"))
+            resumed = sum(1 for line in f if ": resuming from " in line)
     except OSError:
-        attempts = None
+        resumed = None
     cpu = marker.get("cpu") or (utils.cpu_name() if marker.get("where") == os.uname()[1]
                                 else None)
-    return dict(seconds=marker.get("seconds"), attempts=attempts, host=marker.get("where"),
+    return dict(seconds=marker.get("seconds"), resumed=resumed, host=marker.get("where"),
                 cpu=cpu, cores=os.cpu_count() if cpu and not marker.get("cpu") else None,
                 finished=marker.get("finished"),
                 recipe_folder=os.path.basename(os.path.dirname(os.path.dirname(markers[-1]))))
@@ -111,8 +113,10 @@ def budget_text(recipe, run, training):
     if training and training.get("seconds"):
         text += "; training took %s wall (%.2f steps/s)%s, one thread, two runs side by side" % (
             _hms(training["seconds"]), run["step"] / training["seconds"],
-            "" if training.get("attempts") in (None, 1) else
-            " in its last of %d attempts (resumed from a checkpoint)" % training["attempts"])
+            "" if not training.get("resumed") else
+            " in its last attempt (the run was resumed from a checkpoint %d time%s; the "
+            "earlier attempts' time is not counted)" % (
+                training["resumed"], "" if training["resumed"] == 1 else "s"))
         if training.get("cpu"):
             text += ", on a %s%s" % ("%d-core " % training["cores"] if training.get("cores")
                                      else "", training["cpu"])
@@ -371,5 +375,7 @@ def page_part(recipes, runs, page, figures, data, rel, read):
             "share of it, then measured. \"reproduced?\" is yes only where the numbers show "
             "what the blog's figure shows, by the thresholds its verdict names; for the "
             "Pokemon sprites, which no offline measure can judge as creatures, at most \"in "
-            "pixel statistics\". Look at the grids too.", "",
+            "pixel statistics\". Look at the grids too. Wall times are as measured by the "
+            "runner, on a machine that may have been doing other work at the same time; "
+            "`python -m reproduce.bench` gives each model's speed on an idle one.", "",
             summary_table(rows), ""] + sections

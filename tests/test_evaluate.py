@@ -353,14 +353,15 @@ def test_blog_sections_find_the_last_grid_and_the_training_job(tmp_path):
     assert blog_sections.final_grid(str(tmp_path), "DCGAN", "blog") is None
     jobs = tmp_path / "runs" / "blog_results" / "jobs"
     jobs.mkdir(parents=True)
-    (jobs / "cgan_seed547.log").write_text("# runner: a\nx\n# runner: b\n")
+    (jobs / "cgan_seed547.log").write_text("# runner: a\nx\n# runner: b\nCGAN: resuming from "
+                                           "ckpt/CGAN.model-500 (step 500)\n# runner: c\n")
     (jobs / "cgan_seed547.done.json").write_text(json.dumps(dict(
         command="c", seconds=267.4, where=os.uname()[1], finished="2026-12-04T18:27:00")))
     facts = blog_sections.training_facts("cgan", 547, str(tmp_path / "runs"))
-    assert facts["seconds"] == 267.4 and facts["attempts"] == 2 and facts["cpu"]
+    assert facts["seconds"] == 267.4 and facts["resumed"] == 1 and facts["cpu"]
     assert facts["recipe_folder"] == "blog_results"
     assert blog_sections.training_facts("wgan", 547, str(tmp_path / "runs")) is None
     run = dict(step=20000, epochs_done=10.67)
     text = blog_sections.budget_text("cgan", run, facts)
     assert "100% of the blog's 20,000 steps" in text and "4:27 wall" in text
-    assert "last of 2 attempts" in text
+    assert "resumed from a checkpoint 1 time;" in text
