@@ -91,9 +91,10 @@ class Checkpoints:
                     older[:self.config.max_to_keep][::-1] if os.path.exists(p + ".index")])
                 return path
             damaged.append((path, problem))
-        raise CheckpointError("every checkpoint in %s is damaged (%s): move the folder away to "
-                              "start afresh, or put back a copy" % (self.checkpoint_folder, "; ".join(
-                                  "%s: %s" % (os.path.basename(p), why) for p, why in damaged)))
+        raise CheckpointError(
+            "every checkpoint in %s is damaged (%s): move the folder away to "
+            "start afresh, or put back a copy" % (self.checkpoint_folder, "; ".join(
+                "%s: %s" % (os.path.basename(p), why) for p, why in damaged)))
 
     def _restore_problem(self, path):
         """Restore `path`; None if that worked, else why it is damaged. Raises if the

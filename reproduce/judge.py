@@ -11,9 +11,10 @@ TensorFlow "deep MNIST" tutorial's shape):
   (the features) -> dense 10 (logits)
 trained with Adam (1e-3, 1e-4 in the last epoch), batch 100, on the 60,000 training
 images, seeded data order and initialisation, TensorFlow op determinism on; its
-accuracy is measured on the 10,000 test images. The trained judge is cached in `<cache root>/judges/<data set>-v<N>/`
-(data.cache_root(): $GAN_REPRO_CACHE_DIR, ...), with a `judge.json` of its accuracy,
-budget and training time; `--retrain` (or `retrain=True`) trains it again.
+accuracy is measured on the 10,000 test images. The trained judge is cached in
+`<cache root>/judges/<data set>-v<N>/` (data.cache_root(): $GAN_REPRO_CACHE_DIR, ...),
+with a `judge.json` of its accuracy, budget and training time; `--retrain` (or
+`retrain=True`) trains it again.
 
     python -m reproduce.judge --dataset mnist [--retrain] [--epochs N]
 """

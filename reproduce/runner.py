@@ -16,11 +16,12 @@ failing job is reported with its log's last line and its log path; the jobs that
 for it are skipped, every other job goes on.
 
 Signals: SIGINT (Ctrl-C) or SIGTERM (`kill`, Slurm, Kubernetes) to the runner is passed
-on to every running job (SIGHUP, a closed terminal, as SIGTERM) (each runs in its own process group, so a terminal's Ctrl-C
-reaches the runner only, which passes it on once); no new job starts, the runner waits
-for the jobs to finish their step and save, marks done only those that finished, and
-raises `Stopped` (`experiments run` exits 130 / 143). The same command resumes them.
-The same signal again is passed on again (the jobs then end without saving).
+on to every running job (SIGHUP, a closed terminal, as SIGTERM) (each runs in its own
+process group, so a terminal's Ctrl-C reaches the runner only, which passes it on
+once); no new job starts, the runner waits for the jobs to finish their step and save,
+marks done only those that finished, and raises `Stopped` (`experiments run` exits
+130 / 143). The same command resumes them. The same signal again is passed on again
+(the jobs then end without saving).
 
 Lock: a `run` holds an exclusive `flock` on `$RUNS/<recipe>/jobs.lock` (as a training
 run does on its checkpoint folder, `utils.lock_folder`); a second `run` of the recipe

@@ -194,7 +194,8 @@ def test_download_fetches_only_missing_files(tmp_path, monkeypatch):
     def transport(url):
         urls.append(url.rsplit("/", 1)[1])
         return _REAL_URLOPEN(url)
-    ds = data.load_idx_dataset("mnist", mirrors=[(tmp_path / "mirror").as_uri()], transport=transport)
+    ds = data.load_idx_dataset("mnist", mirrors=[(tmp_path / "mirror").as_uri()],
+                               transport=transport)
     assert sorted(urls) == sorted(ALL_FILES[2:]) and len(ds.labels) == 30
 
 

@@ -187,7 +187,8 @@ def test_adam_matches_keras_rule():
 
 
 def test_adam_is_tf1_adam_with_keras_epsilon():
-    """The claim behind keras_adam: with decay 0, TF1's AdamOptimizer(epsilon=1e-7) is Keras Adam."""
+    """The claim behind keras_adam: with decay 0, TF1's AdamOptimizer(epsilon=1e-7) is Keras
+    Adam."""
     with tf.Graph().as_default():
         loss, params = _problem()
         optimizers.keras_adam(loss, params, 0.001, name="Adam")
