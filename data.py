@@ -219,7 +219,7 @@ def _download(name, folder, bases, mirrors, transport):
                 reasons.append(f"{url}: checksum mismatch")
                 continue
             try:
-                _atomic_write(target, lambda f: f.write(blob))
+                _atomic_write(target, lambda f, blob=blob: f.write(blob))
             except OSError as e:
                 return f"cannot write {target}: {e}"
             break

@@ -149,7 +149,8 @@ class Judge:
             self.saver.restore(self.sess, os.path.join(folder, "judge"))
         except (tf.errors.OpError, ValueError) as e:
             raise GanReproError("cannot restore the judge in %s (%s): retrain it with "
-                                "--retrain-judge" % (folder, str(e).strip().splitlines()[0]))
+                                "--retrain-judge"
+                                % (folder, str(e).strip().splitlines()[0])) from None
         self.info = utils.read_json(os.path.join(folder, "judge.json"))
 
     def close(self):

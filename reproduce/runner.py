@@ -161,10 +161,10 @@ def last_line(path):
     try:
         with open(path, "rb") as f:
             f.seek(max(0, os.path.getsize(path) - 8192))
-            lines = [l.strip() for l in f.read().decode("utf-8", "replace").splitlines()]
+            lines = [line.strip() for line in f.read().decode("utf-8", "replace").splitlines()]
     except OSError:
         return "(no log)"
-    lines = [l for l in lines if l and not l.startswith("# runner:")]
+    lines = [line for line in lines if line and not line.startswith("# runner:")]
     return lines[-1] if lines else "(empty log)"
 
 

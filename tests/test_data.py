@@ -422,7 +422,10 @@ def test_split_sizes_and_determinism(tmp_path):
     train = data.load_image_folder(tmp_path / "f", split="train", **kw)
     val = data.load_image_folder(tmp_path / "f", split="val", **kw)
     assert len(train.images) == 8 and len(val.images) == 2
-    means = lambda ds: np.round(ds.images.mean(axis=(1, 2, 3)) * 255).astype(int).tolist()
+
+    def means(ds):
+        return np.round(ds.images.mean(axis=(1, 2, 3)) * 255).astype(int).tolist()
+
     assert sorted(means(train) + means(val)) == [20 * i for i in range(10)]
     assert means(train) == means(data.load_image_folder(tmp_path / "f", split="train", **kw))
     assert means(data.load_image_folder(tmp_path / "f", split="all", seed=1, **kw)) != \
