@@ -53,10 +53,14 @@ MIRRORS = {
 # file -> (md5 of the .gz file, md5 of the decompressed file); either one may match.
 CHECKSUMS = {
     "mnist": {
-        "train-images-idx3-ubyte": ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "6bbc9ace898e44ae57da46a324031adb"),
-        "train-labels-idx1-ubyte": ("d53e105ee54ea40749a09fcbcd1e9432", "a25bea736e30d166cdddb491f175f624"),
-        "t10k-images-idx3-ubyte": ("9fb629c4189551a2d022fa330f9573f3", "2646ac647ad5339dbf082846283269ea"),
-        "t10k-labels-idx1-ubyte": ("ec29112dd5afa0611ce80d1b7f02629c", "27ae3e4e09519cfbb04c329615203637"),
+        "train-images-idx3-ubyte": ("f68b3c2dcbeaaa9fbdd348bbdeb94873",
+                                    "6bbc9ace898e44ae57da46a324031adb"),
+        "train-labels-idx1-ubyte": ("d53e105ee54ea40749a09fcbcd1e9432",
+                                    "a25bea736e30d166cdddb491f175f624"),
+        "t10k-images-idx3-ubyte": ("9fb629c4189551a2d022fa330f9573f3",
+                                   "2646ac647ad5339dbf082846283269ea"),
+        "t10k-labels-idx1-ubyte": ("ec29112dd5afa0611ce80d1b7f02629c",
+                                   "27ae3e4e09519cfbb04c329615203637"),
     },
     "fashion-mnist": {
         "train-images-idx3-ubyte": ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", None),
@@ -215,7 +219,7 @@ def _download(name, folder, bases, mirrors, transport):
                 reasons.append(f"{url}: checksum mismatch")
                 continue
             try:
-                _atomic_write(target, lambda f: f.write(blob))
+                _atomic_write(target, lambda f, blob=blob: f.write(blob))
             except OSError as e:
                 return f"cannot write {target}: {e}"
             break

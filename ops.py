@@ -386,7 +386,8 @@ def batch_norm(x, training, momentum=0.99, epsilon=1e-3, update_moving=True, nam
         if update_moving:
             updates = [
                 tf.assign(moving_mean, moving_mean * momentum + mean * (1.0 - momentum)),
-                tf.assign(moving_variance, moving_variance * momentum + variance * (1.0 - momentum)),
+                tf.assign(moving_variance,
+                          moving_variance * momentum + variance * (1.0 - momentum)),
             ]
         with tf.control_dependencies(updates):
             return tf.nn.batch_normalization(x, mean, variance, beta, gamma, epsilon)

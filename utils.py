@@ -178,7 +178,7 @@ def lock_folder(folder):
         handle.seek(0)
         holder = handle.read().strip()
         handle.close()
-        raise FolderBusy(holder or "a process that is just starting")
+        raise FolderBusy(holder or "a process that is just starting") from None
     except BaseException:
         handle.close()
         raise

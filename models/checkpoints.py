@@ -91,9 +91,10 @@ class Checkpoints:
                     older[:self.config.max_to_keep][::-1] if os.path.exists(p + ".index")])
                 return path
             damaged.append((path, problem))
-        raise CheckpointError("every checkpoint in %s is damaged (%s): move the folder away to "
-                              "start afresh, or put back a copy" % (self.checkpoint_folder, "; ".join(
-                                  "%s: %s" % (os.path.basename(p), why) for p, why in damaged)))
+        raise CheckpointError(
+            "every checkpoint in %s is damaged (%s): move the folder away to "
+            "start afresh, or put back a copy" % (self.checkpoint_folder, "; ".join(
+                "%s: %s" % (os.path.basename(p), why) for p, why in damaged)))
 
     def _restore_problem(self, path):
         """Restore `path`; None if that worked, else why it is damaged. Raises if the
@@ -119,7 +120,7 @@ class Checkpoints:
             return utils.read_json(path)
         except (OSError, ValueError) as e:
             raise CheckpointError("cannot read %s (%s): put back a copy, or delete it to resume "
-                                  "without checking the run's settings" % (path, e))
+                                  "without checking the run's settings" % (path, e)) from e
 
     def _check_run_config(self):
         """Refuse a folder whose config.json names another model or other settings,
@@ -226,10 +227,11 @@ class Checkpoints:
             self._folder_lock = utils.lock_folder(self.checkpoint_folder)
         except utils.FolderBusy as busy:
             raise CheckpointError("another run is using %s (%s): wait for it to end, or use "
-                                  "another --checkpoint-dir" % (self.checkpoint_folder, busy))
+                                  "another --checkpoint-dir"
+                                  % (self.checkpoint_folder, busy)) from None
         except OSError as e:
             raise OutputError("cannot create the checkpoint folder %s: %s"
-                              % (self.checkpoint_folder, e))
+                              % (self.checkpoint_folder, e)) from e
 
     def _unlock(self):
         lock, self._folder_lock = getattr(self, "_folder_lock", None), None

@@ -311,7 +311,8 @@ def _bounded(kind, name, minimum, maximum):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError("expected %s, got %r" % (kind.__name__, text))
+            raise argparse.ArgumentTypeError(
+                "expected %s, got %r" % (kind.__name__, text)) from None
         if not math.isfinite(value):
             raise argparse.ArgumentTypeError("must be a finite number, got %s" % text)
         if minimum is not None and value < minimum:

@@ -65,7 +65,7 @@ class GAN(GANModel):
         with tf.variable_scope("discriminator", reuse=self.reuse("discriminator")):
             net = lrelu(conv2d(x, 64, 4, 4, 2, 2, name="d_conv1"))            # [bs, h/2, w/2, 64]
             net = lrelu(self._bn(conv2d(net, 128, 4, 4, 2, 2, name="d_conv2"),
-                                is_training=is_training, scope="d_bn2"))           # [bs, h/4, w/4, 128]
+                                is_training=is_training, scope="d_bn2"))  # [bs, h/4, w/4, 128]
             net = tf.reshape(net, [-1, int(np.prod(net.get_shape().as_list()[1:]))])
             net = lrelu(self._bn(linear(net, 1024, scope="d_fc3"),
                                 is_training=is_training, scope="d_bn3"))           # [bs, 1024]
@@ -86,7 +86,7 @@ class GAN(GANModel):
             net = tf.reshape(net, [-1, h // 4, w // 4, 128])                  # [bs, h/4, w/4, 128]
             net = tf.nn.relu(self._bn(deconv2d(net, [None, h // 2, w // 2, 64], 4, 4, 2, 2,
                                               name="g_dc3"),
-                                     is_training=is_training, scope="g_bn3"))      # [bs, h/2, w/2, 64]
+                                     is_training=is_training, scope="g_bn3"))  # [bs, h/2, w/2, 64]
             return tf.nn.sigmoid(deconv2d(net, [None, h, w, c], 4, 4, 2, 2,
                                           name="g_dc4"))                      # [bs, h, w, c]
 

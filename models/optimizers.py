@@ -296,8 +296,8 @@ def _one_update(cls, loss, var_list, name, **kwargs):
     if not var_list:
         raise ValueError("var_list is empty: no variables to optimise.")
     with tf.name_scope(None, default_name=name) as scope:
-        pairs = [(tf.convert_to_tensor(g), v) for g, v in zip(tf.gradients(loss, var_list), var_list)
-                 if g is not None]
+        pairs = [(tf.convert_to_tensor(g), v)
+                 for g, v in zip(tf.gradients(loss, var_list), var_list) if g is not None]
     if not pairs:
         raise ValueError("No gradients for any variable of var_list (%s): the loss %s does not "
                          "depend on them." % ([v.op.name for v in var_list], loss))

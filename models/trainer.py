@@ -123,9 +123,9 @@ class Trainer:
             return logs
         except _NonFinite as bad:
             if self.config.on_nonfinite == "stop":
-                raise TrainingDiverged("%s; stopped without saving, the last good checkpoint "
-                                       "is %s" % (bad, self._last_good or
-                                                  "none (no checkpoint was written yet)"))
+                raise TrainingDiverged(
+                    "%s; stopped without saving, the last good checkpoint is %s"
+                    % (bad, self._last_good or "none (no checkpoint was written yet)")) from None
             self.sess.run(self._undo_step)
             self._skipped_in_a_row += 1
             print("%s: %s; step skipped (its updates undone)" % (self.model_name, bad),
@@ -134,7 +134,7 @@ class Trainer:
                 raise TrainingDiverged(
                     "%d steps in a row had non-finite losses (the last: %s); stopped without "
                     "saving, the last good checkpoint is %s"
-                    % (self._skipped_in_a_row, bad, self._last_good or "none"))
+                    % (self._skipped_in_a_row, bad, self._last_good or "none")) from None
             return bad.logs
 
     def _save_step_grids(self, step, epoch, end_of_epoch):

@@ -62,7 +62,8 @@ class WGANGP(WGAN):
             net = tf.reshape(net, [-1, h // 4, w // 4, 128])                 # [bs, h/4, w/4, 128]
             net = upsample2x(net)                                            # [bs, h/2, w/2, 128]
             net = conv(net, 128, 4, name="conv2d")
-            net = tf.nn.relu(self._bn(net, is_training, update_moving, "batch_normalization", shadow))
+            net = tf.nn.relu(self._bn(net, is_training, update_moving, "batch_normalization",
+                                      shadow))
             net = upsample2x(net)                                            # [bs, h, w, 128]
             net = conv(net, 64, 4, name="conv2d_1")
             net = tf.nn.relu(self._bn(net, is_training, update_moving, "batch_normalization_1",

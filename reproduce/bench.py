@@ -355,7 +355,7 @@ def _positive(text):
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError("%r is not a whole number" % text)
+        raise argparse.ArgumentTypeError("%r is not a whole number" % text) from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1, got %d" % value)
     return value

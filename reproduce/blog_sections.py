@@ -333,7 +333,7 @@ def summary_table(rows):
     """Markdown: model, budget, headline measure, floor, verdict's first words."""
     lines = ["| model | blog | budget | headline measure | floor | reproduced? |",
              "|---|---|---|---|---|---|"]
-    for recipe, run, report in rows:
+    for recipe, run, _ in rows:
         if run is None:
             lines.append("| %s | %s | not run yet | - | - | - |" % (
                 display_name(recipe), BLOGS[recipe]["title"]))

@@ -431,7 +431,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", metavar="RUN",
-                        help="a run's checkpoint folder, e.g. checkpoint/DRAGAN_mnist_64_128/DRAGAN")
+                        help="a run's checkpoint folder, "
+                             "e.g. checkpoint/DRAGAN_mnist_64_128/DRAGAN")
     parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
                         help="samples drawn per run (and real images of the floor) "
                              "[default: %(default)s]")

@@ -11,9 +11,10 @@ TensorFlow "deep MNIST" tutorial's shape):
   (the features) -> dense 10 (logits)
 trained with Adam (1e-3, 1e-4 in the last epoch), batch 100, on the 60,000 training
 images, seeded data order and initialisation, TensorFlow op determinism on; its
-accuracy is measured on the 10,000 test images. The trained judge is cached in `<cache root>/judges/<data set>-v<N>/`
-(data.cache_root(): $GAN_REPRO_CACHE_DIR, ...), with a `judge.json` of its accuracy,
-budget and training time; `--retrain` (or `retrain=True`) trains it again.
+accuracy is measured on the 10,000 test images. The trained judge is cached in
+`<cache root>/judges/<data set>-v<N>/` (data.cache_root(): $GAN_REPRO_CACHE_DIR, ...),
+with a `judge.json` of its accuracy, budget and training time; `--retrain` (or
+`retrain=True`) trains it again.
 
     python -m reproduce.judge --dataset mnist [--retrain] [--epochs N]
 """
@@ -148,7 +149,8 @@ class Judge:
             self.saver.restore(self.sess, os.path.join(folder, "judge"))
         except (tf.errors.OpError, ValueError) as e:
             raise GanReproError("cannot restore the judge in %s (%s): retrain it with "
-                                "--retrain-judge" % (folder, str(e).strip().splitlines()[0]))
+                                "--retrain-judge"
+                                % (folder, str(e).strip().splitlines()[0])) from None
         self.info = utils.read_json(os.path.join(folder, "judge.json"))
 
     def close(self):

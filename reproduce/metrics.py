@@ -119,7 +119,8 @@ def best_matching(weights):
     weights = np.asarray(weights, np.float64)
     rows, cols = weights.shape
     if rows > cols:
-        raise ValueError("best_matching needs rows <= cols, got %dx%d (transpose it)" % (rows, cols))
+        raise ValueError("best_matching needs rows <= cols, got %dx%d (transpose it)"
+                         % (rows, cols))
     if cols > MAX_MATCHING_COLUMNS:
         raise ValueError("best_matching handles at most %d columns, got %d"
                          % (MAX_MATCHING_COLUMNS, cols))

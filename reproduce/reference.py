@@ -133,7 +133,8 @@ def run(names, dtype="float32", threads=None, onednn=None, steps=None, data_dir=
         command = [sys.executable, "-m", "reproduce.reference"] + names + [
             "--dtype", dtype, "--json", out] + (["--threads", str(threads)] if threads else []) + (
                 ["--steps", str(steps)] if steps else []) + (
-                ["--data-dir", data_dir] if data_dir else []) + ([] if initial else ["--no-initial"])
+                ["--data-dir", data_dir] if data_dir else []) + (
+                [] if initial else ["--no-initial"])
         start = time.time()
         done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
         seconds = round(time.time() - start, 1)

@@ -16,11 +16,12 @@ failing job is reported with its log's last line and its log path; the jobs that
 for it are skipped, every other job goes on.
 
 Signals: SIGINT (Ctrl-C) or SIGTERM (`kill`, Slurm, Kubernetes) to the runner is passed
-on to every running job (SIGHUP, a closed terminal, as SIGTERM) (each runs in its own process group, so a terminal's Ctrl-C
-reaches the runner only, which passes it on once); no new job starts, the runner waits
-for the jobs to finish their step and save, marks done only those that finished, and
-raises `Stopped` (`experiments run` exits 130 / 143). The same command resumes them.
-The same signal again is passed on again (the jobs then end without saving).
+on to every running job (SIGHUP, a closed terminal, as SIGTERM) (each runs in its own
+process group, so a terminal's Ctrl-C reaches the runner only, which passes it on
+once); no new job starts, the runner waits for the jobs to finish their step and save,
+marks done only those that finished, and raises `Stopped` (`experiments run` exits
+130 / 143). The same command resumes them. The same signal again is passed on again
+(the jobs then end without saving).
 
 Lock: a `run` holds an exclusive `flock` on `$RUNS/<recipe>/jobs.lock` (as a training
 run does on its checkpoint folder, `utils.lock_folder`); a second `run` of the recipe
@@ -160,10 +161,10 @@ def last_line(path):
     try:
         with open(path, "rb") as f:
             f.seek(max(0, os.path.getsize(path) - 8192))
-            lines = [l.strip() for l in f.read().decode("utf-8", "replace").splitlines()]
+            lines = [line.strip() for line in f.read().decode("utf-8", "replace").splitlines()]
     except OSError:
         return "(no log)"
-    lines = [l for l in lines if l and not l.startswith("# runner:")]
+    lines = [line for line in lines if line and not line.startswith("# runner:")]
     return lines[-1] if lines else "(empty log)"
 
 

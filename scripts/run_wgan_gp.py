@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Train Keras-GAN's WGAN-GP (the blog "WGAN-GP与WGAN的区别"): `python scripts/run_wgan_gp.py --help`."""
+"""Train Keras-GAN's WGAN-GP (the blog "WGAN-GP与WGAN的区别"):
+`python scripts/run_wgan_gp.py --help`."""
 
 import os
 import sys

@@ -106,7 +106,8 @@ def test_checkpoint_with_other_shapes_is_refused_naming_the_variable(run_dirs, t
     with pytest.raises(ConfigError, match="z_dim=62 there, 128 here"):
         make(run_dirs).train()
     os.remove(os.path.join(dst, "config.json"))
-    with pytest.raises(CheckpointError, match=r"generator/g_fc1/Matrix has shape \[62, 1024\] there"):
+    with pytest.raises(CheckpointError,
+                       match=r"generator/g_fc1/Matrix has shape \[62, 1024\] there"):
         make(run_dirs).train()
 
 

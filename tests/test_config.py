@@ -19,8 +19,10 @@ def test_unknown_key_is_rejected_with_a_suggestion():
         DRAGANConfig.from_dict({"lamda": 10})
 
 
-@pytest.mark.parametrize("changes,field", [({"lambd": -1.0}, "lambd"), ({"batch_size": 0}, "batch_size"),
-                                           ({"gp_norm": "l1"}, "gp_norm"), ({"beta1": 1.5}, "beta1")])
+@pytest.mark.parametrize("changes,field", [({"lambd": -1.0}, "lambd"),
+                                           ({"batch_size": 0}, "batch_size"),
+                                           ({"gp_norm": "l1"}, "gp_norm"),
+                                           ({"beta1": 1.5}, "beta1")])
 def test_out_of_range_values_are_rejected(changes, field):
     with pytest.raises(ConfigError, match=field):
         DRAGANConfig(**changes)

@@ -194,7 +194,8 @@ def test_download_fetches_only_missing_files(tmp_path, monkeypatch):
     def transport(url):
         urls.append(url.rsplit("/", 1)[1])
         return _REAL_URLOPEN(url)
-    ds = data.load_idx_dataset("mnist", mirrors=[(tmp_path / "mirror").as_uri()], transport=transport)
+    ds = data.load_idx_dataset("mnist", mirrors=[(tmp_path / "mirror").as_uri()],
+                               transport=transport)
     assert sorted(urls) == sorted(ALL_FILES[2:]) and len(ds.labels) == 30
 
 
@@ -421,7 +422,10 @@ def test_split_sizes_and_determinism(tmp_path):
     train = data.load_image_folder(tmp_path / "f", split="train", **kw)
     val = data.load_image_folder(tmp_path / "f", split="val", **kw)
     assert len(train.images) == 8 and len(val.images) == 2
-    means = lambda ds: np.round(ds.images.mean(axis=(1, 2, 3)) * 255).astype(int).tolist()
+
+    def means(ds):
+        return np.round(ds.images.mean(axis=(1, 2, 3)) * 255).astype(int).tolist()
+
     assert sorted(means(train) + means(val)) == [20 * i for i in range(10)]
     assert means(train) == means(data.load_image_folder(tmp_path / "f", split="train", **kw))
     assert means(data.load_image_folder(tmp_path / "f", split="all", seed=1, **kw)) != \

@@ -32,7 +32,8 @@ def test_variable_sets_by_scope_equal_the_blogs_substring_split_and_are_disjoint
     assert g_vars == {v for v in all_vars if "g_" in v.name}
     assert d_vars and g_vars and not d_vars & g_vars and d_vars | g_vars == set(all_vars)
     names = {v.op.name for v in all_vars}
-    for scope in ["discriminator/d_conv1/w", "discriminator/d_bn2/gamma", "discriminator/d_fc3/Matrix",
+    for scope in ["discriminator/d_conv1/w", "discriminator/d_bn2/gamma",
+                  "discriminator/d_fc3/Matrix",
                   "discriminator/d_fc4/bias", "generator/g_fc1/Matrix", "generator/g_dc3/w",
                   "generator/g_bn3/beta", "generator/g_dc4/biases"]:
         assert scope in names

@@ -51,7 +51,8 @@ def test_judge_trains_caches_and_restores_the_same_predictions(tiny_mnist_dir, c
     folder = judge_lib.judge_folder("mnist")
     assert folder.startswith(os.environ["GAN_REPRO_CACHE_DIR"])
     assert os.path.exists(os.path.join(folder, "judge.json"))
-    images = data_lib.load_idx_dataset("mnist", data_dir=str(tiny_mnist_dir), splits=("test",)).images
+    images = data_lib.load_idx_dataset("mnist", data_dir=str(tiny_mnist_dir),
+                                       splits=("test",)).images
     probs, feats = first.predict(images)
     first.close()
     assert probs.shape == (24, 10) and feats.shape == (24, judge_lib.FEATURE_DIM)

@@ -386,7 +386,8 @@ def _dragan_main(args, capsys):
         code = done.code
     out, err = capsys.readouterr()
     assert "Traceback" not in err, err
-    return code, out, [line for line in err.splitlines() if line.startswith("run_dragan.py: error:")]
+    return code, out, [line for line in err.splitlines()
+                       if line.startswith("run_dragan.py: error:")]
 
 
 def test_failing_writers_and_unwritable_folders_are_one_line_errors(world, tmp_path, capsys,

@@ -72,7 +72,8 @@ def test_gpu_check_without_a_gpu_says_so_in_one_line_and_exits_1():
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
     lines = (done.stdout + done.stderr).strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("gpu_check: no GPU visible to TensorFlow ("), lines
+    assert len(lines) == 1 and lines[0].startswith(
+        "gpu_check: no GPU visible to TensorFlow ("), lines
     assert "see README" in lines[0]
 
 

@@ -1,7 +1,7 @@
 """Every `scripts/run_<name>.py` as a user runs it: `--help` shows the blog's
-defaults (in-process: the script is `main(Model)`), and a subprocess run with a step limit on tiny data writes a
-checkpoint, a sample grid and an event file. (run_dragan.py has its own, longer
-tests in test_scripts.py.)"""
+defaults (in-process: the script is `main(Model)`), and a subprocess run with a step
+limit on tiny data writes a checkpoint, a sample grid and an event file. (run_dragan.py
+has its own, longer tests in test_scripts.py.)"""
 
 import atexit
 import concurrent.futures

@@ -57,7 +57,8 @@ def test_linear_names_init_and_bias_start():
         x = tf.placeholder(tf.float32, [2, 500])
         y = linear(x, 300, bias_start=0.5)
         assert y.get_shape().as_list() == [2, 300]
-        assert sorted(v.op.name for v in tf.trainable_variables()) == ["Linear/Matrix", "Linear/bias"]
+        assert sorted(v.op.name for v in tf.trainable_variables()) == ["Linear/Matrix",
+                                                                       "Linear/bias"]
         m, b = _values(g, [_var("Linear/Matrix"), _var("Linear/bias")])
     assert abs(m.std() - 0.02) < 0.001 and np.all(b == 0.5)
 
@@ -121,7 +122,8 @@ def _np_conv_same(x, w, stride):
     out_h, out_w = -(-h // stride), -(-wd // stride)
     pad_h = max((out_h - 1) * stride + k_h - h, 0)
     pad_w = max((out_w - 1) * stride + k_w - wd, 0)
-    xp = np.pad(x, [(0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)])
+    xp = np.pad(x, [(0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2),
+                    (0, 0)])
     out = np.zeros((n, out_h, out_w, c_out), np.float64)
     for i in range(out_h):
         for j in range(out_w):
@@ -154,7 +156,8 @@ def test_dense_names_shape_params_and_glorot_uniform():
         y = dense(x, 300, name="fc")
         y2 = dense(y, 7, use_bias=False, name="fc2")
         assert y.get_shape().as_list() == [None, 300] and y2.get_shape().as_list() == [None, 7]
-        assert sorted(v.op.name for v in tf.trainable_variables()) == ["fc/bias", "fc/kernel", "fc2/kernel"]
+        assert sorted(v.op.name for v in tf.trainable_variables()) == ["fc/bias", "fc/kernel",
+                                                                       "fc2/kernel"]
         assert _n_params(tf.trainable_variables()) == 400 * 300 + 300 + 300 * 7
         k, b = _values(g, [_var("fc/kernel"), _var("fc/bias")])
     limit = _glorot_limit(400, 300)
@@ -172,7 +175,7 @@ def test_conv_shape_names_params_glorot_and_forward_matches_numpy():
         y = conv(img, 64, 5, strides=2, name="c1")
         assert y.get_shape().as_list() == [None, 14, 14, 64]
         assert sorted(v.op.name for v in tf.trainable_variables()) == ["c1/bias", "c1/kernel"]
-        assert _n_params(tf.trainable_variables()) == 1664        # Keras: Conv2D(64, 5) on 1 channel
+        assert _n_params(tf.trainable_variables()) == 1664   # Keras: Conv2D(64, 5) on 1 channel
         y_valid = conv(img, 8, 3, padding="valid", use_bias=False, name="c2")
         assert y_valid.get_shape().as_list() == [None, 26, 26, 8]
         big = conv(tf.placeholder(tf.float32, [None, 8, 8, 64]), 128, 5, name="c3")
@@ -209,7 +212,8 @@ def test_conv_transpose_shape_params_glorot_and_dynamic_batch():
         y2 = conv_transpose(y, 64, 5, strides=2, name="ct2")
         assert y2.get_shape().as_list() == [None, 14, 14, 64]
         assert _var("ct2/bias").get_shape().as_list() == [64]
-        fixed = conv_transpose(tf.placeholder(tf.float32, [3, 4, 4, 2]), 5, 3, strides=2, name="ct3")
+        fixed = conv_transpose(tf.placeholder(tf.float32, [3, 4, 4, 2]), 5, 3, strides=2,
+                               name="ct3")
         assert fixed.get_shape().as_list() == [3, 8, 8, 5]
         with tf.Session(graph=g) as sess:
             sess.run(tf.global_variables_initializer())
@@ -236,7 +240,8 @@ def test_conv_transpose_forward_matches_numpy_scatter(kernel_size, stride):
             sess.run([_var("ct/kernel").assign(kv), _var("ct/bias").assign(bv)])
             out = sess.run(y, {x: xv})
     assert out.shape == (2, 2 * stride, 2 * stride, 2)
-    np.testing.assert_allclose(out, _np_conv_transpose_same(xv, kv, stride) + bv, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out, _np_conv_transpose_same(xv, kv, stride) + bv,
+                               rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 3, 2)])
@@ -282,7 +287,8 @@ def test_batch_norm_without_update_and_inference_uses_moving_stats():
             assert np.all(sess.run(mm_var) == [1, 2]) and np.all(sess.run(mv_var) == [4, 9])
     np.testing.assert_allclose(frozen[:, 0], [-1, 1, -1, 1], atol=1e-3)   # batch stats, eps 1e-3
     # moving stats: (x - mean) / sqrt(var + 1e-3) * gamma + beta
-    np.testing.assert_allclose(test[1], [2 * (3 - 1) / np.sqrt(4.001) + 0.5, (6 - 2) / np.sqrt(9.001)],
+    np.testing.assert_allclose(test[1],
+                               [2 * (3 - 1) / np.sqrt(4.001) + 0.5, (6 - 2) / np.sqrt(9.001)],
                                rtol=1e-6)
 
 
@@ -474,7 +480,8 @@ def _hessian_vector_check(norm, shape):
             sess.run(tf.global_variables_initializer())
             h = 1e-5
             analytic = sess.run(hvp, {x: x0})
-            numeric = (sess.run(grad, {x: x0 + h * v0}) - sess.run(grad, {x: x0 - h * v0})) / (2 * h)
+            numeric = ((sess.run(grad, {x: x0 + h * v0}) - sess.run(grad, {x: x0 - h * v0}))
+                       / (2 * h))
     return analytic, numeric
 
 

@@ -187,7 +187,8 @@ def test_adam_matches_keras_rule():
 
 
 def test_adam_is_tf1_adam_with_keras_epsilon():
-    """The claim behind keras_adam: with decay 0, TF1's AdamOptimizer(epsilon=1e-7) is Keras Adam."""
+    """The claim behind keras_adam: with decay 0, TF1's AdamOptimizer(epsilon=1e-7) is Keras
+    Adam."""
     with tf.Graph().as_default():
         loss, params = _problem()
         optimizers.keras_adam(loss, params, 0.001, name="Adam")
@@ -195,7 +196,8 @@ def test_adam_is_tf1_adam_with_keras_epsilon():
         assert slots == ["Adam/iterations", "Adam/net/b/m", "Adam/net/b/v", "Adam/net/w/m",
                          "Adam/net/w/v"]
     for lr, beta1 in [(0.01, 0.9), (0.05, 0.5)]:
-        got = _train(lambda loss, params: tf.train.AdamOptimizer(lr, beta1, epsilon=1e-7)
+        got = _train(lambda loss, params, lr=lr, beta1=beta1:
+                     tf.train.AdamOptimizer(lr, beta1, epsilon=1e-7)
                      .minimize(loss, var_list=params))
         _assert_history(got, _numpy_adam(lr, beta1), lr)
     # and epsilon 1e-7 matters: TF1's default 1e-8 gives another result on a tiny gradient

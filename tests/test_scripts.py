@@ -98,7 +98,8 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, tiny_mnist_dir):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "stopped by Ctrl-C" in out
-    state = utils.read_json(str(tmp_path / "checkpoint" / "DRAGAN_mnist_8_128" / "DRAGAN" / "state.json"))
+    state = utils.read_json(str(tmp_path / "checkpoint" / "DRAGAN_mnist_8_128" / "DRAGAN"
+                                / "state.json"))
     assert state["step"] >= 2
     assert (tmp_path / "checkpoint" / "DRAGAN_mnist_8_128" / "DRAGAN" /
             ("DRAGAN.model-%d.index" % state["step"])).exists()
@@ -148,7 +149,8 @@ def test_sigterm_saves_a_checkpoint_exits_143_and_resumes_bit_for_bit(tmp_path, 
 
     proc = run_script(args, tmp_path / "stopped")                    # the same command again
     assert proc.returncode == 0, proc.stderr
-    assert "(step %d)" % state["step"] in proc.stdout and "finished at step %d" % steps in proc.stdout
+    assert ("(step %d)" % state["step"] in proc.stdout
+            and "finished at step %d" % steps in proc.stdout)
     assert straight.wait(240) == 0, straight.stderr.read()
     run = "DRAGAN_mnist_8_128"
     resumed = read_scalars(str(tmp_path / "stopped" / "logs" / run))

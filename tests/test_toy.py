@@ -106,7 +106,8 @@ def test_jobs_run_in_processes_with_the_same_numbers():
     tasks = [("ring8", "gan"), ("swissroll", "wgan_gp")]       # wgan_gp starts first
     one = list(toy._run_all(tasks, [0, 1], 1, TINY))
     two = list(toy._run_all(tasks, [0, 1], 2, TINY))
-    assert [[r["dataset"] for r, _, _ in runs] for runs in two] == [["ring8"] * 2, ["swissroll"] * 2]
+    assert ([[r["dataset"] for r, _, _ in runs] for runs in two]
+            == [["ring8"] * 2, ["swissroll"] * 2])
     for a_runs, b_runs in zip(one, two):
         for (a, a_samples, _), (b, b_samples, _) in zip(a_runs, b_runs):
             np.testing.assert_array_equal(a_samples, b_samples)

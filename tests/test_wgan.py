@@ -238,7 +238,8 @@ def test_losses_match_a_hand_computation(model):
         np.testing.assert_allclose(fetched["slopes"], norms, rtol=1e-5)
         penalty = np.mean((1.0 - norms) ** 2)
         np.testing.assert_allclose(fetched["gradient_penalty"], penalty, rtol=1e-4)
-        np.testing.assert_allclose(fetched["d_loss"], fetched["d_loss_real"] + fetched["d_loss_fake"]
+        np.testing.assert_allclose(fetched["d_loss"],
+                                   fetched["d_loss_real"] + fetched["d_loss_fake"]
                                    + 10.0 * fetched["gradient_penalty"], rtol=1e-5)
         # grad is d sum(critic(interpolated)) / d interpolated: the central difference
         # along its own direction is its norm (a wrong direction or scale would differ)
