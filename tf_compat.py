@@ -10,7 +10,7 @@ What it does, once per process:
   errors too (its deprecation notices);
 - sets `TF_ENABLE_ONEDNN_OPTS=1` (unless the user set it): TensorFlow leaves its
   oneDNN CPU kernels off by default on some CPUs, where its default conv
-  backward and transposed-conv kernels are much slower (README, "Speed"). The
+  backward and transposed-conv kernels are much slower (docs/speed.md). The
   variable is read once, when TensorFlow loads, so it is set here, before the
   import. The reference
   trajectories are recorded with it on; `TF_ENABLE_ONEDNN_OPTS=0` gives

@@ -5,7 +5,7 @@ import importlib
 # name -> (module, class): the registry key. `scripts/run_<name>.py` trains it, the
 # reference recipe of the same name checks it (reproduce/reference.py), a run's
 # config.json stores it (`key`) and `reproduce.evaluate` rebuilds the run from it.
-# README "Adding a model" lists every file a new model touches.
+# docs/adding-a-model.md lists every file a new model touches.
 MODELS = {
     "dragan": ("models.dragan", "DRAGAN"),
     "gan": ("models.gan", "GAN"),

@@ -11,8 +11,7 @@ A label-embedding G (upsample + conv) and a conv D with a validity and a label h
 step two Adam updates of D (real, then fake) and one of G through the frozen D, Keras 2.2
 details as CGAN's (`models/cgan.py`).
 
-Every difference from the blog and the paper: README, "ACGAN: blog versus
-paper/original".
+Every difference from the blog and the paper: docs/models/acgan.md.
 """
 
 import numpy as np

@@ -9,14 +9,14 @@ samples; its mixins hold the rest: `models/trainer.py` (the loop, progress, Ctrl
 and SIGTERM, the NaN guard), `models/checkpoints.py` (run folders, checkpoints, the lock),
 `models/cli.py` (the command line of `scripts/run_<name>.py`).
 
-Conventions every model follows (README, "Adding a model"): networks are methods
+Conventions every model follows (docs/adding-a-model.md): networks are methods
 `generator(z, ..., is_training)` / `discriminator(x, ..., is_training)` (the DRAGAN
 blog's names) whose variable scope is opened with `reuse=self.reuse(scope)`; the feed
 of each D (critic) update is `step_feed(images, labels, rng)`, a G update that draws
 its own noise has `g_feed`, one without reuses the D update's feed. Every NumPy draw
 comes from a Generator of (seed, purpose, step), so a step can be recreated after a
 restart; sessions have fixed thread counts, so losses repeat bit for bit
-(README, "Reproducibility").
+(docs/reproducibility.md).
 """
 
 import abc

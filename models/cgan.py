@@ -10,8 +10,7 @@ MLPs with label-embedding products at the inputs of G and D; per step two Adam u
 of D (real, then fake) and one of G through the frozen D. This module also holds what
 CGAN and ACGAN share (`KerasConditionalGAN`).
 
-Every difference from the blog and the paper: README, "CGAN: blog versus
-paper/original".
+Every difference from the blog and the paper: docs/models/cgan.md.
 """
 
 import numpy as np

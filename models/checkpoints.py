@@ -5,7 +5,7 @@ saver and session. A run folder `<checkpoint_dir>/<MODEL>_<data>_<batch>_<z_dim>
 holds `<MODEL>.model-<step>` checkpoints (the blog's naming), `config.json` (settings,
 registry key, data, command, versions, device) and `state.json` (step, epoch, data order).
 What each fault does to a run (a second run on the folder, a damaged or half-written
-checkpoint, a full disk, another model's or dtype's checkpoint): README, "Faults".
+checkpoint, a full disk, another model's or dtype's checkpoint): docs/faults.md.
 """
 
 import contextlib

@@ -215,7 +215,7 @@ class TrainConfig(Config):
                    source="faithful float32; TensorFlow's own default is on", resumable=True)
     dtype = setting(str, "float32", "float type of the whole graph: 'float32' (the blogs'), "
                     "or 'float64', whose trajectories agree across CPUs, thread counts, "
-                    "oneDNN on/off and GPUs to ~1e-9 (README, Reproducibility; it runs one "
+                    "oneDNN on/off and GPUs to ~1e-9 (docs/reproducibility.md; it runs one "
                     "op at a time); a checkpoint of the other type is refused",
                     source="the blogs: float32", choices=("float32", "float64"))
     on_nonfinite = setting(str, "stop", "a NaN or infinite loss: 'stop' the run (nothing "

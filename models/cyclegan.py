@@ -9,8 +9,7 @@ Two U-Net generators (G_AB, G_BA) and two PatchGAN discriminators (D_A, D_B) wit
 instance norm; per step four Adam updates of the discriminators, then one of both
 generators on the adversarial + cycle + identity loss.
 
-Every difference from the blog and the paper: README, "CycleGAN: blog versus
-paper/original".
+Every difference from the blog and the paper: docs/models/cyclegan.md.
 """
 
 import os

@@ -10,8 +10,7 @@ with its own batch size and epochs on MNIST and then on 40x40 Pokemon sprites.
 A transposed-conv G and a two-conv D; per step one forward pass, both gradients from it,
 then both Adam updates (the tutorial's `train_step`).
 
-Every difference from the blog and the paper: README, "DCGAN: blog versus
-paper/original".
+Every difference from the blog and the paper: docs/models/dcgan.md.
 """
 
 import numpy as np

@@ -7,7 +7,7 @@ The GAN of `models/gan.py` (the infoGAN paper's MNIST networks, Adam for D and G
 lambd * the DRAGAN penalty on D. Defaults are the blog's; where the blog departs from
 the paper, the paper's form is a flag (or `--preset paper`).
 
-Every difference from the blog and the paper: README, "DRAGAN: blog versus paper".
+Every difference from the blog and the paper: docs/models/dragan.md.
 """
 
 import numpy as np

@@ -8,7 +8,7 @@ difference between `GAN` and `DRAGAN` is the penalty.
 The infoGAN paper's MNIST networks (28x28x1); per step one Adam update of D, then one
 of G with the same z.
 
-Every difference from the blog and the paper: README, "GAN: blog versus paper/original".
+Every difference from the blog and the paper: docs/models/gan.md.
 """
 
 import numpy as np

@@ -11,8 +11,7 @@ A DCGAN-like G (Radford et al. 2015) on z, a one-hot digit and two continuous co
 a D with validity, an ACGAN-style label head and two code heads (Q); per step one
 RMSprop update of D on real + fake, then one of G through the frozen D.
 
-Every difference from the blog and the paper: README, "InfoGAN: blog versus
-paper/original".
+Every difference from the blog and the paper: docs/models/infogan.md.
 """
 
 import numpy as np

@@ -96,7 +96,7 @@ def mi_loss(code, q_of_code, eps=KERAS_EPSILON):
 
     ("Equation 5 in [2], assuming H(c) is constant"). In the book `c` is a continuous
     code ~ N(0, 0.5) and `q` a sigmoid output, so this is not a log-likelihood of `c`
-    (it can be negative); it is reproduced as it stands (README, InfoGAN).
+    (it can be negative); it is reproduced as it stands (docs/models/infogan.md).
 
     Args:
       code: [batch, k] code values (the target).

@@ -9,8 +9,7 @@ An upsample + conv G and a conv critic with a linear output; per step n_critic (
 clipped RMSprop iterations of the critic, then one generator update. This module also
 holds what WGAN-GP shares (`WassersteinConfig`, the generator update, the feeds).
 
-Every difference from the blog and the paper: README, "WGAN: blog versus
-paper/original".
+Every difference from the blog and the paper: docs/models/wgan.md.
 """
 
 import numpy as np

@@ -41,7 +41,7 @@ only those op types (with the attrs the entry names) count as "host-side". Any o
 without a GPU kernel for its attrs is reported by op type and attrs, and the exit status
 is 1.
 
-What this does not show (README, "GPU"): speed, whether the GPU kernels repeat bit for
+What this does not show (docs/gpu.md): speed, whether the GPU kernels repeat bit for
 bit under op determinism, and float64 agreement with the recorded references on a GPU:
 `python -m reproduce.gpu_check` on a GPU machine checks those.
 """

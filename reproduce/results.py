@@ -504,7 +504,7 @@ def _header(command):
             "Quality is measured with classifiers the project trains itself (no Inception "
             "weights offline): classifier FID and score are not Inception FID / Inception "
             "score and compare only with each other and with the real-data floor beside "
-            "them. See README, \"Evaluation\".", ""]
+            "them. See docs/evaluation.md.", ""]
 
 
 def _recorded_section(recorded, recorded_text):

@@ -544,7 +544,7 @@ def test_bad_data_of_every_kind_is_one_line_naming_the_file(world, tmp_path, cap
 
 
 def test_mixed_image_modes_sizes_and_one_class_load_as_documented(tmp_path):
-    """What the blog's loader would do with them (README, "Faults"): every image converted to
+    """What the blog's loader would do with them (docs/faults.md): every image converted to
     the channels asked for (alpha and palette transparency on white), resized to one size; a
     folder of one class is one class (the unconditional GANs ignore labels)."""
     from PIL import Image

@@ -1,6 +1,7 @@
 """Every place a model is named agrees with the registry (models.MODELS): the reference
 recipes and files, `scripts/run_<name>.py`, the README's model table, the evaluation's
-measurements, and the files README "Adding a model" names."""
+measurements, and the files docs/adding-a-model.md names; and every relative link of the
+README and docs/ (and every docs/ page the code names) leads to a file that exists."""
 
 import ast
 import os
@@ -15,15 +16,33 @@ from reproduce import evaluate, experiments, reference
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _readme():
-    with open(os.path.join(REPO, "README.md"), encoding="utf-8") as f:
+def _read(path="README.md"):
+    with open(os.path.join(REPO, path), encoding="utf-8") as f:
         return f.read()
+
+
+def _readme():
+    return _read("README.md")
 
 
 def _section(text, title):
     match = re.search(r"^## %s\n(.*?)(?=^## )" % re.escape(title), text, re.S | re.M)
     assert match, "README has no section %r" % title
     return match.group(1)
+
+
+def _markdown_files():
+    """README.md and every page under docs/, as paths relative to the repository."""
+    pages = ["README.md"]
+    for folder, _, names in os.walk(os.path.join(REPO, "docs")):
+        pages += sorted(os.path.relpath(os.path.join(folder, n), REPO) for n in names
+                        if n.endswith(".md"))
+    return pages
+
+
+def _anchor(heading):
+    """GitHub's anchor of a heading: lower case, punctuation but '-' dropped, spaces '-'."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
 def test_the_reference_recipes_are_the_registered_models():
@@ -66,9 +85,10 @@ def test_every_registered_model_has_a_blog_experiment():
 
 
 def test_adding_a_model_names_files_that_exist():
-    text = _section(_readme(), "Adding a model")
-    named = set(re.findall(r"`((?:models|scripts|tests|reproduce)/[\w/<>.]+|README\.md)`", text))
-    assert len(named) >= 6
+    text = _read(os.path.join("docs", "adding-a-model.md"))
+    named = set(re.findall(
+        r"`((?:models|scripts|tests|reproduce|docs)/[\w/<>.-]+|README\.md)`", text))
+    assert len(named) >= 7
     for path in named:
         concrete = path.replace("<name>", "dragan")
         assert os.path.exists(os.path.join(REPO, concrete)), path
@@ -79,3 +99,40 @@ def test_every_models_help_is_named_after_its_own_script(capsys):
         with pytest.raises(SystemExit):
             main(get_model(name), ["--help"])
         assert capsys.readouterr().out.startswith("usage: run_%s.py" % name), name
+
+
+def test_every_relative_link_of_the_readme_and_docs_resolves():
+    pages = _markdown_files()
+    assert len(pages) > 10, pages
+    checked = 0
+    for page in pages:
+        text = re.sub(r"```.*?```", "", _read(page), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            path = os.path.normpath(os.path.join(os.path.dirname(page), path)) if path else page
+            assert os.path.exists(os.path.join(REPO, path)), (page, target)
+            if anchor:
+                headings = re.findall(r"^#+ (.*)$", _read(path), re.M)
+                assert anchor in {_anchor(h) for h in headings}, (page, target)
+            checked += 1
+    assert checked >= 20
+
+
+def test_every_docs_page_is_linked_from_the_readme_and_every_one_named_exists():
+    readme = _readme()
+    for page in _markdown_files()[1:]:
+        assert "](%s)" % page.replace(os.sep, "/") in readme, page
+    named = set()
+    for folder in ("models", "reproduce", "tests", "scripts"):
+        for root, _, names in os.walk(os.path.join(REPO, folder)):
+            for name in names:
+                if name.endswith(".py"):
+                    with open(os.path.join(root, name), encoding="utf-8") as f:
+                        named |= set(re.findall(r"docs/[\w/.-]+\.md", f.read()))
+    for page in _markdown_files():
+        named |= set(re.findall(r"docs/[\w/<>.-]+\.md", _read(page)))
+    assert len(named) >= 15
+    for path in named:
+        assert os.path.exists(os.path.join(REPO, path.replace("<name>", "dragan"))), path
