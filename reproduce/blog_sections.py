@@ -90,10 +90,10 @@ def training_facts(recipe, seed, runs):
             resumed = sum(1 for line in f if ": resuming from " in line)
     except OSError:
         resumed = None
-    cpu = marker.get("cpu") or (utils.cpu_name() if marker.get("where") == os.uname()[1]
-                                else None)
+    local = marker.get("where") == os.uname()[1]
+    cpu = marker.get("cpu") or (utils.cpu_name() if local else None)
     return dict(seconds=marker.get("seconds"), resumed=resumed, host=marker.get("where"),
-                cpu=cpu, cores=os.cpu_count() if cpu and not marker.get("cpu") else None,
+                cpu=cpu, cores=os.cpu_count() if local else None,
                 finished=marker.get("finished"),
                 recipe_folder=os.path.basename(os.path.dirname(os.path.dirname(markers[-1]))))
 
@@ -118,8 +118,8 @@ def budget_text(recipe, run, training):
             "earlier attempts' time is not counted)" % (
                 training["resumed"], "" if training["resumed"] == 1 else "s"))
         if training.get("cpu"):
-            text += ", on a %s%s" % ("%d-core " % training["cores"] if training.get("cores")
-                                     else "", training["cpu"])
+            text += ", CPU %s%s" % (training["cpu"], " (%d cores)" % training["cores"]
+                                    if training.get("cores") else "")
         if training.get("finished"):
             text += ", finished %s" % training["finished"][:10]
     return text

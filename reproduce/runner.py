@@ -141,8 +141,11 @@ class Paths:
         return os.path.join(self.folder, STOP_FILE)
 
     def mark_done(self, j, seconds, where):
+        """The job's marker: its command, wall seconds, host (and CPU model when the host
+        is this machine: the results page names the machine a run took its time on)."""
         utils.write_json(self.marker(j), dict(
             command=command_line(j.argv), seconds=round(seconds, 1), where=where,
+            cpu=utils.cpu_name() if where == os.uname()[1] else None,
             finished=datetime.datetime.now().isoformat(timespec="seconds")))
 
 
