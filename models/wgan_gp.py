@@ -10,7 +10,7 @@ code this model shares.
 WGAN's loop with other networks (BN after each conv) and, instead of clipping, one
 critic update per iteration on the real, fake and gradient-penalty losses.
 
-Every difference from the blog and the paper: docs/models/wgan-gp.md.
+Every difference from the blog and the paper: docs/models/wgan_gp.md.
 """
 
 import numpy as np
@@ -114,7 +114,7 @@ class WGANGP(WGAN):
         # G frozen (no G gradients) in the training phase (batch statistics); Keras 2.2
         # also runs G's moving-statistics updates here (it builds the critic model's
         # train function after `generator.trainable = True`), with this call site's own
-        # zero-debiasing shadows (docs/models/wgan-gp.md).
+        # zero-debiasing shadows (docs/models/wgan_gp.md).
         self.fake_images = tf.stop_gradient(self.generator(
             self.z, is_training=True, update_moving=True, shadow=CRITIC_MODEL_SHADOW))
         self.real_out = self.critic(self.inputs, self.real_seed)
