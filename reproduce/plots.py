@@ -64,10 +64,25 @@ def scatter_panels(path, real, panels, row_labels=None, extent=2.5, size=180, la
       path. The PNG is (label_width + cols * size) x (top + rows * size) pixels, top
       being 24 pixels with col_labels and 8 without.
     """
+    real = _finite_points(real)
+
+    def draw(ax, points):
+        ax.scatter(real[:, 0], real[:, 1], s=1.0, c=GREY, linewidths=0, rasterized=True)
+        samples = _finite_points(points)
+        ax.scatter(samples[:, 0], samples[:, 1], s=2.0, c=SAMPLE_COLOUR, alpha=0.6,
+                   linewidths=0, rasterized=True)
+
+    fig, _, _ = _draw_panels(panels, extent, size, label_width, row_labels, col_labels, draw)
+    return _save(fig, path)
+
+
+def _draw_panels(panels, extent, size, label_width, row_labels, col_labels, draw):
+    """The grid of `_panel_grid` with `draw(axes, item)` run on each panel's item, the
+    empty cells blank, column labels above the first row and row labels on the left;
+    returns (fig, width, height)."""
     fig, width, height, rows, cols, panel = _panel_grid(panels, extent, size, label_width,
                                                         col_labels)
     bottom = 8
-    real = _finite_points(real)
     for r in range(rows):
         row = panels[r] if r < len(panels) else []
         for c in range(cols):
@@ -75,16 +90,13 @@ def scatter_panels(path, real, panels, row_labels=None, extent=2.5, size=180, la
             if c >= len(row):
                 ax.set_axis_off()
                 continue
-            ax.scatter(real[:, 0], real[:, 1], s=1.0, c=GREY, linewidths=0, rasterized=True)
-            samples = _finite_points(row[c])
-            ax.scatter(samples[:, 0], samples[:, 1], s=2.0, c=SAMPLE_COLOUR, alpha=0.6,
-                       linewidths=0, rasterized=True)
+            draw(ax, row[c])
             if r == 0 and col_labels:
                 ax.set_title(str(col_labels[c]), fontsize=8, pad=3)
         if row_labels and r < len(row_labels):
             fig.text(4 / width, (bottom + (rows - 0.5 - r) * size) / height, str(row_labels[r]),
                      ha="left", va="center", fontsize=9)
-    return _save(fig, path)
+    return fig, width, height
 
 
 def _panel_grid(panels, extent, size, label_width, col_labels):
@@ -133,36 +145,26 @@ def level_panels(path, real, panels, extent, row_labels=None, col_labels=None,
     Returns:
       path, a PNG of scatter_panels' size for the same arguments.
     """
-    fig, width, height, rows, cols, panel = _panel_grid(panels, extent, size, label_width,
-                                                        col_labels)
-    bottom = 8
     real = _finite_points(real)
-    for r in range(rows):
-        row = panels[r] if r < len(panels) else []
-        for c in range(cols):
-            ax = panel(r, c)
-            if c >= len(row):
-                ax.set_axis_off()
-                continue
-            values, samples = row[c]
-            values = np.asarray(values, np.float64)
-            finite = values[np.isfinite(values)]
-            if finite.size and finite.max() > finite.min():
-                ax.contourf(np.linspace(-extent, extent, values.shape[1]),
-                            np.linspace(-extent, extent, values.shape[0]),
-                            np.where(np.isfinite(values), values, np.nan),
-                            levels=np.linspace(finite.min(), finite.max(), levels + 1),
-                            cmap="Blues", alpha=0.8)
-            ax.scatter(real[:, 0], real[:, 1], s=2.0, c=DATA_COLOUR, linewidths=0,
-                       rasterized=True)
-            samples = _finite_points(samples)
-            ax.scatter(samples[:, 0], samples[:, 1], s=2.0, c=LEVEL_SAMPLE_COLOUR, alpha=0.7,
-                       linewidths=0, rasterized=True)
-            if r == 0 and col_labels:
-                ax.set_title(str(col_labels[c]), fontsize=8, pad=3)
-        if row_labels and r < len(row_labels):
-            fig.text(4 / width, (bottom + (rows - 0.5 - r) * size) / height, str(row_labels[r]),
-                     ha="left", va="center", fontsize=9)
+
+    def draw(ax, item):
+        values, samples = item
+        values = np.asarray(values, np.float64)
+        finite = values[np.isfinite(values)]
+        if finite.size and finite.max() > finite.min():
+            ax.contourf(np.linspace(-extent, extent, values.shape[1]),
+                        np.linspace(-extent, extent, values.shape[0]),
+                        np.where(np.isfinite(values), values, np.nan),
+                        levels=np.linspace(finite.min(), finite.max(), levels + 1),
+                        cmap="Blues", alpha=0.8)
+        ax.scatter(real[:, 0], real[:, 1], s=2.0, c=DATA_COLOUR, linewidths=0,
+                   rasterized=True)
+        samples = _finite_points(samples)
+        ax.scatter(samples[:, 0], samples[:, 1], s=2.0, c=LEVEL_SAMPLE_COLOUR, alpha=0.7,
+                   linewidths=0, rasterized=True)
+
+    fig, width, height = _draw_panels(panels, extent, size, label_width, row_labels,
+                                      col_labels, draw)
     if corner_label:
         fig.text(4 / width, 1 - 4 / height, str(corner_label), ha="left", va="top", fontsize=8)
     return _save(fig, path)
