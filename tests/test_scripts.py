@@ -85,17 +85,22 @@ def test_training_writes_checkpoint_grid_and_events_then_resumes(tmp_path, tiny_
     assert (ckpt / "DRAGAN.model-5.index").exists()
 
 
+def _signal_at_step_2(proc, signum):
+    """Send `signum` to a run once it logged step 2 (or after 120 s); its (out, err)."""
+    deadline = time.time() + 120
+    for line in proc.stdout:
+        if " step 2/" in line or time.time() > deadline:
+            break
+    proc.send_signal(signum)
+    return proc.communicate(timeout=120)
+
+
 def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, tiny_mnist_dir):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([sys.executable, SCRIPT, "--data-dir", str(tiny_mnist_dir),
                              "--max-steps", "100000"] + FAST, cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    for line in proc.stdout:
-        if " step 2/" in line or time.time() > deadline:
-            break
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    out, err = _signal_at_step_2(proc, signal.SIGINT)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "stopped by Ctrl-C" in out
     state = utils.read_json(str(tmp_path / "checkpoint" / "DRAGAN_mnist_8_128" / "DRAGAN"
@@ -132,12 +137,7 @@ def test_sigterm_saves_a_checkpoint_exits_143_and_resumes_bit_for_bit(tmp_path, 
                                 text=True)
     proc = subprocess.Popen([sys.executable, SCRIPT] + args, cwd=tmp_path / "stopped", env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    for line in proc.stdout:
-        if " step 2/" in line or time.time() > deadline:
-            break
-    proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=120)
+    out, err = _signal_at_step_2(proc, signal.SIGTERM)
     assert proc.returncode == 143, err
     assert "Traceback" not in err and "SIGTERM: finishing this step" in err, err
     last = out.strip().splitlines()[-1]
