@@ -211,10 +211,15 @@ EXPERIMENTS = {
 # evaluate with the classifier metrics (CycleGAN: its PSNR / L1 against the true pairs).
 # Where the blog's length does not fit a session of this project's 2-core machine, a
 # stated share of it (`flags`).
+_MEASURED = ("measured 2026-12-04 on a 2-core AMD EPYC, one thread, two runs side by side "
+             "with other work on the machine (load 6-10):")
 BLOG_RUNS = [  # (recipe, blog, budget, flags), in the order blog_results runs them
-    ("cgan", "CGAN与GAN的区别", "the blog's: 20,000 iterations", ()),
-    ("wgan", "WGAN与DCGAN的区别", "the blog's: 4,000 iterations", ()),
-    ("acgan", "One Day One GAN, day 4 (ACGAN)", "the blog's: 14,000 iterations", ()),
+    ("cgan", "CGAN与GAN的区别", "the blog's: 20,000 iterations (100%%); %s 4:27 wall" % _MEASURED,
+     ()),
+    ("wgan", "WGAN与DCGAN的区别", "the blog's: 4,000 iterations (100%%); %s 50:03 wall"
+     % _MEASURED, ()),
+    ("acgan", "One Day One GAN, day 4 (ACGAN)", "the blog's: 14,000 iterations (100%%); %s "
+     "50:58 wall" % _MEASURED, ()),
     ("cyclegan", "CycleGAN模型原理 (Pokemon regular <-> shiny)",
      "10 of the blog's 200 epochs (5%)", ("--epochs", "10")),
     ("dcgan_pokemon", "GAN 生成手写数字和 Pokemon 实战 (Pokemon sprites)",
