@@ -76,24 +76,42 @@ def display_name(recipe):
 
 # ---- the training facts kept beside an evaluation --------------------------------------
 
+_TRAINED = re.compile(r": finished at step \d+ \((\d+) steps in ")
+
+
+def _job_log(marker):
+    """(times the job resumed, steps its finishing attempt trained or None) from the log
+    beside a done-marker."""
+    resumed, trained = 0, None
+    try:
+        with open(marker[:-len(".done.json")] + ".log", errors="replace") as f:
+            for line in f:
+                resumed += ": resuming from " in line    # a refused start is not one
+                m = _TRAINED.search(line)
+                if m:
+                    trained = int(m.group(1))
+    except OSError:
+        return None, None
+    return resumed, trained
+
+
 def training_facts(recipe, seed, runs):
     """{seconds, resumed, host, cpu, finished} of a recipe's training job, from the
-    runner's done-marker under `runs` (any recipe's jobs/ folder that ran it), or None."""
+    runner's done-marker under `runs` (any recipe's jobs/ folder that ran it: the latest
+    whose attempt trained; a rerun that found the run finished trains 0 steps), or
+    None."""
     name = "%s_seed%d" % (recipe, seed)
     markers = sorted(glob.glob(os.path.join(os.path.abspath(runs), "*", "jobs",
                                             name + ".done.json")), key=os.path.getmtime)
+    logs = {m: _job_log(m) for m in markers}
+    markers = [m for m in markers if logs[m][1] != 0]
     if not markers:
         return None
     marker = utils.read_json(markers[-1])
-    try:   # the attempts that trained: a resumed one says so (a refused start does not)
-        with open(markers[-1][:-len(".done.json")] + ".log", errors="replace") as f:
-            resumed = sum(1 for line in f if ": resuming from " in line)
-    except OSError:
-        resumed = None
     local = marker.get("where") == os.uname()[1]
     cpu = marker.get("cpu") or (utils.cpu_name() if local else None)
-    return dict(seconds=marker.get("seconds"), resumed=resumed, host=marker.get("where"),
-                cpu=cpu, cores=os.cpu_count() if local else None,
+    return dict(seconds=marker.get("seconds"), resumed=logs[markers[-1]][0],
+                host=marker.get("where"), cpu=cpu, cores=os.cpu_count() if local else None,
                 finished=marker.get("finished"),
                 recipe_folder=os.path.basename(os.path.dirname(os.path.dirname(markers[-1]))))
 

@@ -358,6 +358,13 @@ def test_blog_sections_find_the_last_grid_and_the_training_job(tmp_path):
                                            "ckpt/CGAN.model-500 (step 500)\n# runner: c\n")
     (jobs / "cgan_seed547.done.json").write_text(json.dumps(dict(
         command="c", seconds=267.4, where=os.uname()[1], finished="2026-12-04T18:27:00")))
+    # a later rerun that found the run finished (0 steps) does not hide the real one
+    again = tmp_path / "runs" / "cgan" / "jobs"
+    again.mkdir(parents=True)
+    (again / "cgan_seed547.log").write_text("CGAN: finished at step 20000 (0 steps in 0:00:00,"
+                                            " 0.00 steps/s); checkpoint in x\n")
+    (again / "cgan_seed547.done.json").write_text(json.dumps(dict(
+        command="c", seconds=6.0, where=os.uname()[1], finished="2026-12-04T20:38:00")))
     facts = blog_sections.training_facts("cgan", 547, str(tmp_path / "runs"))
     assert facts["seconds"] == 267.4 and facts["resumed"] == 1 and facts["cpu"]
     assert facts["recipe_folder"] == "blog_results"
