@@ -18,6 +18,7 @@ The Keras-GAN blog scripts train with `RMSprop(lr=0.00005)` (wgan.py, wgan_gp.py
 the TF1 blogs (GAN, DRAGAN) and the TF DCGAN tutorial with TF's Adam.
 """
 
+import abc
 from tf_compat import tf
 
 __all__ = ["update", "TF1Adam", "KerasRMSprop", "KerasAdam", "keras_optimizers",
@@ -52,7 +53,7 @@ def _checked_gradients(loss, var_list):
     return grads
 
 
-class UpdateRule:
+class UpdateRule(abc.ABC):
     """An optimizer object's state over `var_list` and its step; `update` builds the ops.
 
     Subclasses implement `gradients(loss)` (one per variable) and `apply(grads)` (the
@@ -68,8 +69,9 @@ class UpdateRule:
     def gradients(self, loss):
         return _checked_gradients(loss, self.var_list)
 
+    @abc.abstractmethod
     def apply(self, grads):
-        raise NotImplementedError
+        """The ops that change the variables and the state from `grads`."""
 
 
 class TF1Adam(UpdateRule):
