@@ -296,6 +296,14 @@ def _classifier_run(model, step, **extra):
     return run
 
 
+def _pairs(model_psnr, model_l1, better, baseline_psnr=18.0, baseline_l1=0.06):
+    """One direction of a CycleGAN evaluation (eval_cyclegan.compare's keys), 5 pairs."""
+    return dict(n=5, model_psnr=model_psnr, baseline_psnr=baseline_psnr, model_l1=model_l1,
+                baseline_l1=baseline_l1, model_median_psnr=model_psnr,
+                baseline_median_psnr=baseline_psnr, identical_pairs=0, better_psnr=better,
+                better_l1=better)
+
+
 def test_blog_sections_give_each_recipe_its_verdict_from_kept_evaluations(tmp_path):
     """The page's model-by-model part from kept evaluations alone (no run folders)."""
     from reproduce import blog_sections
@@ -309,15 +317,7 @@ def test_blog_sections_give_each_recipe_its_verdict_from_kept_evaluations(tmp_pa
             matching_accuracy=0.9, identity_accuracy=0.1, mapping=list(range(10)))),
         "cyclegan": dict(model="CycleGAN", step=13330, epochs_done=10.0, run="$RUNS/c",
                          result_folder="$RUNS/none", log_folder="$RUNS/none", cyclegan=dict(
-                             names=5, AB=dict(n=5, model_psnr=20.0, baseline_psnr=18.0,
-                                              model_l1=0.05, baseline_l1=0.06,
-                                              model_median_psnr=20.0,
-                                              baseline_median_psnr=18.0, identical_pairs=0,
-                                              better_psnr=4, better_l1=4),
-                             BA=dict(n=5, model_psnr=17.0, baseline_psnr=18.0,
-                                     model_l1=0.07, baseline_l1=0.06, model_median_psnr=17.0,
-                                     baseline_median_psnr=18.0, identical_pairs=0,
-                                     better_psnr=1, better_l1=1))),
+                             names=5, AB=_pairs(20.0, 0.05, 4), BA=_pairs(17.0, 0.07, 1))),
         "dcgan_pokemon": dict(model="DCGAN", step=3000, epochs_done=500.0, run="$RUNS/p",
                               result_folder="$RUNS/none", log_folder="$RUNS/none",
                               sprites=dict(components=50, reference=667, held_out=666,
@@ -352,19 +352,18 @@ def test_blog_sections_find_the_last_grid_and_the_training_job(tmp_path):
         (tmp_path / name).write_bytes(b"")
     assert blog_sections.final_grid(str(tmp_path), "DCGAN", "train").endswith("_100_0003.png")
     assert blog_sections.final_grid(str(tmp_path), "DCGAN", "blog") is None
-    jobs = tmp_path / "runs" / "blog_results" / "jobs"
-    jobs.mkdir(parents=True)
-    (jobs / "cgan_seed547.log").write_text("# runner: a\nx\n# runner: b\nCGAN: resuming from "
-                                           "ckpt/CGAN.model-500 (step 500)\n# runner: c\n")
-    (jobs / "cgan_seed547.done.json").write_text(json.dumps(dict(
-        command="c", seconds=267.4, where=os.uname()[1], finished="2026-12-04T18:27:00")))
+    def done_job(recipe, log, seconds, finished):
+        jobs = tmp_path / "runs" / recipe / "jobs"
+        jobs.mkdir(parents=True)
+        (jobs / "cgan_seed547.log").write_text(log)
+        (jobs / "cgan_seed547.done.json").write_text(json.dumps(dict(
+            command="c", seconds=seconds, where=os.uname()[1], finished=finished)))
+
+    done_job("blog_results", "# runner: a\nx\n# runner: b\nCGAN: resuming from "
+             "ckpt/CGAN.model-500 (step 500)\n# runner: c\n", 267.4, "2026-12-04T18:27:00")
     # a later rerun that found the run finished (0 steps) does not hide the real one
-    again = tmp_path / "runs" / "cgan" / "jobs"
-    again.mkdir(parents=True)
-    (again / "cgan_seed547.log").write_text("CGAN: finished at step 20000 (0 steps in 0:00:00,"
-                                            " 0.00 steps/s); checkpoint in x\n")
-    (again / "cgan_seed547.done.json").write_text(json.dumps(dict(
-        command="c", seconds=6.0, where=os.uname()[1], finished="2026-12-04T20:38:00")))
+    done_job("cgan", "CGAN: finished at step 20000 (0 steps in 0:00:00, 0.00 steps/s); "
+             "checkpoint in x\n", 6.0, "2026-12-04T20:38:00")
     facts = blog_sections.training_facts("cgan", 547, str(tmp_path / "runs"))
     assert facts["seconds"] == 267.4 and facts["resumed"] == 1 and facts["cpu"]
     assert facts["recipe_folder"] == "blog_results"
