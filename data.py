@@ -50,6 +50,8 @@ MIRRORS = {
               "https://ossci-datasets.s3.amazonaws.com/mnist/"],
     "fashion-mnist": ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"],
 }
+# Examples per split; the CHECKSUMS below pin the files, so these are facts of the sets.
+IDX_SPLIT_SIZES = {"train": 60000, "test": 10000}      # MNIST and Fashion-MNIST alike
 # file -> (md5 of the .gz file, md5 of the decompressed file); either one may match.
 CHECKSUMS = {
     "mnist": {
@@ -593,6 +595,16 @@ def load_dataset(name, data_dir=None, **kwargs):
         return load_image_folder(data_dir, **kwargs)
     raise ConfigError(f"unknown dataset {name!r}: use mnist, fashion-mnist or folder "
                       "(with --data-dir DIR)")
+
+
+def idx_examples(name, idx_splits="train+test", train_subset=0):
+    """Training examples of IDX set `name` with a config's `idx_splits` and `train_subset`,
+    without reading the files (the sizes of the checksummed sets)."""
+    if name not in IDX_DATASETS:
+        raise ConfigError(f"unknown IDX dataset {name!r}: use one of {', '.join(IDX_DATASETS)}")
+    splits = ("train",) if idx_splits == "train" else ("train", "test")
+    total = sum(IDX_SPLIT_SIZES[s] for s in splits)
+    return min(total, train_subset) if train_subset else total
 
 
 def load_training_set(config):

@@ -22,9 +22,11 @@ What it does, once per process:
   removed but tf-slim 1.1.0 still reads at import time (`slim.batch_norm` needs
   it). Without this shim `import tf_slim` fails.
 
-It also holds the process-wide switches the models set when they are built and
-opened (`set_op_determinism`, `set_tensor_float_32`) and `describe_device`, the one
-description of the device a run trains on (its `device:` line and config.json).
+It also holds `SessionPolicy`, how every graph of the project gets its session (the
+models' runs, the toy study, the judges, the bench): threads, the graph seed, initial
+values drawn on the CPU, the process-wide switches (`set_op_determinism`,
+`set_tensor_float_32`) and `describe_device`, the one description of the device a run
+trains on (its `device:` line and config.json).
 """
 
 import os
@@ -198,5 +200,96 @@ def device_line(info):
         else "intra-op threads chosen by TensorFlow")
 
 
-__all__ = ["tf", "slim", "set_op_determinism", "set_tensor_float_32", "tensor_float_32_enabled",
-           "onednn_enabled", "visible_gpus", "describe_device", "device_line"]
+class SessionPolicy:
+    """How every graph of the project gets its session: the models' runs, the toy study,
+    the judges and the bench alike.
+
+    - threads: fixed intra- and inter-op counts (repeatable numbers need fixed counts);
+      float64 runs its ops one at a time (`inter_op_threads`);
+    - seeding: `graph()` makes a graph with the graph seed set, so every random op's
+      draws follow from the seed;
+    - initial values drawn on the CPU (`initialize`): TensorFlow does not promise that a
+      seeded random op gives a GPU the numbers it gives a CPU, so a graph's variables are
+      drawn once in a session that sees no GPU and fed to the initializers; a run starts
+      from the same weights on every device;
+    - the process-wide switches (`apply`): op determinism and TensorFloat-32, set before
+      a graph is built and again before a session opens, so another graph built in
+      between in the same process changes nothing;
+    - soft placement and growing GPU memory, and the device line (`device`).
+    """
+
+    def __init__(self, intra_op_threads=1, inter_op_threads=None, seed=0,
+                 deterministic=True, tf32=False, float64=False):
+        self.intra_op_threads = intra_op_threads
+        self.inter_op_threads = (intra_op_threads if inter_op_threads is None
+                                 else inter_op_threads)
+        self.seed, self.deterministic, self.tf32 = seed, deterministic, tf32
+        self.float64 = float64
+        self._initial = {}          # graph -> {initializer input: value}
+
+    @classmethod
+    def of_config(cls, config):
+        """The policy of a model's run (a models.config.TrainConfig)."""
+        return cls(config.intra_op_threads, config.inter_op_threads, config.seed,
+                   config.deterministic, config.tf32, config.dtype == "float64")
+
+    def apply(self):
+        """Set the process-wide switches to this policy's."""
+        set_op_determinism(self.deterministic)
+        set_tensor_float_32(self.tf32)
+
+    def ops_at_once(self):
+        """Inter-op threads: the policy's, but 1 in float64. Measured: with 2, the float64
+        DRAGAN graph's D weight gradients varied between repeats of the same step (1 run
+        in 8-15 under load; never with 1), and GAN training amplifies such a difference to
+        percents within 15 steps; float64 is the verification type, so it runs its ops
+        one at a time (intra-op threads still apply)."""
+        return 1 if self.float64 else self.inter_op_threads
+
+    def proto(self, gpu=True):
+        """The session's ConfigProto (`gpu=False`: one that sees no GPU)."""
+        proto = tf.ConfigProto(intra_op_parallelism_threads=self.intra_op_threads,
+                               inter_op_parallelism_threads=self.ops_at_once(),
+                               allow_soft_placement=True)
+        proto.gpu_options.allow_growth = True
+        if not gpu:
+            proto.device_count["GPU"] = 0
+        return proto
+
+    def graph(self):
+        """A new graph with this policy's seed, the switches set (build it under
+        `with graph.as_default():`)."""
+        self.apply()
+        graph = tf.Graph()
+        with graph.as_default():
+            tf.set_random_seed(self.seed)
+        return graph
+
+    def session(self, graph):
+        """A session on `graph` under this policy."""
+        self.apply()
+        return tf.Session(graph=graph, config=self.proto())
+
+    def initialize(self, sess, init_op=None):
+        """Initialise every global variable of `sess`'s graph (with `init_op`, default
+        a new global initializer, which needs an unfinalised graph) from values drawn
+        once, in a session that sees no GPU."""
+        graph = sess.graph
+        if graph not in self._initial:
+            variables = graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
+            inputs = [v.initializer.inputs[1] for v in variables]
+            with tf.Session(graph=graph, config=self.proto(gpu=False)) as cpu:
+                self._initial[graph] = dict(zip(inputs, cpu.run(inputs)))
+        if init_op is None:
+            with graph.as_default():
+                init_op = tf.global_variables_initializer()
+        sess.run(init_op, self._initial[graph])
+
+    def device(self):
+        """`describe_device` of a session under this policy."""
+        return describe_device(self.intra_op_threads, self.tf32)
+
+
+__all__ = ["tf", "slim", "SessionPolicy", "set_op_determinism", "set_tensor_float_32",
+           "tensor_float_32_enabled", "onednn_enabled", "visible_gpus", "describe_device",
+           "device_line"]

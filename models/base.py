@@ -32,7 +32,7 @@ from models import key_of
 from models.checkpoints import Checkpoints, writing
 from models.config import TrainConfig
 from models.trainer import Trainer
-from tf_compat import describe_device, set_op_determinism, set_tensor_float_32, tf
+from tf_compat import SessionPolicy, tf
 
 # One update of a training step: run `train_op` `repeat` times (n_critic for
 # critics), fetching `fetches` (a dict of scalar tensors, logged) each time and
@@ -96,26 +96,18 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         self.writer = None
         self.device = None          # `describe_device` of the session, set by `open`
         self._last_good = None      # the checkpoint restored or last written
-        self._initial_values = None  # {initializer input: value} (see `_initialize`)
         self._orders = {}           # order name -> (epoch, its permutation) (`batch_indices`)
-        self.graph = tf.Graph()
-        # TensorFlow builds some ops differently while op determinism is on (the sparse
-        # softmax cross-entropy, the bias-add gradient, ...): set it before building, so
-        # the graph does not depend on what an earlier model in the process left.
-        # TensorFloat-32 likewise (process-wide, off unless --tf32).
-        self._set_process_switches()
+        # Threads, seed, CPU-drawn initial values, op determinism and TensorFloat-32:
+        # tf_compat.SessionPolicy. TensorFlow builds some ops differently while op
+        # determinism is on (the sparse softmax cross-entropy, the bias-add gradient,
+        # ...), so the switches are set before building: the graph does not depend on
+        # what an earlier model in the process left.
+        self.policy = SessionPolicy.of_config(config)
+        self.graph = self.policy.graph()
         with self.graph.as_default():
-            tf.set_random_seed(config.seed)
             self.build_model()
             self._build_common()
         self.graph.finalize()
-
-    def _set_process_switches(self):
-        """Set what TensorFlow keeps per process to this run's config: op determinism
-        and TensorFloat-32 (called when the model is built and when a session opens, so
-        another model built in between in the same process changes nothing)."""
-        set_op_determinism(self.config.deterministic)
-        set_tensor_float_32(self.config.tf32)
 
     # ---- what a model supplies --------------------------------------------------
 
@@ -160,20 +152,48 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         return data_lib.load_training_set(config)
 
     # ---- names and folders ------------------------------------------------------
+    # Facts of a run that follow from the class and its config alone, without data or a
+    # graph: `reproduce/experiments.py` and the tests read them from here.
 
-    @property
-    def data_tag(self):
-        if self.config.dataset == "folder":
-            return os.path.basename(os.path.normpath(self.config.data_dir))
-        return self.config.dataset
+    @classmethod
+    def data_tag_of(cls, config):
+        """The data set's part of the run-folder name: the IDX set's name, or the image
+        folder's name for --dataset folder."""
+        if config.dataset == "folder":
+            return os.path.basename(os.path.normpath(config.data_dir))
+        return config.dataset
+
+    @classmethod
+    def run_name(cls, config):
+        """The blog's run-folder name, e.g. DRAGAN_mnist_64_128 (model, data, batch size,
+        z_dim where the model has one)."""
+        parts = [cls.model_name, cls.data_tag_of(config), str(config.batch_size)]
+        if hasattr(config, "z_dim"):
+            parts.append(str(config.z_dim))
+        return "_".join(parts)
+
+    @classmethod
+    def run_path(cls, config):
+        """A run's checkpoint (and result) folder below --checkpoint-dir (--result-dir),
+        e.g. DRAGAN_mnist_64_128/DRAGAN."""
+        return os.path.join(cls.run_name(config), cls.model_name)
+
+    @classmethod
+    def batches_per_step_of(cls, config):
+        """Real batches one training step draws: one, unless the model's phases draw
+        more (a critic's n_critic). `_build_common` checks it against the phases built."""
+        return 1
+
+    @classmethod
+    def steps_per_epoch_of(cls, config, num_examples):
+        """Training steps in an epoch of `num_examples` examples (the incomplete last
+        batch and the last batches_per_step - 1 batches go unused)."""
+        return (num_examples // config.batch_size) // cls.batches_per_step_of(config)
 
     @property
     def model_dir(self):
-        """The blog's run-folder name, e.g. DRAGAN_mnist_64_128."""
-        parts = [self.model_name, self.data_tag, str(self.config.batch_size)]
-        if hasattr(self.config, "z_dim"):
-            parts.append(str(self.config.z_dim))
-        return "_".join(parts)
+        """The blog's run-folder name, e.g. DRAGAN_mnist_64_128 (`run_name`)."""
+        return self.run_name(self.config)
 
     @property
     def checkpoint_folder(self):
@@ -193,7 +213,12 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         if not self.phases or self.phases[0].feed is None:
             raise ValueError("%s: the first phase needs a feed function" % self.model_name)
         self.batches_per_step = sum(p.repeat for p in self.phases if p.feed and p.batch)
-        self.steps_per_epoch = self.num_batches // max(self.batches_per_step, 1)
+        if self.batches_per_step != self.batches_per_step_of(self.config):
+            raise ValueError("%s: its phases draw %d batches a step, its batches_per_step_of "
+                             "says %d: make them agree" % (self.model_name,
+                                                          self.batches_per_step,
+                                                          self.batches_per_step_of(self.config)))
+        self.steps_per_epoch = self.steps_per_epoch_of(self.config, self.num_examples)
         if self.steps_per_epoch < 1:
             raise DataError("%s has %d training images, fewer than the %d batches of %d one "
                             "%s step needs (lower --batch-size or the critic iterations)"
@@ -261,22 +286,6 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
 
     # ---- session and restore -------------------------------------------------
 
-    def session_config(self):
-        cfg = self.config
-        proto = tf.ConfigProto(intra_op_parallelism_threads=cfg.intra_op_threads,
-                               inter_op_parallelism_threads=self.inter_op_threads(),
-                               allow_soft_placement=True)
-        proto.gpu_options.allow_growth = True
-        return proto
-
-    def inter_op_threads(self):
-        """Ops run at once: the config's, but 1 in float64. Measured: with 2, the float64
-        DRAGAN graph's D weight gradients varied between repeats of the same step (1 run in
-        8-15 under load; never with 1), and GAN training amplifies such a difference to
-        percents within 15 steps; float64 is the verification type, so it runs its ops
-        one at a time (intra-op threads still apply)."""
-        return 1 if self.dtype == tf.float64 else self.config.inter_op_threads
-
     def open(self):
         """Create the session; restore the newest intact checkpoint or initialise.
 
@@ -285,9 +294,8 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         """
         if self.sess is not None:
             return self.start_step
-        self._set_process_switches()
-        self.device = describe_device(self.config.intra_op_threads, self.config.tf32)
-        self.sess = tf.Session(graph=self.graph, config=self.session_config())
+        self.device = self.policy.device()
+        self.sess = self.policy.session(self.graph)
         try:
             latest = self._restore_latest()
         except BaseException:
@@ -306,19 +314,11 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         return self.start_step
 
     def _initialize(self, sess=None):
-        """Initialise every variable of a new run (in `sess`, default the model's session),
-        from values drawn in a session that sees no GPU: TensorFlow does not promise that a
-        seeded random op gives a GPU the numbers it gives a CPU, so this way a run starts
+        """Initialise every variable of a new run (in `sess`, default the model's session)
+        from values drawn on the CPU (tf_compat.SessionPolicy.initialize): a run starts
         from the same weights on every device (and, the draws being float32 and keyed by
         variable name, in both dtypes)."""
-        if self._initial_values is None:
-            variables = self.graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
-            initial = [v.initializer.inputs[1] for v in variables]
-            cpu_only = self.session_config()
-            cpu_only.device_count["GPU"] = 0
-            with tf.Session(graph=self.graph, config=cpu_only) as cpu:
-                self._initial_values = dict(zip(initial, cpu.run(initial)))
-        (sess or self.sess).run(self._init_op, self._initial_values)
+        self.policy.initialize(sess or self.sess, self._init_op)
 
     def initial_losses(self):
         """Every logged loss before any update: each phase's losses at the initial weights,
@@ -326,8 +326,7 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         afresh before each phase, since some losses are read after an update inside the
         phase's own run). What float32 and float64 must agree on to float32 rounding."""
         losses, seen = {}, set()
-        self._set_process_switches()
-        with tf.Session(graph=self.graph, config=self.session_config()) as sess:
+        with self.policy.session(self.graph) as sess:
             for phase, _, feed in self.step_runs(0, utils.make_rng(self.config.seed, "step", 0)):
                 if phase.name not in seen:
                     seen.add(phase.name)
@@ -343,8 +342,7 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         Raises:
           CheckpointError: no checkpoint, or none that fits this model.
         """
-        self._set_process_switches()
-        self.sess = tf.Session(graph=self.graph, config=self.session_config())
+        self.sess = self.policy.session(self.graph)
         try:
             latest = self._restore_latest()      # falls back past damaged checkpoints
             if not latest:

@@ -215,14 +215,14 @@ class CycleGAN(GANModel):
                                          config.image_fit, config.train_subset,
                                          name="pokemon" if default else None)
 
-    @property
-    def data_tag(self):
+    @classmethod
+    def data_tag_of(cls, config):
         """'pokemon' for the default domains, else '<A folder>2<B folder>' (Keras-GAN's
         dataset names read 'apple2orange')."""
-        if self.dataset.name == "pokemon":
+        if config.domain_a is None and config.domain_b is None and config.data_dir is None:
             return "pokemon"
-        return "%s2%s" % (os.path.basename(os.path.normpath(self.dataset.source)),
-                          os.path.basename(os.path.normpath(self.dataset.source_b)))
+        return "%s2%s" % tuple(os.path.basename(os.path.normpath(f))
+                               for f in domain_folders(config))
 
     # ---- networks --------------------------------------------------------------
 

@@ -73,6 +73,11 @@ class WGAN(KerasGAN):
     critic_optimizer_name = "critic_optimizer"
     generator_optimizer_name = "generator_optimizer"
 
+    @classmethod
+    def batches_per_step_of(cls, config):
+        """Each of the n_critic critic iterations draws its own real batch."""
+        return config.n_critic
+
     # ---- networks --------------------------------------------------------------
 
     def generator(self, z, is_training, update_moving=False):

@@ -55,20 +55,17 @@ def matmul_ceiling(threads=2, n=2048, runs=10):
     """Median GFLOP/s of an n x n float32 matmul (the data stays on the device)."""
     import numpy as np
 
-    from tf_compat import tf
-    graph = tf.Graph()
+    from tf_compat import SessionPolicy, tf
+    policy = SessionPolicy(threads, threads, seed=0)    # the models' session policy
+    graph = policy.graph()
     with graph.as_default():
-        tf.set_random_seed(0)
         a = tf.Variable(tf.random_uniform([n, n]))
         b = tf.Variable(tf.random_uniform([n, n]))
         # Sum to a scalar so the fetch does not copy the product back.
         product = tf.reduce_sum(tf.matmul(a, b))
         init = tf.global_variables_initializer()
-    config = tf.ConfigProto(intra_op_parallelism_threads=threads,
-                            inter_op_parallelism_threads=threads, allow_soft_placement=True)
-    config.gpu_options.allow_growth = True
-    with tf.Session(graph=graph, config=config) as sess:
-        sess.run(init)
+    with policy.session(graph) as sess:
+        policy.initialize(sess, init)
         for _ in range(3):
             sess.run(product)
         times = []

@@ -320,14 +320,13 @@ def section(recipe, by_seed, runs, page, figures, rel):
     report = by_seed[seed]
     run = report["runs"][0]
     blog = BLOGS[recipe]
-    e = experiments.EXPERIMENTS[recipe]
     out = ["### %s: %s" % (display_name(recipe), blog["title"]), "",
            "**The blog shows:** %s" % blog["shows"], "",
            "**Made by:** `RUNS=runs; %s -m reproduce.experiments run %s` (its jobs under "
            "\"Recipes\"; training: `%s`), seed %d." % (
                experiments.PY, recipe, _train_command(run), seed), "",
            "**Budget:** %s. Recipe: %s." % (budget_text(recipe, run, report.get("training")),
-                                            e["budget"]), ""]
+                                            experiments.budget_of(recipe)), ""]
     out += _figure_lines(recipe, run, runs, page, figures, rel)
     out += ["**Measures** (`%s`, %s):" % (report.get("command", evaluate.PROG),
                                          "%d samples" % report["samples"]
@@ -375,11 +374,10 @@ def page_part(recipes, runs, page, figures, data, rel, read):
             by_seed = read(recipe)
         except GanReproError:
             rows.append((recipe, None, None))
-            e = experiments.EXPERIMENTS[recipe]
             sections.append("### %s: %s\n\nNot run yet: `RUNS=runs; %s -m "
                             "reproduce.experiments run %s` (budget: %s).\n" % (
                                 display_name(recipe), BLOGS[recipe]["title"], experiments.PY,
-                                recipe, e["budget"]))
+                                recipe, experiments.budget_of(recipe)))
             continue
         keep_training_facts(recipe, by_seed, runs, data)
         from reproduce import results

@@ -36,14 +36,29 @@ from reproduce.runner import job  # noqa: E402
 PY = runner.PY
 PROG = "python -m reproduce.experiments"
 THREADS = ["--intra-op-threads", "1", "--inter-op-threads", "1"]
-# The checkpoint folder of each MNIST model's run under its --checkpoint-dir.
-RUN_FOLDER = {"dragan": "DRAGAN_mnist_64_128/DRAGAN", "gan": "GAN_mnist_64_128/GAN",
-              "dcgan": "DCGAN_mnist_64_100/DCGAN", "wgan": "WGAN_mnist_32_100/WGAN",
-              "wgan_gp": "WGAN_GP_mnist_32_100/WGAN_GP", "cgan": "CGAN_mnist_32_100/CGAN",
-              "acgan": "ACGAN_mnist_32_100/ACGAN", "infogan": "InfoGAN_mnist_64_100/InfoGAN",
-              "dcgan_pokemon": "DCGAN_pokemon_256_100/DCGAN",
-              "cyclegan": "CycleGAN_pokemon_1/CycleGAN"}
 MNIST_JUDGE = job("judge_mnist", "judge", ["python", "-m", "reproduce.judge", "--dataset", "mnist"])
+
+
+def run_folder(model, flags=()):
+    """The checkpoint folder below --checkpoint-dir of `scripts/run_<model>.py` with
+    `flags`, e.g. DRAGAN_mnist_64_128/DRAGAN: read from the model's class and the config
+    the flags give (`GANModel.run_path`), never retyped here."""
+    from models import get_model
+    from models.cli import config_of
+    cls = get_model(model)
+    return cls.run_path(config_of(cls, flags))
+
+
+def steps_per_epoch(model, *flags):
+    """Training steps of an epoch of `scripts/run_<model>.py` with `flags` on an IDX data
+    set (its size is a fact of the data set: data.idx_examples)."""
+    import data
+    from models import get_model
+    from models.cli import config_of
+    cls = get_model(model)
+    config = config_of(cls, flags)
+    return cls.steps_per_epoch_of(config, data.idx_examples(config.dataset, config.idx_splits,
+                                                            config.train_subset))
 
 
 def train(model, folder, seed, *flags, name=None, after=(), steps=None):
@@ -52,13 +67,14 @@ def train(model, folder, seed, *flags, name=None, after=(), steps=None):
     argv += THREADS + ["--checkpoint-dir", folder + "/checkpoint", "--result-dir",
                        folder + "/results", "--log-dir", folder + "/logs"]
     return job(name or "%s_seed%d" % (model, seed), "train", argv, after=after,
-               outputs=[folder + "/checkpoint/" + RUN_FOLDER[model] + "/state.json"])
+               outputs=[folder + "/checkpoint/" + run_folder(model, argv[2:]) + "/state.json"])
 
 
-def evaluate(name, folder, models, json_name="eval.json", after=(), samples=None):
-    """An evaluation job of the runs of `models` under `folder`, writing folder/json_name."""
+def evaluate(name, folder, runs, json_name="eval.json", after=(), samples=None):
+    """An evaluation job of the training jobs `runs` (their checkpoint folders), writing
+    folder/json_name."""
     argv = ["python", "-m", "reproduce.evaluate"] + [
-        folder + "/checkpoint/" + RUN_FOLDER[m] for m in models]
+        os.path.dirname(r.outputs[0]) for r in runs]
     argv += (["--samples", str(samples)] if samples else []) + [
         "--json", folder + "/" + json_name, "--figures", folder + "/figures"]
     return job(name, "evaluate", argv, after=after, outputs=[folder + "/" + json_name])
@@ -69,7 +85,6 @@ def evaluate(name, folder, models, json_name="eval.json", after=(), samples=None
 # default seed list, or None for a recipe without a seed dimension).
 
 MNIST_LOG = ["--log-every", "100"]
-STEPS_PER_EPOCH = 1093          # MNIST train + test, 70,000 images, batch 64
 
 
 def _dragan_vs_gan_staged(seeds):
@@ -82,7 +97,7 @@ def _dragan_vs_gan_staged(seeds):
             runs = [train(m, folder, seed, "--epochs", str(epochs), *MNIST_LOG,
                           name="%s_seed%d_%dep" % (m, seed, epochs), after=before[1:])
                     for m in ("dragan", "gan")]
-            ev = evaluate("eval_seed%d_%dep" % (seed, epochs), folder, ("dragan", "gan"),
+            ev = evaluate("eval_seed%d_%dep" % (seed, epochs), folder, runs,
                           "eval_%dep.json" % epochs,
                           after=["judge_mnist"] + [r.name for r in runs])
             jobs += runs + [ev]
@@ -97,7 +112,7 @@ def _dragan_vs_gan_short(seeds, steps=200):
         folder = "$RUNS/dragan_vs_gan_mnist_short/seed%d" % seed
         runs = [train(m, folder, seed, "--max-steps", str(steps), "--save-every", "100",
                       "--log-every", "50") for m in ("dragan", "gan")]
-        jobs += runs + [evaluate("eval_seed%d" % seed, folder, ("dragan", "gan"),
+        jobs += runs + [evaluate("eval_seed%d" % seed, folder, runs,
                                  after=["judge_mnist"] + [r.name for r in runs])]
     return jobs
 
@@ -115,7 +130,7 @@ def _blog_run(name, *flags):
         for seed in seeds:
             folder = "$RUNS/%s/seed%d" % (name, seed)
             t = train(name, folder, seed, *flags)
-            out += [t, evaluate("eval_%s_seed%d" % (name, seed), folder, (name,),
+            out += [t, evaluate("eval_%s_seed%d" % (name, seed), folder, [t],
                                 after=["judge_mnist", t.name])]
         return out
     return jobs
@@ -129,7 +144,7 @@ def _judgeless(name, *flags):
         for seed in seeds:
             folder = "$RUNS/%s/seed%d" % (name, seed)
             t = train(name, folder, seed, *flags)
-            out += [t, evaluate("eval_%s_seed%d" % (name, seed), folder, (name,),
+            out += [t, evaluate("eval_%s_seed%d" % (name, seed), folder, [t],
                                 after=[t.name])]
         return out
     return jobs
@@ -158,12 +173,12 @@ EXPERIMENTS = {
         seeds=SHORT_SEEDS, jobs=_dragan_vs_gan_short),
     "dragan_vs_gan_mnist": dict(
         blog="DRAGAN 对模型倒塌问题的处理: DRAGAN against a plain GAN, PSNR per digit",
-        budget="2, 4 and 6 epochs (%d steps of 64 an epoch) per model and seed, each "
+        budget=lambda: "2, 4 and 6 epochs (%d steps of 64 an epoch) per model and seed, each "
                "stage resumed from the one before (a resumed run's losses equal an unbroken "
                "run's) and evaluated; one thread per run, blog defaults otherwise. On a "
                "shared 2-core CPU, two runs side by side: DRAGAN about 1.5-1.9 steps/s, GAN "
                "2.1-2.8 steps/s, so 4 epochs took DRAGAN 39-49 minutes and GAN 26-35 "
-               "(measured 2026-11-24, seeds 547 and 548)" % STEPS_PER_EPOCH,
+               "(measured 2026-11-24, seeds 547 and 548)" % steps_per_epoch("dragan"),
         seeds=SHORT_SEEDS, jobs=_dragan_vs_gan_staged),
     "toy_study": dict(
         blog="DRAGAN paper's toy figure and the usual mode-collapse test (8-Gaussian ring, "
@@ -269,6 +284,12 @@ EXPERIMENTS["results_page"] = dict(
         "--toy", PUBLISHED + "/toy_lr1e-4_100k", "--toy", PUBLISHED + "/toy_gan_toy"])])
 
 
+def budget_of(name):
+    """Recipe `name`'s budget in words (computed where it names a derived fact)."""
+    b = EXPERIMENTS[name]["budget"]
+    return b() if callable(b) else b
+
+
 def jobs_of(name, seeds=None):
     """The jobs of recipe `name` for `seeds` (None: the recipe's own)."""
     e = EXPERIMENTS[name]
@@ -285,7 +306,7 @@ def describe(name, seeds=None):
     e = EXPERIMENTS[name]
     seeds_text = "" if not e["seeds"] else "\n  seeds: %s (run ... --seeds to change)" % " ".join(
         str(s) for s in (seeds or e["seeds"]))
-    return "%s\n  blog: %s\n  budget: %s%s\n%s" % (name, e["blog"], e["budget"], seeds_text,
+    return "%s\n  blog: %s\n  budget: %s%s\n%s" % (name, e["blog"], budget_of(name), seeds_text,
                                                    "\n".join("  $ " + c for c in commands(
                                                        name, seeds)))
 

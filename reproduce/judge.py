@@ -32,7 +32,7 @@ import data as data_lib  # noqa: E402
 import utils  # noqa: E402
 from errors import ConfigError, DataError, GanReproError  # noqa: E402
 from ops import conv, dense  # noqa: E402
-from tf_compat import set_op_determinism, tf  # noqa: E402
+from tf_compat import SessionPolicy, tf  # noqa: E402
 
 JUDGE_VERSION = 1           # bump when the network or its training changes
 FEATURE_DIM = 256
@@ -60,10 +60,11 @@ class Judge:
         self.num_classes = num_classes
         self.image_shape = tuple(image_shape)
         self.info = {}
-        set_op_determinism(True)
-        self.graph = tf.Graph()
+        # tf_compat.SessionPolicy, the models' session policy: `threads` for both pools,
+        # the graph seed, CPU-drawn initial values, op determinism.
+        self.policy = SessionPolicy(threads, threads, seed=seed)
+        self.graph = self.policy.graph()
         with self.graph.as_default():
-            tf.set_random_seed(seed)
             self.images = tf.placeholder(tf.float32, (None,) + self.image_shape, name="images")
             self.labels = tf.placeholder(tf.int64, [None], name="labels")
             self.logits, self.features = self.network(self.images)
@@ -75,11 +76,8 @@ class Judge:
             self.saver = tf.train.Saver(max_to_keep=1)
             init = tf.global_variables_initializer()
         self.graph.finalize()
-        proto = tf.ConfigProto(intra_op_parallelism_threads=threads,
-                               inter_op_parallelism_threads=threads, allow_soft_placement=True)
-        proto.gpu_options.allow_growth = True
-        self.sess = tf.Session(graph=self.graph, config=proto)
-        self.sess.run(init)
+        self.sess = self.policy.session(self.graph)
+        self.policy.initialize(self.sess, init)
 
     def network(self, x):
         """x [n, 28, 28, 1] -> (logits [n, classes], features [n, 256])."""

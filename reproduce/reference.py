@@ -46,36 +46,36 @@ INITIAL_RTOL, INITIAL_ATOL = 1e-5, 1e-8        # float32 initial losses against 
 DRIFT = 1e-3                               # "apart" in the float32-vs-float64 drift table
 
 # Recipe name -> the registered model (models.MODELS) and config overrides on top of its
-# blog defaults: a small fixed subset, a few steps, fixed threads.
+# blog defaults: a small fixed subset, a few steps, fixed threads; and `seconds`, its rough
+# cost (`expected_cost`).
 _COMMON = dict(seed=547, intra_op_threads=2, inter_op_threads=2, deterministic=True,
                sample_every=1000, save_every=0, log_every=10)
 RECIPES = {
-    "dragan": dict(dataset="mnist", train_subset=640, max_steps=15),
-    "gan": dict(dataset="mnist", train_subset=640, max_steps=15),
-    "dcgan": dict(dataset="mnist", train_subset=640, max_steps=15),
-    "dcgan_pokemon": dict(dataset="pokemon", train_subset=256, batch_size=64, max_steps=6),
-    "wgan": dict(dataset="mnist", train_subset=640, max_steps=6),
-    "wgan_gp": dict(dataset="mnist", train_subset=640, max_steps=6),
-    "cgan": dict(dataset="mnist", train_subset=640, max_steps=30),
-    "acgan": dict(dataset="mnist", train_subset=640, max_steps=15),
-    "infogan": dict(dataset="mnist", train_subset=640, max_steps=8),
-    "cyclegan": dict(train_subset=64, max_steps=4),
+    "dragan": dict(dataset="mnist", train_subset=640, max_steps=15, seconds=15),
+    "gan": dict(dataset="mnist", train_subset=640, max_steps=15, seconds=12),
+    "dcgan": dict(dataset="mnist", train_subset=640, max_steps=15, seconds=12),
+    "dcgan_pokemon": dict(dataset="pokemon", train_subset=256, batch_size=64, max_steps=6,
+                          seconds=12),
+    "wgan": dict(dataset="mnist", train_subset=640, max_steps=6, seconds=14),
+    "wgan_gp": dict(dataset="mnist", train_subset=640, max_steps=6, seconds=14),
+    "cgan": dict(dataset="mnist", train_subset=640, max_steps=30, seconds=8),
+    "acgan": dict(dataset="mnist", train_subset=640, max_steps=15, seconds=12),
+    "infogan": dict(dataset="mnist", train_subset=640, max_steps=8, seconds=16),
+    "cyclegan": dict(train_subset=64, max_steps=4, seconds=20),
 }
-
-# Rough seconds of a float32 recipe on 2 cores (float64 takes about twice as long): the
-# tests start the slowest first.
-_SECONDS = dict(dragan=15, gan=12, dcgan=12, dcgan_pokemon=12, wgan=14, wgan_gp=14, cgan=8,
-                acgan=12, infogan=16, cyclegan=20)
 
 
 def expected_cost(name):
-    return _SECONDS.get(name, 10)
+    """Rough seconds of recipe `name` in float32 on 2 cores (its `seconds`; float64 takes
+    about twice as long): the tests start the slowest first."""
+    return RECIPES[name].get("seconds", 10)
 
 
 def recipe(name):
     """{"model": class, "config": overrides} of recipe `name`."""
     from models import get_model
-    return dict(model=get_model(name), config=dict(_COMMON, **RECIPES[name]))
+    overrides = {k: v for k, v in RECIPES[name].items() if k != "seconds"}
+    return dict(model=get_model(name), config=dict(_COMMON, **overrides))
 
 
 def recipe_names():

@@ -525,7 +525,7 @@ def _recipes_section():
            "`python -m reproduce.experiments run NAME --runs DIR` runs them all):", ""]
     for name in experiments.EXPERIMENTS:
         e = experiments.EXPERIMENTS[name]
-        out += ["- **%s** (%s; budget: %s):" % (name, e["blog"], e["budget"]), ""]
+        out += ["- **%s** (%s; budget: %s):" % (name, e["blog"], experiments.budget_of(name)), ""]
         out += ["  ```sh"] + ["  " + c for c in experiments.commands(name)] + ["  ```", ""]
     return out
 

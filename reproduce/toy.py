@@ -69,7 +69,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import utils  # noqa: E402
 from models import losses  # noqa: E402
 from reproduce import metrics, plots  # noqa: E402
-from tf_compat import set_op_determinism, tf  # noqa: E402
+from tf_compat import SessionPolicy, tf  # noqa: E402
 
 PROG = "python -m reproduce.toy"
 METHODS = ("gan", "dragan_blog", "dragan_paper", "wgan_gp")
@@ -170,10 +170,11 @@ class ToyGAN:
         s.update(settings)
         bs, S, h = s["batch_size"], len(self.seeds), s["hidden"]
         hidden = [h] * s["depth"]
-        set_op_determinism(True)
-        self.graph = tf.Graph()
+        # One thread count for both pools, seed 0, CPU-drawn initial values, op determinism
+        # (tf_compat.SessionPolicy: the models' session policy).
+        self.policy = SessionPolicy(threads, threads, seed=0)
+        self.graph = self.policy.graph()
         with self.graph.as_default():
-            tf.set_random_seed(0)
             self.x = tf.placeholder(tf.float32, [S, bs, 2], name="x")
             self.z = tf.placeholder(tf.float32, [S, None, s["z_dim"]], name="z")
             self.g_z = tf.placeholder(tf.float32, [S, bs, s["z_dim"]], name="g_z")
@@ -236,10 +237,8 @@ class ToyGAN:
             self.g_op = tf.train.AdamOptimizer(**adam).minimize(self.g_loss, var_list=g_vars)
             init = tf.global_variables_initializer()
         self.graph.finalize()
-        proto = tf.ConfigProto(intra_op_parallelism_threads=threads,
-                               inter_op_parallelism_threads=threads)
-        self.sess = tf.Session(graph=self.graph, config=proto)
-        self.sess.run(init)
+        self.sess = self.policy.session(self.graph)
+        self.policy.initialize(self.sess, init)
 
     def alpha_flat(self, S, bs):
         """The fed alpha as [S*bs, 1 or 2] (per sample or per coordinate)."""

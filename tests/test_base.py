@@ -18,7 +18,7 @@ from errors import CheckpointError, ConfigError
 from models import MODELS, get_model
 from models.dragan import DRAGAN
 from models.trainer import TrainingDiverged
-from tf_compat import tf
+from tf_compat import SessionPolicy, tf
 
 
 def make(run_dirs, dataset=None, **changes):
@@ -135,3 +135,35 @@ def test_the_default_prior_is_the_sampler_feed_and_an_epoch_counts_every_image(r
     assert feed[model.sample_z_input].shape == (model.config.sample_num, model.config.z_dim)
     assert model.num_examples == 50 and model.num_batches == 6
     assert model.evaluations == ("classifier",)
+
+
+def test_the_session_policy_seeds_draws_on_the_cpu_and_runs_float64_one_op_at_a_time():
+    policy = SessionPolicy(2, 2, seed=5)
+    graph = policy.graph()
+    assert graph.seed == 5
+    with graph.as_default():
+        v = tf.Variable(tf.random_normal([3]))
+        init = tf.global_variables_initializer()
+    with policy.session(graph) as a, policy.session(graph) as b:
+        policy.initialize(a, init)
+        policy.initialize(b, init)
+        assert np.array_equal(a.run(v), b.run(v))
+    assert policy.proto().inter_op_parallelism_threads == 2
+    assert SessionPolicy(2, 2, float64=True).proto().inter_op_parallelism_threads == 1
+    assert SessionPolicy(2).proto(gpu=False).device_count["GPU"] == 0
+
+
+def test_only_the_session_policy_opens_sessions():
+    """The models, the toy study, the judges and the bench share tf_compat.SessionPolicy:
+    no other module of the project makes a Session or a ConfigProto of its own."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    own = []
+    for folder in ("", "models", "reproduce", "scripts"):
+        for path in sorted(glob.glob(os.path.join(repo, folder, "*.py"))):
+            if os.path.basename(path) == "tf_compat.py":
+                continue
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+            own += [os.path.relpath(path, repo) for name in ("Session(", "ConfigProto(")
+                    if name in text]
+    assert own == []

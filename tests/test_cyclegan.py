@@ -4,6 +4,7 @@ two-domain data, determinism, resume and the evaluation against the true pairs (
 sprites, small gf/df, CPU)."""
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -171,6 +172,11 @@ def test_model_at_64_has_4x4_patches_and_disjoint_complete_variable_sets(trained
     assert set(m.phases[0].fetches) == {"d_loss", "d_a_loss", "d_b_loss"}
     assert set(m.phases[1].fetches) == {"g_loss", "g_adv", "g_cycle", "g_identity"}
     assert m.model_dir == "CycleGAN_regular2shiny_1" and m.steps_per_epoch == 4
+    # the same facts from the class and config alone (what reproduce/experiments.py reads)
+    assert type(m).run_path(m.config) == os.path.join("CycleGAN_regular2shiny_1", "CycleGAN")
+    assert type(m).steps_per_epoch_of(m.config, m.num_examples) == 4
+    assert type(m).run_name(m.config.replace(domain_a=None, domain_b=None, data_dir=None)) \
+        == "CycleGAN_pokemon_1"
 
 
 def test_d_phase_updates_only_d_and_g_phase_only_g_with_one_adam_counter(trained):

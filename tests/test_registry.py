@@ -84,6 +84,27 @@ def test_every_registered_model_has_a_blog_experiment():
         assert any("scripts/run_%s.py " % name in c for c in commands), name
 
 
+def test_the_recipes_read_run_folders_and_epochs_from_the_model_classes():
+    """No model fact is retyped in reproduce/experiments.py: the run folder a training
+    job leaves follows its flags (a batch size changes it), an epoch's steps the data set
+    and the model's batches a step."""
+    assert experiments.run_folder("dragan") == "DRAGAN_mnist_64_128/DRAGAN"
+    assert experiments.run_folder("dragan", ["--batch-size", "32"]) == "DRAGAN_mnist_32_128/DRAGAN"
+    assert experiments.run_folder("cyclegan") == "CycleGAN_pokemon_1/CycleGAN"
+    assert experiments.run_folder("dcgan_pokemon") == "DCGAN_pokemon_256_100/DCGAN"
+    assert experiments.steps_per_epoch("dragan") == 70000 // 64
+    assert experiments.steps_per_epoch("wgan") == 60000 // 32 // 5    # train split, n_critic
+    trains = [j for name in experiments.EXPERIMENTS for j in experiments.jobs_of(name)
+              if j.kind == "train"]
+    assert {re.fullmatch(r"scripts/run_(\w+)\.py", j.argv[1]).group(1) for j in trains} \
+        == set(MODELS)
+    for j in trains:
+        model = re.fullmatch(r"scripts/run_(\w+)\.py", j.argv[1]).group(1)
+        checkpoint_dir = j.argv[j.argv.index("--checkpoint-dir") + 1]
+        assert j.outputs == ("%s/%s/state.json" % (
+            checkpoint_dir, experiments.run_folder(model, j.argv[2:])),)
+
+
 def test_adding_a_model_names_files_that_exist():
     text = _read(os.path.join("docs", "adding-a-model.md"))
     named = set(re.findall(

@@ -3,6 +3,8 @@ architecture, the critic iteration (two chained updates and the clip / one penal
 update), the n_critic schedule, frozen networks, the losses against a hand computation,
 the Keras 2.2 pieces, determinism and resume (tiny data, CPU)."""
 
+import os
+
 import numpy as np
 import pytest
 from conftest import dirs_in, fake_dataset
@@ -303,3 +305,21 @@ def test_wgan_gp_updates_gs_moving_statistics_in_every_critic_update_as_keras(tm
                 exact = {v.op.name: v for v in scoped(m, base)}
                 moving, biased = m.sess.run([exact[base], exact[base + "/biased"]])
                 np.testing.assert_allclose(moving, biased / (1 - momentum ** 2), rtol=1e-5)
+
+
+def test_the_class_knows_a_steps_epoch_and_run_folder_without_building(model):
+    """What reproduce/experiments.py reads without a graph agrees with the built model."""
+    cls, config = type(model), model.config
+    assert cls.batches_per_step_of(config) == config.n_critic == model.batches_per_step
+    assert cls.steps_per_epoch_of(config, model.num_examples) == model.steps_per_epoch
+    assert os.path.join(config.checkpoint_dir, cls.run_path(config)) == model.checkpoint_folder
+
+
+def test_a_model_whose_declared_batches_disagree_with_its_phases_is_refused(tmp_path):
+    class Miscounted(WGAN):
+        @classmethod
+        def batches_per_step_of(cls, config):
+            return 1
+    with pytest.raises(ValueError, match="phases draw 2 batches a step, its "
+                                         "batches_per_step_of says 1"):
+        Miscounted(WGANConfig(batch_size=8, n_critic=2, **dirs_in(tmp_path)), fake_dataset())
