@@ -5,9 +5,11 @@ A model subclasses `GANModel` and supplies only what is its own: a config class,
 update `phases`, each with the feed function that makes its NumPy draws, and the
 `sampler`), `sample_feed`, and what the evaluation may ask of it (`prior_feed`,
 `evaluations`). This module holds the graph, the session, the data batches and the
-samples; its mixins hold the rest: `models/trainer.py` (the loop, progress, Ctrl-C
-and SIGTERM, the NaN guard), `models/checkpoints.py` (run folders, checkpoints, the lock),
-`models/cli.py` (the command line of `scripts/run_<name>.py`).
+samples. The rest is elsewhere: `models/trainer.py` (the `Trainer` mixin: the loop,
+progress, Ctrl-C and SIGTERM, the NaN guard); `models/checkpoints.py` (the collaborator
+`CheckpointStore`, `self.checkpoints`: checkpoints, config.json and state.json, the
+lock); `tf_compat.SessionPolicy` (`self.policy`: threads, seed, CPU-drawn initial values,
+the process-wide switches); `models/cli.py` (the command line of `scripts/run_<name>.py`).
 
 Conventions every model follows (docs/adding-a-model.md): networks are methods
 `generator(z, ..., is_training)` / `discriminator(x, ..., is_training)` (the DRAGAN
@@ -29,7 +31,7 @@ import data as data_lib
 import utils
 from errors import CheckpointError, ConfigError, DataError
 from models import key_of
-from models.checkpoints import Checkpoints, writing
+from models.checkpoints import CheckpointStore, RunFacts, writing
 from models.config import TrainConfig
 from models.trainer import Trainer
 from tf_compat import SessionPolicy, tf
@@ -52,7 +54,7 @@ def scalar_summaries(logs):
 
 
 
-class GANModel(Checkpoints, Trainer, abc.ABC):
+class GANModel(Trainer, abc.ABC):
     """Base class: the shared Session / Saver / FileWriter / loop.
 
     Subclasses set `model_name`, `Config`, `input_range`, `output_range` and
@@ -95,7 +97,6 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         self.sess = None
         self.writer = None
         self.device = None          # `describe_device` of the session, set by `open`
-        self._last_good = None      # the checkpoint restored or last written
         self._orders = {}           # order name -> (epoch, its permutation) (`batch_indices`)
         # Threads, seed, CPU-drawn initial values, op determinism and TensorFloat-32:
         # tf_compat.SessionPolicy. TensorFlow builds some ops differently while op
@@ -235,6 +236,13 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
             name: tf.summary.image("samples/" + name, self._grid_value, max_outputs=1)
             for name in sorted(self.extra_grids)}
         self.saver = tf.train.Saver(max_to_keep=self.config.max_to_keep)
+        self.checkpoints = CheckpointStore(
+            self.checkpoint_folder, self.model_name, self.registry_key(), self.saver,
+            self.graph, self.dtype, self.config,
+            RunFacts(self.num_examples, self.num_batches, self.batches_per_step,
+                     self.steps_per_epoch, getattr(self.dataset, "name", None),
+                     getattr(self.dataset, "source", None),
+                     self.image_shape))
         self._init_op = tf.global_variables_initializer()
         if self.config.on_nonfinite == "skip":
             self._build_step_undo()
@@ -297,7 +305,7 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         self.device = self.policy.device()
         self.sess = self.policy.session(self.graph)
         try:
-            latest = self._restore_latest()
+            latest = self.checkpoints.restore_latest(self.sess)
         except BaseException:
             self.close()
             raise
@@ -308,9 +316,8 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         else:
             self._initialize()
             self.start_step = 0
-        self._last_good = latest
         with writing("the run's config", os.path.join(self.checkpoint_folder, "config.json")):
-            self._write_run_config()
+            self.checkpoints.write_config(self.device)
         return self.start_step
 
     def _initialize(self, sess=None):
@@ -344,7 +351,8 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         """
         self.sess = self.policy.session(self.graph)
         try:
-            latest = self._restore_latest()      # falls back past damaged checkpoints
+            # falls back past damaged checkpoints
+            latest = self.checkpoints.restore_latest(self.sess)
             if not latest:
                 raise CheckpointError("no %s checkpoint in %s: train one first "
                                       "(scripts/run_<name>.py with the same flags)"
@@ -355,8 +363,14 @@ class GANModel(Checkpoints, Trainer, abc.ABC):
         self.start_step = int(self.sess.run(self.global_step))
         return latest, self.start_step
 
+    def save(self, step):
+        """Checkpoint the session at `step` (its global step set to it first) and write
+        state.json (CheckpointStore.save)."""
+        self.sess.run(self._set_step, {self._step_value: step})
+        return self.checkpoints.save(self.sess, step)
+
     def close(self):
-        self._unlock()
+        self.checkpoints.unlock()
         if self.writer is not None:
             self.writer.close()
             self.writer = None

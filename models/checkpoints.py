@@ -1,13 +1,16 @@
 """A model's checkpoints and run folder: finding, checking, restoring, saving, locking.
 
-`Checkpoints` is a mixin of `models.base.GANModel`; it reads the model's config, graph,
-saver and session. A run folder `<checkpoint_dir>/<MODEL>_<data>_<batch>_<z_dim>/<MODEL>/`
-holds `<MODEL>.model-<step>` checkpoints (the blog's naming), `config.json` (settings,
-registry key, data, command, versions, device) and `state.json` (step, epoch, data order).
-What each fault does to a run (a second run on the folder, a damaged or half-written
-checkpoint, a full disk, another model's or dtype's checkpoint): docs/faults.md.
+`CheckpointStore` is a collaborator of `models.base.GANModel`: it is given the folder,
+the model's name and registry key, the graph's saver and variables, the run's config and
+its data facts (`RunFacts`), and gets the session with each call. A run folder
+`<checkpoint_dir>/<MODEL>_<data>_<batch>_<z_dim>/<MODEL>/` holds `<MODEL>.model-<step>`
+checkpoints (the blog's naming), `config.json` (settings, registry key, data, command,
+versions, device) and `state.json` (step, epoch, data order). What each fault does to a
+run (a second run on the folder, a damaged or half-written checkpoint, a full disk,
+another model's or dtype's checkpoint): docs/faults.md.
 """
 
+import collections
 import contextlib
 import datetime
 import os
@@ -22,8 +25,31 @@ from errors import CheckpointError, ConfigError, OutputError
 from tf_compat import tf
 
 
-class Checkpoints:
-    """Checkpoint discovery, validation, saving and the folder lock of a `GANModel`."""
+# What a run's state.json and config.json record of its data, and what a resume checks.
+RunFacts = collections.namedtuple(
+    "RunFacts", "num_examples num_batches batches_per_step steps_per_epoch dataset_name "
+                "dataset_source image_shape")
+
+
+class CheckpointStore:
+    """Checkpoint discovery, validation, saving and the folder lock of one run.
+
+    Args:
+      folder: the run's checkpoint folder (`GANModel.checkpoint_folder`).
+      model_name, key: the model's name (checkpoints are `<model_name>.model-<step>`)
+        and registry key, both checked against a folder's config.json.
+      saver, graph, dtype: the model graph's Saver, the graph (its variables' names,
+        shapes and float type are checked against a checkpoint's) and float type.
+      config: the run's TrainConfig (config.json; `resume_mismatches`).
+      facts: RunFacts (state.json; a resume needs the same data).
+    """
+
+    def __init__(self, folder, model_name, key, saver, graph, dtype, config, facts):
+        self.checkpoint_folder, self.model_name, self.key = folder, model_name, key
+        self.saver, self.graph, self.dtype = saver, graph, dtype
+        self.config, self.facts = config, facts
+        self.last_good = None       # the checkpoint restored or last written
+        self._folder_lock = None
 
     def _checkpoints(self):
         """Checkpoint prefixes in the folder, newest (highest step) first: those the
@@ -47,13 +73,14 @@ class Checkpoints:
                 found[name[:-len(".index")]] = None
         return [os.path.join(folder, name) for name in sorted(found, key=step_of, reverse=True)]
 
-    def _latest_checkpoint(self):
-        """The newest checkpoint in the folder (not checked; see `_restore_latest`)."""
+    def latest(self):
+        """The newest checkpoint in the folder (not checked; see `restore_latest`)."""
         found = self._checkpoints()
         return found[0] if found else None
 
-    def _restore_latest(self):
-        """Restore the newest checkpoint that restores into `self.sess`.
+    def restore_latest(self, sess):
+        """Restore the newest checkpoint that restores into `sess` (and remember it as
+        the last good one).
 
         A damaged one (truncated, flipped bytes, files missing: TensorFlow's CRC32C
         checks fail) is passed over with a message on stderr, for the one before it.
@@ -77,7 +104,7 @@ class Checkpoints:
                                      self.model_name))
         damaged = []
         for path in found:
-            problem = self._restore_problem(path)
+            problem = self._restore_problem(sess, path)
             if problem is None:
                 for bad, why in damaged:
                     print("%s: checkpoint %s is damaged (%s); falling back to %s"
@@ -89,6 +116,7 @@ class Checkpoints:
                 self.saver.set_last_checkpoints_with_time([
                     (p, os.path.getmtime(p + ".index")) for p in
                     older[:self.config.max_to_keep][::-1] if os.path.exists(p + ".index")])
+                self.last_good = path
                 return path
             damaged.append((path, problem))
         raise CheckpointError(
@@ -96,7 +124,7 @@ class Checkpoints:
             "start afresh, or put back a copy" % (self.checkpoint_folder, "; ".join(
                 "%s: %s" % (os.path.basename(p), why) for p, why in damaged)))
 
-    def _restore_problem(self, path):
+    def _restore_problem(self, sess, path):
         """Restore `path`; None if that worked, else why it is damaged. Raises if the
         checkpoint is readable but not this model's (names or shapes differ)."""
         try:
@@ -106,7 +134,7 @@ class Checkpoints:
             return first_line(e)
         self._check_variables(path, saved_vars, saved_dtypes)
         try:
-            self.saver.restore(self.sess, path)
+            self.saver.restore(sess, path)
         except (tf.errors.OpError, ValueError) as e:
             return first_line(e)
         return None
@@ -127,7 +155,7 @@ class Checkpoints:
         or whose state.json counted other training data."""
         saved = self._read_run_file("config.json")
         if saved is not None:
-            key = self.registry_key()
+            key = self.key
             theirs, mine = saved.get("model"), self.model_name
             if theirs == mine and saved.get("key", key) != key:
                 theirs, mine = saved.get("key"), key    # e.g. DCGAN and DCGAN Pokemon
@@ -141,18 +169,18 @@ class Checkpoints:
                                   % (self.checkpoint_folder, ", ".join(
                                       "%s=%r there, %r here" % d for d in diffs)))
         state = self._read_run_file("state.json") or {}
-        seen = state.get("num_examples")
-        if seen is not None and seen != self.num_examples:
+        seen, facts = state.get("num_examples"), self.facts
+        if seen is not None and seen != facts.num_examples:
             raise ConfigError("the training data changed since the checkpoint in %s "
                               "(%d examples then, %d now): an exact resume needs the "
-                              "same data" % (self.checkpoint_folder, seen, self.num_examples))
+                              "same data" % (self.checkpoint_folder, seen, facts.num_examples))
         then = (state.get("num_batches"), state.get("batches_per_step"))
-        if None not in then and then != (self.num_batches, self.batches_per_step):
+        if None not in then and then != (facts.num_batches, facts.batches_per_step):
             raise ConfigError("the checkpoint in %s was made with %d batches an epoch and %d a "
                               "step, this run has %d and %d (another --batch-size or critic "
                               "count?): resume with the same flags or use another "
                               "--checkpoint-dir" % ((self.checkpoint_folder,) + then + (
-                                  self.num_batches, self.batches_per_step)))
+                                  facts.num_batches, facts.batches_per_step)))
 
     def _check_variables(self, path, saved_vars, saved_dtypes=None):
         """Refuse a checkpoint whose variable names, shapes or float type are not this
@@ -182,46 +210,49 @@ class Checkpoints:
                                   "overwritten, use another --checkpoint-dir"
                                   % (path, self.model_name, "; ".join(problems)))
 
-    def _write_run_config(self):
+    def write_config(self, device):
+        """Write config.json: settings, registry key, data, command, versions, `device`."""
+        facts = self.facts
         utils.write_json(os.path.join(self.checkpoint_folder, "config.json"), dict(
-            model=self.model_name, key=self.registry_key(),
+            model=self.model_name, key=self.key,
             config=self.config.to_dict(),
-            dataset=dict(name=self.dataset.name, source=self.dataset.source,
-                         num_examples=self.num_examples, image_shape=list(self.image_shape)),
+            dataset=dict(name=facts.dataset_name, source=facts.dataset_source,
+                         num_examples=facts.num_examples, image_shape=list(facts.image_shape)),
             command=" ".join(sys.argv),
             versions=dict(python=platform.python_version(), numpy=np.__version__,
                           tensorflow=tf.__version__),
-            device=self.device,
+            device=device,
             written=datetime.datetime.now().isoformat(timespec="seconds")))
 
-    def save(self, step):
-        """Write checkpoint `<MODEL>.model-<step>` and `state.json`.
+    def save(self, sess, step):
+        """Write checkpoint `<MODEL>.model-<step>` of `sess` and `state.json` (the graph's
+        global step must hold `step` already).
 
         Raises:
           CheckpointError: it cannot be written (full disk, unwritable folder); the
             checkpoints written before are untouched.
         """
-        self.sess.run(self._set_step, {self._step_value: step})
         prefix = os.path.join(self.checkpoint_folder, self.model_name + ".model")
         target = "%s-%d" % (prefix, step)
         hint = ("the last good checkpoint, %s, is untouched; free some space or use another "
-                "--checkpoint-dir" % (self._last_good or "none"))
+                "--checkpoint-dir" % (self.last_good or "none"))
         with writing("checkpoint", target, CheckpointError, hint):
             utils.ensure_dir(self.checkpoint_folder)
-            path = self.saver.save(self.sess, prefix, global_step=step, write_meta_graph=False)
-        self._last_good = path
-        epoch, index = divmod(step, self.steps_per_epoch)
+            path = self.saver.save(sess, prefix, global_step=step, write_meta_graph=False)
+        self.last_good = path
+        facts = self.facts
+        epoch, index = divmod(step, facts.steps_per_epoch)
         with writing("the run state", os.path.join(self.checkpoint_folder, "state.json")):
             utils.write_json(os.path.join(self.checkpoint_folder, "state.json"), dict(
                 step=step, epoch=epoch, step_in_epoch=index,
-                steps_per_epoch=self.steps_per_epoch, batches_per_step=self.batches_per_step,
-                num_batches=self.num_batches, num_examples=self.num_examples,
+                steps_per_epoch=facts.steps_per_epoch, batches_per_step=facts.batches_per_step,
+                num_batches=facts.num_batches, num_examples=facts.num_examples,
                 checkpoint=os.path.basename(path),
                 data_order="permutation of seed %d%s" % (
                     self.config.seed, ", per epoch" if self.config.reshuffle_each_epoch else "")))
         return path
 
-    def _lock(self):
+    def lock(self):
         """Hold the checkpoint folder's lock (see `utils.lock_folder`) or refuse."""
         try:
             self._folder_lock = utils.lock_folder(self.checkpoint_folder)
@@ -233,12 +264,12 @@ class Checkpoints:
             raise OutputError("cannot create the checkpoint folder %s: %s"
                               % (self.checkpoint_folder, e)) from e
 
-    def _unlock(self):
-        lock, self._folder_lock = getattr(self, "_folder_lock", None), None
+    def unlock(self):
+        lock, self._folder_lock = self._folder_lock, None
         if lock is not None:
             lock.close()
 
-    def _remove_unfinished_saves(self):
+    def remove_unfinished_saves(self):
         """Delete what saves killed half-way left in the checkpoint folder: TensorFlow's
         `*.tempstate*` files (a checkpoint's data and index are written under such names
         and renamed when complete), the Saver's `checkpoint.tmp*` and our JSON temp files."""

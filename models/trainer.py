@@ -57,17 +57,17 @@ class Trainer:
           StopAborted: the stopping signal came again before the stop's save began
             (nothing saved since the last checkpoint, `last_good`).
         """
-        self._lock()
+        self.checkpoints.lock()
         try:
-            self._remove_unfinished_saves()
+            self.checkpoints.remove_unfinished_saves()
             with _StopOnSignal() as stop:
                 try:
                     return self._train(keep_history, stop)
                 except StopAborted as aborted:
-                    aborted.last_good = getattr(self, "_last_good", None)
+                    aborted.last_good = self.checkpoints.last_good
                     raise
         finally:
-            self._unlock()
+            self.checkpoints.unlock()
 
     def _train(self, keep_history, stop):
         cfg = self.config
@@ -125,7 +125,8 @@ class Trainer:
             if self.config.on_nonfinite == "stop":
                 raise TrainingDiverged(
                     "%s; stopped without saving, the last good checkpoint is %s"
-                    % (bad, self._last_good or "none (no checkpoint was written yet)")) from None
+                    % (bad, self.checkpoints.last_good
+                       or "none (no checkpoint was written yet)")) from None
             self.sess.run(self._undo_step)
             self._skipped_in_a_row += 1
             print("%s: %s; step skipped (its updates undone)" % (self.model_name, bad),
@@ -134,7 +135,7 @@ class Trainer:
                 raise TrainingDiverged(
                     "%d steps in a row had non-finite losses (the last: %s); stopped without "
                     "saving, the last good checkpoint is %s"
-                    % (self._skipped_in_a_row, bad, self._last_good or "none")) from None
+                    % (self._skipped_in_a_row, bad, self.checkpoints.last_good or "none")) from None
             return bad.logs
 
     def _save_step_grids(self, step, epoch, end_of_epoch):

@@ -167,3 +167,34 @@ def test_only_the_session_policy_opens_sessions():
             own += [os.path.relpath(path, repo) for name in ("Session(", "ConfigProto(")
                     if name in text]
     assert own == []
+
+
+def test_the_checkpoint_store_works_without_a_model(tmp_path):
+    """CheckpointStore is given what it checks and records (no GANModel behind it):
+    it saves, restores the newest, and refuses a resume on other data."""
+    from models.checkpoints import CheckpointStore, RunFacts
+    from models.config import TrainConfig
+    policy = SessionPolicy(1, seed=3)
+    graph = policy.graph()
+    with graph.as_default():
+        v = tf.Variable(tf.random_normal([4]), name="v")
+        step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
+        saver, init = tf.train.Saver(), tf.global_variables_initializer()
+    config = TrainConfig(checkpoint_dir=str(tmp_path))
+    facts = RunFacts(100, 12, 1, 12, "blobs", "test", (28, 28, 1))
+
+    def store(facts):
+        return CheckpointStore(str(tmp_path / "run"), "Toy", None, saver, graph, tf.float32,
+                               config, facts)
+    with policy.session(graph) as sess:
+        policy.initialize(sess, init)
+        written = sess.run(v)
+        store(facts).save(sess, 7)
+    assert utils.read_json(str(tmp_path / "run" / "state.json"))["step"] == 7
+    with policy.session(graph) as sess:
+        again = store(facts)
+        assert again.restore_latest(sess).endswith("Toy.model-7") == again.last_good.endswith(
+            "Toy.model-7") is True
+        assert np.array_equal(sess.run(v), written) and sess.run(step) == 0
+        with pytest.raises(ConfigError, match="training data changed .*100 examples then, 90 now"):
+            store(facts._replace(num_examples=90)).restore_latest(sess)

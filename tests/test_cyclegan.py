@@ -319,7 +319,7 @@ def test_evaluation_command_on_the_trained_run(trained, domains, tmp_path, capsy
         assert results[key]["baseline_psnr"] == pytest.approx(baseline["baseline_psnr"])
         assert results[key]["n"] == 4 and np.isfinite(results[key]["model_psnr"])
     # the model's figures are those of the step-6 checkpoint's generators
-    trained.saver.restore(trained.sess, trained._latest_checkpoint())
+    trained.saver.restore(trained.sess, trained.checkpoints.latest())
     for key, source, target in (("AB", regular, shiny), ("BA", shiny, regular)):
         mine = eval_cyclegan.compare(trained.translate(source, key), source, target)
         assert results[key]["model_psnr"] == pytest.approx(mine["model_psnr"], rel=1e-5)
