@@ -52,8 +52,8 @@ BLOGS = {
         "coloured sprite-like blobs on white, with the sprites' palette and layout.")),
     "dcgan": dict(title="GAN 生成手写数字和 Pokemon 实战 (MNIST)", length=(40, "epochs"),
                   grids=("train",), shows=(
-        "The TensorFlow DCGAN tutorial's 4x4 grid of digits after 40 epochs (also shown "
-        "at 50 and 100): clear, varied digits.")),
+        "The blog's 8x8 grid of digits after 40 epochs (also shown at 50 and 100) and its "
+        "per-epoch loss curves (after the TensorFlow DCGAN tutorial).")),
     "infogan": dict(title="Принцип ИнфоГАН", length=(40000, "steps"),
                     grids=("code1_sweep", "code2_sweep", "book_4x4"), shows=(
         "The book's grids after 40,000 steps: the one-hot label picks the digit, and "
@@ -111,6 +111,7 @@ def training_facts(recipe, seed, runs):
     local = marker.get("where") == os.uname()[1]
     cpu = marker.get("cpu") or (utils.cpu_name() if local else None)
     return dict(seconds=marker.get("seconds"), resumed=logs[markers[-1]][0],
+                trained=logs[markers[-1]][1],
                 host=marker.get("where"), cpu=cpu, cores=os.cpu_count() if local else None,
                 finished=marker.get("finished"),
                 recipe_folder=os.path.basename(os.path.dirname(os.path.dirname(markers[-1]))))
@@ -129,12 +130,14 @@ def budget_text(recipe, run, training):
     text = "%d steps (%.2f epochs): %.0f%% of the blog's %s %s" % (
         run["step"], run["epochs_done"], 100.0 * done / length, "{:,}".format(length), unit)
     if training and training.get("seconds"):
+        trained = training.get("trained") or run["step"]     # steps of the timed attempt
         text += "; training took %s wall (%.2f steps/s)%s, one thread, two runs side by side" % (
-            _hms(training["seconds"]), run["step"] / training["seconds"],
+            _hms(training["seconds"]), trained / training["seconds"],
             "" if not training.get("resumed") else
-            " in its last attempt (the run was resumed from a checkpoint %d time%s; the "
-            "earlier attempts' time is not counted)" % (
-                training["resumed"], "" if training["resumed"] == 1 else "s"))
+            " in its last attempt, %s steps (the run was resumed from a checkpoint %d time%s; "
+            "the earlier attempts' time is not counted here)" % (
+                "{:,}".format(trained), training["resumed"],
+                "" if training["resumed"] == 1 else "s"))
         if training.get("cpu"):
             text += ", CPU %s%s" % (training["cpu"], " (%d cores)" % training["cores"]
                                     if training.get("cores") else "")

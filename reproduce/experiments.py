@@ -228,6 +228,8 @@ EXPERIMENTS = {
 # stated share of it (`flags`).
 _MEASURED = ("measured 2026-12-04 on a 2-core AMD EPYC, one thread, two runs side by side "
              "with other work on the machine (load 6-10):")
+_MEASURED_LATER = ("measured 2026-12-04 (later) on the same 2-core AMD EPYC, one thread, two runs "
+                   "side by side with tests beside them (load 2.5-4):")
 BLOG_RUNS = [  # (recipe, blog, budget, flags), in the order blog_results runs them
     ("cgan", "CGAN与GAN的区别", "the blog's: 20,000 iterations (100%%); %s 4:27 wall" % _MEASURED,
      ()),
@@ -241,7 +243,9 @@ BLOG_RUNS = [  # (recipe, blog, budget, flags), in the order blog_results runs t
     ("dcgan_pokemon", "GAN 生成手写数字和 Pokemon 实战 (Pokemon sprites)",
      "500 of the blog's 5,000 epochs (10%%), 2,500 steps; %s 1:21:37 wall" % _MEASURED,
      ("--epochs", "500")),
-    ("dcgan", "GAN 生成手写数字和 Pokemon 实战 (MNIST)", "the blog's: 40 epochs", ()),
+    ("dcgan", "GAN 生成手写数字和 Pokemon 实战 (MNIST)", "the blog's: 40 epochs (37,480 steps); "
+     "%s 1:45:38 wall in two attempts (37:54 to step 12,430, stopped at a session's end, "
+     "and 1:07:44 resumed from the checkpoint of step 12,181)" % _MEASURED_LATER, ()),
     ("infogan", "Принцип ИнфоГАН", "10,000 of the blog's 40,000 steps (25%)",
      ("--max-steps", "10000")),
     ("wgan_gp", "WGAN-GP与WGAN的区别", "10,000 of the blog's 30,000 iterations (33%)",

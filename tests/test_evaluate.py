@@ -360,7 +360,9 @@ def test_blog_sections_find_the_last_grid_and_the_training_job(tmp_path):
             command="c", seconds=seconds, where=os.uname()[1], finished=finished)))
 
     done_job("blog_results", "# runner: a\nx\n# runner: b\nCGAN: resuming from "
-             "ckpt/CGAN.model-500 (step 500)\n# runner: c\n", 267.4, "2026-12-04T18:27:00")
+             "ckpt/CGAN.model-500 (step 500)\nCGAN: finished at step 20000 (19500 steps in "
+             "0:04:27, 73.03 steps/s); checkpoint in x\n# runner: c\n", 267.4,
+             "2026-12-04T18:27:00")
     # a later rerun that found the run finished (0 steps) does not hide the real one
     done_job("cgan", "CGAN: finished at step 20000 (0 steps in 0:00:00, 0.00 steps/s); "
              "checkpoint in x\n", 6.0, "2026-12-04T20:38:00")
@@ -371,4 +373,6 @@ def test_blog_sections_find_the_last_grid_and_the_training_job(tmp_path):
     run = dict(step=20000, epochs_done=10.67)
     text = blog_sections.budget_text("cgan", run, facts)
     assert "100% of the blog's 20,000 steps" in text and "4:27 wall" in text
-    assert "resumed from a checkpoint 1 time;" in text
+    # the rate of the timed attempt: its own steps, not the run's total
+    assert "(72.92 steps/s) in its last attempt, 19,500 steps (the run was resumed from a " \
+        "checkpoint 1 time;" in text
