@@ -248,8 +248,8 @@ BLOG_RUNS = [  # (recipe, blog, budget, flags), in the order blog_results runs t
      "and 1:07:44 resumed from the checkpoint of step 12,181)" % _MEASURED_LATER, ()),
     ("infogan", "Принцип ИнфоГАН", "10,000 of the blog's 40,000 steps (25%)",
      ("--max-steps", "10000")),
-    ("wgan_gp", "WGAN-GP与WGAN的区别", "10,000 of the blog's 30,000 iterations (33%)",
-     ("--max-steps", "10000")),
+    ("wgan_gp", "WGAN-GP与WGAN的区别", "10,000 of the blog's 30,000 iterations (33%%); %s "
+     "1:19:50 wall" % _MEASURED_LATER, ("--max-steps", "10000")),
 ]
 
 
