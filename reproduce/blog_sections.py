@@ -70,7 +70,7 @@ BLOGS = {
 def display_name(recipe):
     """The model's name as the page shows it (the registry's, Pokemon marked)."""
     from models import get_model
-    name = get_model(recipe).model_name
+    name = get_model(recipe).model_name.replace("_", "-")     # WGAN_GP: the blog's WGAN-GP
     return name + " (Pokemon)" if recipe == "dcgan_pokemon" else name
 
 

@@ -333,7 +333,7 @@ def test_blog_sections_give_each_recipe_its_verdict_from_kept_evaluations(tmp_pa
     table = text[text.index("| model | blog |"):text.index("### ")]
     rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:] if line}
     assert set(rows) == {"CGAN", "WGAN", "ACGAN", "CycleGAN", "DCGAN (Pokemon)", "DCGAN",
-                         "InfoGAN", "WGAN_GP"}
+                         "InfoGAN", "WGAN-GP"}
     assert rows["CGAN"].endswith("| yes |") and "label accuracy 97.0%" in rows["CGAN"]
     assert rows["ACGAN"].endswith("| no |")                  # asked-for digit missed
     assert rows["InfoGAN"].endswith("| no |") and "25% of the blog's" in rows["InfoGAN"]
