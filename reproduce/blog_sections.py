@@ -296,8 +296,10 @@ def verdict(recipe, run):
         ok, extra = ok and acc >= 0.9, ", label accuracy >= 90%"
     elif "infogan_c1" in run:
         acc = run["infogan_c1"]["matching_accuracy"]
-        parts.append("the categorical code c1 %s the digit: matched one-to-one to the "
-                     "judge's digits it agrees on %s of samples (the paper: ~95%%)" % (
+        parts.append("the categorical code c1 (the one-hot label input) %s the digit: matched "
+                     "one-to-one to the judge's digits it agrees on %s of samples (the blog's D "
+                     "learns it from the real labels, so it is supervised; the paper's ~95%% is "
+                     "unsupervised)" % (
                          "carries" if acc >= 0.8 else "only partly carries", _pct(acc)))
         ok, extra = ok and acc >= 0.8, ", c1 matching >= 80%"
     return ("yes" if ok else "no"), "%s. %s%s (thresholds: score >= 8, every class >= 5%%%s)." % (

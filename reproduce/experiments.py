@@ -246,8 +246,9 @@ BLOG_RUNS = [  # (recipe, blog, budget, flags), in the order blog_results runs t
     ("dcgan", "GAN 生成手写数字和 Pokemon 实战 (MNIST)", "the blog's: 40 epochs (37,480 steps); "
      "%s 1:45:38 wall in two attempts (37:54 to step 12,430, stopped at a session's end, "
      "and 1:07:44 resumed from the checkpoint of step 12,181)" % _MEASURED_LATER, ()),
-    ("infogan", "Принцип ИнфоГАН", "10,000 of the blog's 40,000 steps (25%)",
-     ("--max-steps", "10000")),
+    ("infogan", "Принцип ИнфоГАН", "10,000 of the blog's 40,000 steps (25%%); %s 1:00:08 "
+     "wall in two attempts (5:50 to step 820, stopped by a restart of the pool, and 54:18 "
+     "resumed from the checkpoint of step 500)" % _MEASURED_LATER, ("--max-steps", "10000")),
     ("wgan_gp", "WGAN-GP与WGAN的区别", "10,000 of the blog's 30,000 iterations (33%%); %s "
      "1:19:50 wall" % _MEASURED_LATER, ("--max-steps", "10000")),
 ]
