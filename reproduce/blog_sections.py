@@ -15,6 +15,7 @@ verdicts regenerate without the runs; grids and curves are copied into figures/ 
 the run folders exist and reused from there after.
 """
 
+import collections
 import glob
 import os
 import re
@@ -369,9 +370,29 @@ def summary_table(rows):
     return "\n".join(lines)
 
 
-def page_part(recipes, runs, page, figures, data, rel, read):
+def closing_line(rows):
+    """The closing note's bullet on the blog runs: which reproduce, at which share of the
+    blog's length, which do not, which are not run yet."""
+    groups = collections.OrderedDict((k, []) for k in ("yes", "in pixel statistics", "no", None))
+    for recipe, run, _ in rows:
+        if run is None:
+            groups[None].append(display_name(recipe))
+            continue
+        length, unit = BLOGS[recipe]["length"]
+        done = run["step"] if unit == "steps" else run["epochs_done"]
+        groups[verdict(recipe, run)[0]].append("%s (%.0f%%)" % (display_name(recipe),
+                                                                100.0 * done / length))
+    words = {"yes": "reproduced by their verdicts' thresholds", "in pixel statistics":
+             "reproduced in pixel statistics only", "no": "not reproduced", None: "not run yet"}
+    return ("- The blog runs, one seed each (547), in brackets the share of the blog's length: "
+            + "; ".join("%s: %s" % (words[k], ", ".join(v)) for k, v in groups.items() if v)
+            + ". Each section says why, with its numbers and grids.")
+
+
+def page_part(recipes, runs, page, figures, data, rel, read, closing=None):
     """The page's part for `recipes`: a summary table, then a section each. `read(recipe)`
-    gives {seed: report} or raises GanReproError when the recipe has no evaluation."""
+    gives {seed: report} or raises GanReproError when the recipe has no evaluation.
+    `closing`: a list to append the closing note's line on these runs to."""
     from errors import GanReproError
     rows, sections = [], []
     for recipe in recipes:
@@ -390,6 +411,8 @@ def page_part(recipes, runs, page, figures, data, rel, read):
         report = by_seed[sorted(by_seed)[0]]
         rows.append((recipe, report["runs"][0], report))
         sections.append(section(recipe, by_seed, runs, page, figures, rel))
+    if closing is not None:
+        closing.append(closing_line(rows))
     return ["## The blogs' results, model by model", "",
             "Each blog run of `reproduce/experiments.py` (`blog_results` runs them all), "
             "trained once (seed 547) at the blog's defaults and length or at the stated "

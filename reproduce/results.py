@@ -541,11 +541,11 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=No
         ["--over-seeds %s" % r for r in recipes] +
         ["--eval %s" % p for p in eval_paths] + ["--toy %s" % d for d in toy_dirs] +
         (["--recorded %s" % recorded] if recorded else []))
-    out = _header(command)
+    out, blog_closing = _header(command), []
     if blogs:
         out += blog_sections.page_part(
             blogs, runs, page, figures, data, _rel,
-            lambda recipe: recipe_evaluations(recipe, runs, data)["eval"])
+            lambda recipe: recipe_evaluations(recipe, runs, data)["eval"], blog_closing)
     for recipe, by_name in over_seeds:
         for name, by_seed in sorted(by_name.items()):
             out += ["## DRAGAN vs GAN over %d seeds: %s (%s)" % (len(by_seed), recipe, name), "",
@@ -576,7 +576,7 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=No
     studies = [s for s in studies if s is not None]
     if recorded_text:
         out += _recorded_section(recorded, recorded_text)
-    out += ["## Closing note", "", closing_note(reports, studies)]
+    out += ["## Closing note", ""] + blog_closing + [closing_note(reports, studies)]
     for recipe, by_name in over_seeds:
         for name, by_seed in sorted(by_name.items()):
             claims = seeds_claims(by_seed)

@@ -343,6 +343,9 @@ def test_blog_sections_give_each_recipe_its_verdict_from_kept_evaluations(tmp_pa
     assert "Not reproduced at 5% of the blog's length: only in AB are" in text
     assert "only partly" not in text and "score 6.00 of 10" in text
     assert "**Verdict:**" in text and "pixel-PCA Frechet distance" in text
+    closing = text[text.index("## Closing note"):]
+    assert "reproduced by their verdicts' thresholds: CGAN (" in closing
+    assert "not run yet: WGAN" in closing
 
 
 def test_blog_sections_find_the_last_grid_and_the_training_job(tmp_path):
