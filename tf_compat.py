@@ -270,19 +270,15 @@ class SessionPolicy:
         self.apply()
         return tf.Session(graph=graph, config=self.proto())
 
-    def initialize(self, sess, init_op=None):
-        """Initialise every global variable of `sess`'s graph (with `init_op`, default
-        a new global initializer, which needs an unfinalised graph) from values drawn
-        once, in a session that sees no GPU."""
+    def initialize(self, sess, init_op):
+        """Initialise every global variable of `sess`'s graph with `init_op` (the graph's
+        global initializer) from values drawn once, in a session that sees no GPU."""
         graph = sess.graph
         if graph not in self._initial:
             variables = graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES)
             inputs = [v.initializer.inputs[1] for v in variables]
             with tf.Session(graph=graph, config=self.proto(gpu=False)) as cpu:
                 self._initial[graph] = dict(zip(inputs, cpu.run(inputs)))
-        if init_op is None:
-            with graph.as_default():
-                init_op = tf.global_variables_initializer()
         sess.run(init_op, self._initial[graph])
 
     def device(self):

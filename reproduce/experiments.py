@@ -39,24 +39,28 @@ THREADS = ["--intra-op-threads", "1", "--inter-op-threads", "1"]
 MNIST_JUDGE = job("judge_mnist", "judge", ["python", "-m", "reproduce.judge", "--dataset", "mnist"])
 
 
+def _class_and_config(model, flags):
+    """The model class registered as `model` and the config `scripts/run_<model>.py`
+    trains with under `flags`."""
+    from models import get_model
+    from models.cli import config_of
+    cls = get_model(model)
+    return cls, config_of(cls, flags)
+
+
 def run_folder(model, flags=()):
     """The checkpoint folder below --checkpoint-dir of `scripts/run_<model>.py` with
     `flags`, e.g. DRAGAN_mnist_64_128/DRAGAN: read from the model's class and the config
     the flags give (`GANModel.run_path`), never retyped here."""
-    from models import get_model
-    from models.cli import config_of
-    cls = get_model(model)
-    return cls.run_path(config_of(cls, flags))
+    cls, config = _class_and_config(model, flags)
+    return cls.run_path(config)
 
 
 def steps_per_epoch(model, *flags):
     """Training steps of an epoch of `scripts/run_<model>.py` with `flags` on an IDX data
     set (its size is a fact of the data set: data.idx_examples)."""
     import data
-    from models import get_model
-    from models.cli import config_of
-    cls = get_model(model)
-    config = config_of(cls, flags)
+    cls, config = _class_and_config(model, flags)
     return cls.steps_per_epoch_of(config, data.idx_examples(config.dataset, config.idx_splits,
                                                             config.train_subset))
 
