@@ -287,8 +287,7 @@ EXPERIMENTS["results_page"] = dict(
     jobs=lambda seeds: [job("results", "results", [
         "python", "-m", "reproduce.results", "--runs", "$RUNS"] + [
         w for name, _, _, _ in BLOG_RUNS for w in ("--blog", name)] + [
-        "--over-seeds", "dragan_vs_gan_mnist_short",
-        "--recorded", RESULTS_DATA + "/recorded_2026-11-24.md",
+        "--over-seeds", "dragan_vs_gan_mnist_short", "--over-seeds", "dragan_vs_gan_mnist",
         "--toy", PUBLISHED + "/toy", "--toy", PUBLISHED + "/toy_lr1e-4",
         "--toy", PUBLISHED + "/toy_lr1e-4_100k", "--toy", PUBLISHED + "/toy_gan_toy"])])
 

@@ -33,6 +33,7 @@ import datetime
 import glob
 import math
 import os
+import re
 import shutil
 import sys
 
@@ -164,7 +165,21 @@ def mnist_section(report, page, figures, source=None):
 
 def _toy_label(study):
     b = study["budget"]
-    return "Adam lr %g, %d generator steps" % (b.get("lr", toy.DEFAULTS["lr"]), b["steps"])
+    if b.get("setting") == "gan_toy":
+        return ("gan_toy.py's setting: MLPs of %d x %d, batch %d, Adam lr %g, WGAN-GP lambda "
+                "%g; %s generator steps, %.1f%% of its %s" % (
+                    b["depth"], b["hidden"], b["batch_size"], b["lr"], b["gp_lambda"],
+                    "{:,}".format(b["steps"]), 100.0 * b["steps"] / toy.GAN_TOY["steps"],
+                    "{:,}".format(toy.GAN_TOY["steps"])))
+    return "the project's setting: MLPs of %d x %d, batch %d, Adam lr %g; %s generator steps" % (
+        toy.MODEL["depth"], b.get("hidden", toy.DEFAULTS["hidden"]), b["batch_size"],
+        b.get("lr", toy.DEFAULTS["lr"]), "{:,}".format(b["steps"]))
+
+
+def toy_summary(study):
+    """The study's rows, recomputed from its runs (every study on the page with the same
+    statistics: sample standard deviations; a study written before kept population ones)."""
+    return toy.summarise(study["runs"])
 
 
 def toy_section(study, toy_dir, page, figures, prefix=""):
@@ -174,11 +189,21 @@ def toy_section(study, toy_dir, page, figures, prefix=""):
            % (study["command"], len(study["runs"]), study["budget"]["seconds"],
               study["budget"]["threads"], _toy_label(study),
               study["budget"]["batch_size"], study["budget"]["eval_samples"]), "",
-           toy.table(study["summary"]), "",
-           "Modes covered: modes with >= 20 of 2,500 samples within 3 std of their centre "
-           "(PacGAN's rule; swiss roll: 20 pieces of the roll, within 3 noise std of the "
-           "curve). Collapsed: fewer than half of the modes. Reverse KL: KL(generated || "
+           toy.table(toy_summary(study)), "",
+           "Mean ± sample standard deviation over the seeds. Modes covered: modes with >= 20 "
+           "of 2,500 samples within 3 std of their centre (PacGAN's rule; swiss roll: 20 "
+           "pieces of the roll, within 3 noise std of the curve). Collapsed: fewer than half "
+           "of the modes. Reverse KL: KL(generated || "
            "data) over the modes, every sample at its nearest mode.", ""]
+    if study["budget"].get("setting") == "gan_toy":
+        out += ["This setting is that of WGAN-GP's toy code (`gan_toy.py` in "
+                "igul222/improved_wgan_training): its networks, batch, optimizer and data "
+                "scaling. That code is likely the lineage of the DRAGAN paper's swiss-roll "
+                "figure, but this is not verified: the paper does not publish its toy code. "
+                "Differences from it: its 100,000 generator steps are cut to the stated share, "
+                "and DRAGAN's two penalty forms (lambda %s) are added beside its GAN and "
+                "WGAN-GP." % ", ".join("%s %g" % kv for kv in sorted(
+                    study["budget"].get("dragan_lambda", toy.DRAGAN_LAMBDA).items())), ""]
     found = sorted(glob.glob(os.path.join(toy_dir, "toy_*.png")))
     levels = [p for p in found if os.path.basename(p).startswith("toy_levels_")]
     for group, caption in (
@@ -235,13 +260,13 @@ def closing_note(reports, studies):
                    "this does not clearly support" if sum(better) == 2 else
                    "this contradicts"))
     for study in studies:
-        rows = {(r["dataset"], r["method"]): r for r in study["summary"]}
-        for dataset in sorted({r["dataset"] for r in study["summary"]}):
+        summary = toy_summary(study)
+        rows = {(r["dataset"], r["method"]): r for r in summary}
+        for dataset in sorted({r["dataset"] for r in summary}):
             gan = rows.get((dataset, "gan"))
             dragans = [rows[(dataset, m)] for m in ("dragan_blog", "dragan_paper")
                        if (dataset, m) in rows]
             if gan and dragans:
-                parts = ", ".join("%s %d" % (r["method"], r["collapsed"]) for r in dragans)
                 fewer = [r["method"] for r in dragans if r["collapsed"] < gan["collapsed"]]
                 not_fewer = [r["method"] for r in dragans if r["method"] not in fewer]
                 everything = all(r["collapsed"] == r["seeds"] for r in dragans + [gan])
@@ -257,14 +282,16 @@ def closing_note(reports, studies):
                 # Reverse KL tells spread from collapse where the modes rule counts none.
                 spread = [r["method"] for r in dragans
                           if r["reverse_kl_mean"] < gan["reverse_kl_mean"]]
+                methods = [rows[(dataset, m)] for m in toy.METHODS if (dataset, m) in rows]
                 lines.append(
-                    "- Toy %s (%s): collapsed seeds of %d: gan %d, %s; mean modes covered gan "
-                    "%.1f, %s; mean reverse KL gan %.3f, %s. %s%s" % (
-                        dataset, _toy_label(study), gan["seeds"], gan["collapsed"], parts,
-                        gan["modes_mean"], ", ".join("%s %.1f" % (r["method"], r["modes_mean"])
-                                                     for r in dragans),
-                        gan["reverse_kl_mean"], ", ".join(
-                            "%s %.3f" % (r["method"], r["reverse_kl_mean"]) for r in dragans),
+                    "- Toy %s (%s): modes covered of %d, mean ± std over %d seeds: %s; "
+                    "collapsed seeds: %s; mean reverse KL: %s. %s%s" % (
+                        dataset, _toy_label(study), gan["num_modes"], gan["seeds"],
+                        ", ".join("%s %.1f ± %.1f" % (r["method"], r["modes_mean"],
+                                                      r["modes_std"]) for r in methods),
+                        ", ".join("%s %d" % (r["method"], r["collapsed"]) for r in methods),
+                        ", ".join("%s %.3f" % (r["method"], r["reverse_kl_mean"])
+                                  for r in methods),
                         verdict, " Lower reverse KL than GAN (mass spread over more modes) "
                         "with %s." % " and ".join(spread) if spread else ""))
     return "\n".join(lines) if lines else "(no finished runs to compare)"
@@ -438,23 +465,197 @@ def seeds_section(recipe, name, by_seed, page, figures, runs):
     claims = seeds_claims(by_seed)
     if claims:
         out += ["The blog's claim, measure by measure:", ""] + claims + [""]
-    row = []
-    for seed in seeds:
-        for r in by_seed[seed]["runs"]:
-            target = os.path.join(figures, "%s_%s_%s.png" % (recipe, name, _slug(r)))
-            folder = _local(r.get("result_folder"), runs)
-            grid = latest_grid(folder, r["model"], r.get("epochs_done")) if folder and \
-                os.path.isdir(folder) else None
-            if grid:
-                shutil.copyfile(grid, target)
-            if os.path.exists(target):
-                row.append("![%s seed %d](%s)" % (r["model"], seed, _rel(target, page)))
-    if row:
-        out += [" ".join(row), "", "Samples of each run at its last step (left to right: %s), "
-                "saved by the training runs." % ", ".join(
-                    "%s seed %d" % (r["model"], s) for s in seeds for r in by_seed[s]["runs"]),
+    grids = figures_by_seed(recipe, name, by_seed, page, figures, runs)
+    if grids:
+        out += [grids, "", "Samples of each run at its last step, saved by the training runs.",
                 ""]
-    for model in [r["model"] for r in first["runs"]]:
+    out += _loss_figures(recipe, name, by_seed, page, figures, runs,
+                         "Loss curves of %s, every seed: the runs' TensorBoard scalars.")
+    return "\n".join(out)
+
+
+# ---- a staged recipe: the same runs evaluated at several lengths ---------------------
+
+STAGED = {  # what the blog claims and how long it trained (MODELS.md)
+    "dragan_vs_gan_mnist": dict(
+        claim="DRAGAN trains more stably and collapses less than a plain GAN. The blog "
+              "compares the two by the PSNR between each digit's mean generated image and "
+              "its mean real image (digit 9 shown).",
+        length=(1000, lambda run: "%.0f%% of the 25 of hwalsuklee's code it derives from"
+                % (100.0 * run["epochs_done"] / 25)),
+        history="These runs replace the page's \"Recorded earlier\" sections: DRAGAN and GAN "
+                "runs of seeds 547 (2, 4, 6 epochs) and 548 (4 epochs) made on 2026-11-24 by "
+                "an earlier version of the code, whose inputs are gone (`git show "
+                "dc48532:reproduce/published/results_data/recorded_2026-11-24.md`). Their "
+                "numbers differ from these runs of the same seeds (e.g. seed 547 at 6 epochs: "
+                "DRAGAN FID 2.25 then, GAN 2.99), because float32 training differs between "
+                "CPUs from the first step and the code changed in between; seed 547 at 6 "
+                "epochs favoured DRAGAN on FID, score and PSNR both times."),
+}
+
+
+def stage_epochs(by_seed):
+    """The epochs the runs of one evaluation had trained (their first run's, rounded)."""
+    runs = [r for r in by_seed[sorted(by_seed)[0]]["runs"] if "epochs_done" in r]
+    return round(float(runs[0]["epochs_done"]), 2) if runs else float("nan")
+
+
+def stages(by_name):
+    """[(name, by_seed)] of a recipe's evaluations in the order of their training length."""
+    return sorted(by_name.items(), key=lambda item: (stage_epochs(item[1]), item[0]))
+
+
+_ATTEMPT = re.compile(r": (finished|stopped by [A-Z]+) at step \d+ \((\d+) steps in "
+                      r"(\d+):(\d\d):(\d\d)")
+
+
+def attempts_of(log_path):
+    """[(steps, seconds, stopped)] of every training attempt a job's log reports (finished,
+    or stopped by a signal: stopped True), [] if there is none or no log."""
+    found = []
+    try:
+        with open(log_path, errors="replace") as f:
+            for line in f:
+                m = _ATTEMPT.search(line)
+                if m:
+                    h, mi, se = (int(x) for x in m.groups()[2:])
+                    found.append((int(m.group(2)), 3600 * h + 60 * mi + se,
+                                  m.group(1) != "finished"))
+    except OSError:
+        pass
+    return found
+
+
+def staged_training(recipe, runs, data=DATA):
+    """{model: {seed: {steps, seconds, attempts, stopped, cpu, finished}}}: every training
+    attempt of a staged recipe's jobs (`<model>_seed<S>_*.log` under $RUNS/<recipe>/jobs/),
+    summed per model and seed; kept as `data`/<recipe>/training.json, and read from there without
+    --runs (None if neither has it)."""
+    kept = os.path.join(data, recipe, "training.json")
+    if not runs:
+        return utils.read_json(kept) if os.path.exists(kept) else None
+    facts = {}
+    jobs = os.path.join(os.path.abspath(runs), recipe, "jobs")
+    for log in sorted(glob.glob(os.path.join(jobs, "*_seed*_*.log"))):
+        m = re.match(r"(.+)_seed(\d+)_", os.path.basename(log))
+        tries = attempts_of(log)
+        if not m or not tries or m.group(1) in ("eval", "judge"):
+            continue
+        marker = log[:-len(".log")] + ".done.json"
+        done = utils.read_json(marker) if os.path.exists(marker) else {}
+        f = facts.setdefault(m.group(1), {}).setdefault(m.group(2), dict(
+            steps=0, seconds=0, attempts=0, stopped=0, cpu=None, finished=None))
+        f["steps"] += sum(t[0] for t in tries)
+        f["seconds"] += sum(t[1] for t in tries)
+        f["attempts"] += len(tries)
+        f["stopped"] += sum(t[2] for t in tries)
+        f["cpu"] = done.get("cpu") or f["cpu"]
+        f["finished"] = max(filter(None, [f["finished"], done.get("finished")]), default=None)
+    if facts:
+        utils.ensure_dir(os.path.dirname(kept))
+        utils.write_json(kept, facts)
+        return facts
+    return utils.read_json(kept) if os.path.exists(kept) else None
+
+
+def _training_line(recipe, training, last):
+    """The budget sentence of a staged recipe (its last stage's runs `last`)."""
+    runs0 = [r for r in last["runs"] if "epochs_done" in r]
+    text = ("%s per model and seed (%s steps of %d)" % (
+        "/".join(sorted({"%g epochs" % r["epochs_done"] for r in runs0})),
+        "/".join(sorted({"{:,}".format(r["step"]) for r in runs0})), 64))
+    if recipe in STAGED:
+        length, source = STAGED[recipe]["length"]
+        text += ": %.1f%% of the blog's %s epochs (%s)" % (
+            100.0 * runs0[0]["epochs_done"] / length, "{:,}".format(length), source(runs0[0]))
+    if training:
+        cells = []
+        for model in sorted(training):
+            for seed in sorted(training[model]):
+                f = training[model][seed]
+                cells.append("%s seed %s %s (%.2f steps/s%s)" % (
+                    model.upper(), seed, blog_sections._hms(f["seconds"]),
+                    f["steps"] / f["seconds"], "" if not f.get("stopped") else
+                    ", stopped %s and resumed" % ("once" if f["stopped"] == 1 else
+                                                  "%d times" % f["stopped"])))
+        cpus = sorted({f["cpu"] for m in training.values() for f in m.values() if f["cpu"]})
+        ends = sorted(f["finished"] for m in training.values() for f in m.values()
+                      if f["finished"])
+        text += (". Training wall time, every stage and attempt summed (one thread per run, "
+                 "two runs side by side%s%s): %s" % (
+                     ", CPU %s" % " / ".join(cpus) if cpus else "",
+                     ", finished %s" % " to ".join(sorted({ends[0][:10], ends[-1][:10]}))
+                     if ends else "",
+                     "; ".join(cells)))
+    return text
+
+
+def stage_claims_table(ordered, first="DRAGAN", second="GAN"):
+    """Markdown: the claim on each measure at each length, mean ± std and the seeds it
+    holds in."""
+    lines = ["| measure | epochs | %s | %s | %s's margin (+: as claimed) | seeds where %s is "
+             "better |" % (first, second, first, first), "|---|---|---|---|---|---|"]
+    for key, label, digits, higher in MEASURES:
+        for _, by_seed in ordered:
+            seeds = sorted(by_seed)
+            try:
+                a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
+                     for s in seeds]
+                b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
+                     for s in seeds]
+            except StopIteration:
+                return ""
+            diff = np.subtract(a, b) * (1 if higher else -1)
+            won = [str(s) for s, d in zip(seeds, diff) if d > 0]
+            lines.append("| %s (%s better) | %g | %s | %s | %s | %d of %d%s |" % (
+                label, "higher" if higher else "lower", stage_epochs(by_seed),
+                "%.*f ± %.*f" % ((digits, spread(a)[0], digits, spread(a)[1])),
+                "%.*f ± %.*f" % ((digits, spread(b)[0], digits, spread(b)[1])),
+                "%+.*f ± %.*f" % ((digits, spread(diff)[0], digits, spread(diff)[1])),
+                len(won), len(seeds), " (%s)" % ", ".join(won) if won else ""))
+    return "\n".join(lines)
+
+
+def _grid_of(run, runs):
+    """A run's last sample grid in its result folder (None without the folder)."""
+    folder = _local(run.get("result_folder"), runs)
+    return latest_grid(folder, run["model"], run.get("epochs_done")) if folder and \
+        os.path.isdir(folder) else None
+
+
+def _mean_digits_of(run, runs):
+    """The mean-digit figure evaluate.py drew for a run (None without the runs folder)."""
+    path = _local(run.get("mean_digits_png"), runs)
+    return path if path and os.path.exists(path) else None
+
+
+def figures_by_seed(recipe, name, by_seed, page, figures, runs, find=_grid_of, kind=""):
+    """Markdown table of a figure per run (rows: seeds; columns: models), each copied into
+    `figures` from `find(run, runs)`; '' if there is none."""
+    seeds = sorted(by_seed)
+    models = [r["model"] for r in by_seed[seeds[0]]["runs"]]
+    rows, found = [], False
+    for seed in seeds:
+        cells = []
+        for r in by_seed[seed]["runs"]:
+            target = os.path.join(figures, "%s_%s_%s%s.png" % (recipe, name, _slug(r), kind))
+            source = find(r, runs)
+            if source:
+                shutil.copyfile(source, target)
+            found = found or os.path.exists(target)
+            cells.append("![%s seed %d](%s)" % (r["model"], seed, _rel(target, page))
+                         if os.path.exists(target) else "(not kept)")
+        rows.append("| %d | %s |" % (seed, " | ".join(cells)))
+    if not found:
+        return ""
+    return "\n".join(["| seed | %s |" % " | ".join(models), "|---" * (len(models) + 1) + "|"]
+                     + rows)
+
+
+def _loss_figures(recipe, name, by_seed, page, figures, runs, caption):
+    out = []
+    seeds = sorted(by_seed)
+    for model in [r["model"] for r in by_seed[seeds[0]]["runs"]]:
         target = os.path.join(figures, "%s_%s_%s_losses.png" % (recipe, name, model))
         series = []
         for seed in seeds:
@@ -470,8 +671,98 @@ def seeds_section(recipe, name, by_seed, page, figures, runs):
                 model, " (moving average of %d)" % window if window > 1 else ""), smooth=window)
         if os.path.exists(target):
             out += ["![%s losses per seed](%s)" % (model, _rel(target, page)), "",
-                    "Loss curves of %s, every seed: the runs' TensorBoard scalars." % model, ""]
+                    caption % model, ""]
+    return out
+
+
+def staged_section(recipe, by_name, page, figures, runs, data=DATA):
+    """Markdown of a recipe evaluated at several lengths over its seeds: the claim at each
+    length, then every length's tables, then the last length's grids side by side and the
+    whole runs' loss curves."""
+    ordered = stages(by_name)
+    last_name, last = ordered[-1]
+    seeds = sorted(last)
+    first = last[seeds[0]]
+    out = ["**The blog's claim:** %s" % STAGED.get(recipe, {}).get("claim", "?"), "",
+           "**Made by:** `RUNS=runs; %s -m reproduce.experiments run %s --seeds %s` (its jobs "
+           "under \"Recipes\": each stage resumes the one before and is then measured by "
+           "`python -m reproduce.evaluate` with %d samples per run, sample seed %d); read from "
+           "reproduce/published/results_data/%s/." % (
+               experiments.PY, recipe, " ".join(map(str, seeds)), first["samples"],
+               first["seed"], recipe), "",
+           "**Budget:** %s." % _training_line(recipe, staged_training(recipe, runs, data),
+                                                first), ""]
+    if STAGED.get(recipe, {}).get("history"):
+        out += [STAGED[recipe]["history"], ""]
+    judged = [r for r in first["runs"] if "judge" in r]
+    if judged:
+        j = judged[0]["judge"]
+        out += ["Judge (%s): %.2f%% test accuracy (target %.0f%%)." % (
+            j["dataset"], 100 * j["test_accuracy"], 100 * j["target_accuracy"]), ""]
+    table = stage_claims_table(ordered)
+    if table:
+        out += ["### The claim at each length", "",
+                "DRAGAN against GAN on each measure: mean ± sample standard deviation over "
+                "the seeds, and in how many seeds DRAGAN is the better one.", "", table, ""]
+    for name, by_seed in ordered:
+        runs0 = [r for r in by_seed[sorted(by_seed)[0]]["runs"] if "epochs_done" in r]
+        out += ["### At %g epochs (step %s; `%s.json`)" % (
+            stage_epochs(by_seed), "/".join(sorted({str(r["step"]) for r in runs0})), name), "",
+            seeds_table(by_seed), ""]
+        psnr = psnr_seeds_table(by_seed)
+        if psnr:
+            out += ["The DRAGAN blog's PSNR per digit (dB; higher: the mean generated digit "
+                    "is closer to the mean real one):", "", psnr, ""]
+        claims = seeds_claims(by_seed)
+        if claims:
+            out += ["The blog's claim, measure by measure:", ""] + claims + [""]
+    grids = figures_by_seed(recipe, last_name, last, page, figures, runs)
+    if grids:
+        out += ["### Samples at %g epochs, seed by seed" % stage_epochs(last), "", grids, "",
+                "Each run's random 8x8 grid of its last epoch, saved by the training run.", ""]
+    means = figures_by_seed(recipe, last_name, last, page, figures, runs, _mean_digits_of,
+                            "_mean_digits")
+    if means:
+        out += ["The blog's PSNR compares these: each digit's mean binarised image, generated "
+                "(top) and real (bottom), drawn by `python -m reproduce.evaluate --figures` "
+                "at %g epochs:" % stage_epochs(last), "", means, ""]
+    out += _loss_figures(recipe, "all", last, page, figures, runs,
+                         "Loss curves of %s over the whole run (every stage), every seed: the "
+                         "runs' TensorBoard scalars.")
     return "\n".join(out)
+
+
+def staged_closing(recipe, by_name, first="DRAGAN", second="GAN"):
+    """Closing-note lines of a recipe over seeds: at each length, the measures where the
+    claim holds in every seed, in some, in none; then the last length's claims in full."""
+    ordered = stages(by_name) if len(by_name) > 1 else sorted(by_name.items())
+    out = []
+    if len(ordered) > 1:
+        out.append("- %s: DRAGAN against GAN at each length, in how many of the seeds "
+                   "DRAGAN is better (FID, score, KL to uniform, blog PSNR):" % recipe)
+        for _, by_seed in ordered:
+            seeds = sorted(by_seed)
+            counts = []
+            for key, _, _, higher in MEASURES:
+                a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
+                     for s in seeds]
+                b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
+                     for s in seeds]
+                counts.append(int(((np.subtract(a, b) * (1 if higher else -1)) > 0).sum()))
+            out.append("  - %g epochs: %s of %d seeds; %s" % (
+                stage_epochs(by_seed), ", ".join(map(str, counts)), len(seeds),
+                "the claim holds in every seed on every measure" if min(counts) == len(seeds)
+                else "no measure favours DRAGAN in a majority of seeds"
+                if max(counts) * 2 <= len(seeds) else
+                "DRAGAN is better in a majority of seeds on %d of 4 measures" % sum(
+                    2 * c > len(seeds) for c in counts)))
+    name, by_seed = ordered[-1]
+    claims = seeds_claims(by_seed, first, second)
+    if claims:
+        out += ["- %s (%s%s), over seeds %s:" % (
+            recipe, name, ", %g epochs" % stage_epochs(by_seed) if len(ordered) > 1 else "",
+            ", ".join(map(str, sorted(by_seed))))] + ["  " + c for c in claims]
+    return out
 
 
 def _read_inputs(eval_paths, toy_dirs, recorded):
@@ -547,6 +838,13 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=No
             blogs, runs, page, figures, data, _rel,
             lambda recipe: recipe_evaluations(recipe, runs, data)["eval"], blog_closing)
     for recipe, by_name in over_seeds:
+        if len(by_name) > 1:
+            ordered = stages(by_name)
+            out += ["## DRAGAN vs GAN over %d seeds at %s epochs: %s" % (
+                len({s for _, b in ordered for s in b}),
+                ", ".join("%g" % stage_epochs(b) for _, b in ordered), recipe), "",
+                staged_section(recipe, by_name, page, figures, runs, data)]
+            continue
         for name, by_seed in sorted(by_name.items()):
             out += ["## DRAGAN vs GAN over %d seeds: %s (%s)" % (len(by_seed), recipe, name), "",
                     seeds_section(recipe, name, by_seed, page, figures, runs)]
@@ -578,11 +876,7 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=No
         out += _recorded_section(recorded, recorded_text)
     out += ["## Closing note", ""] + blog_closing + [closing_note(reports, studies)]
     for recipe, by_name in over_seeds:
-        for name, by_seed in sorted(by_name.items()):
-            claims = seeds_claims(by_seed)
-            if claims:
-                out += ["- %s (%s), over seeds %s:" % (recipe, name, ", ".join(
-                    map(str, sorted(by_seed))))] + ["  " + c for c in claims]
+        out += staged_closing(recipe, by_name)
     if recorded_text:
         out += ["- The evaluations recorded earlier: their own closing note, in \"Recorded "
                 "earlier\" above."]

@@ -357,8 +357,16 @@ def _run_all(tasks, seeds, jobs, settings):
             raise
 
 
+def _std(values, nan=False):
+    """Sample standard deviation (ddof 1; 0 for one value), NaNs left out with `nan`."""
+    values = np.asarray(values, float)
+    values = values[np.isfinite(values)] if nan else values
+    return float(values.std(ddof=1)) if len(values) > 1 else 0.0
+
+
 def summarise(runs):
-    """Per (dataset, method): mean/std of the metrics over seeds and collapsed seeds."""
+    """Per (dataset, method): mean and sample std (n - 1) of the metrics over seeds, and
+    the collapsed seeds."""
     groups = {}
     for r in runs:
         groups.setdefault((r["dataset"], r["method"]), []).append(r)
@@ -369,13 +377,13 @@ def summarise(runs):
         rkl = np.array([r["reverse_kl"] for r in rs], float)
         k = rs[0]["num_modes"]
         rows.append(dict(dataset=dataset, method=method, seeds=len(rs), num_modes=k,
-                         modes_mean=float(covered.mean()), modes_std=float(covered.std()),
+                         modes_mean=float(covered.mean()), modes_std=_std(covered),
                          all_modes=int(np.sum(covered == k)),
                          collapsed=int(np.sum(covered < k / 2.0)),
-                         high_quality_mean=float(hq.mean()), high_quality_std=float(hq.std()),
+                         high_quality_mean=float(hq.mean()), high_quality_std=_std(hq),
                          reverse_kl_mean=float(np.nanmean(rkl)) if np.any(np.isfinite(rkl))
                          else float("nan"),
-                         reverse_kl_std=float(np.nanstd(rkl)) if np.any(np.isfinite(rkl))
+                         reverse_kl_std=_std(rkl, nan=True) if np.any(np.isfinite(rkl))
                          else float("nan")))
     order = {m: i for i, m in enumerate(METHODS)}
     rows.sort(key=lambda r: (ALL_DATASETS.index(r["dataset"]), order[r["method"]]))

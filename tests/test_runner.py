@@ -434,3 +434,54 @@ def test_results_aggregate_a_recipe_over_its_seeds_and_keep_its_evaluations(tmp_
     assert "- short (eval), over seeds 547, 548:" in text                    # closing note
     with pytest.raises(results.GanReproError, match="no evaluations of other"):
         results.recipe_evaluations("other", str(runs), data=str(data))
+
+
+def test_a_staged_recipe_is_one_section_with_the_claim_at_each_length(tmp_path):
+    """Evaluations of the same runs at 2 and 4 epochs: one section, the claim per length
+    with the seeds it holds in, the training time of every attempt summed."""
+    runs = tmp_path / "runs"
+    numbers = {  # seed: {epochs: (DRAGAN, GAN) as (fid, score, kl, psnr)}
+        547: {2: ((3.0, 8.0, 0.01, 76.0), (4.0, 8.2, 0.02, 75.0)),
+              4: ((2.0, 8.5, 0.01, 78.0), (3.0, 8.4, 0.02, 77.0))},
+        548: {2: ((5.0, 8.4, 0.03, 78.0), (4.0, 8.1, 0.01, 77.0)),
+              4: ((2.5, 8.6, 0.01, 79.0), (3.5, 8.3, 0.02, 77.5))}}
+    for seed, by_epochs in numbers.items():
+        folder = runs / "staged" / ("seed%d" % seed)
+        folder.mkdir(parents=True)
+        for epochs, (d, g) in by_epochs.items():
+            report = _report(seed, d, g)
+            for r in report["runs"]:
+                r.update(epochs_done=float(epochs), step=1093 * epochs)
+            (folder / ("eval_%dep.json" % epochs)).write_text(json.dumps(report))
+    jobs = runs / "staged" / "jobs"
+    jobs.mkdir()
+    (jobs / "dragan_seed547_2ep.log").write_text(
+        "DRAGAN: stopped by SIGTERM at step 1000 (1000 steps in 0:03:20, 5.00 steps/s)\n"
+        "DRAGAN: resuming from step 900\n"
+        "DRAGAN: finished at step 2186 (1286 steps in 0:04:00, 5.36 steps/s); ...\n")
+    (jobs / "dragan_seed547_2ep.done.json").write_text(json.dumps(
+        dict(cpu="Some CPU", finished="2026-12-05T01:00:00", seconds=240.0)))
+    (jobs / "eval_seed547_2ep.log").write_text("nothing trained here\n")
+    data = tmp_path / "kept"
+    facts = results.staged_training("staged", str(runs), data=str(data))
+    assert facts == {"dragan": {"547": dict(steps=2286, seconds=440, attempts=2, stopped=1,
+                                            cpu="Some CPU", finished="2026-12-05T01:00:00")}}
+    assert results.staged_training("staged", None, data=str(data)) == facts      # kept
+    page = tmp_path / "page" / "RESULTS.md"
+    page.parent.mkdir()
+    text = results.write_page(str(page), [], recipes=["staged"], runs=str(runs), data=str(data))
+    assert "## DRAGAN vs GAN over 2 seeds at 2, 4 epochs: staged" in text
+    # FID at 2 epochs: DRAGAN 3, 5; GAN 4, 4: margins +1, -1 -> DRAGAN better in seed 547.
+    assert ("| classifier FID (vs test) (lower better) | 2 | 4.00 ± 1.41 | 4.00 ± 0.00 | "
+            "+0.00 ± 1.41 | 1 of 2 (547) |") in text
+    assert ("| classifier FID (vs test) (lower better) | 4 | 2.25 ± 0.35 | 3.25 ± 0.35 | "
+            "+1.00 ± 0.00 | 2 of 2 (547, 548) |") in text
+    assert text.index("### At 2 epochs") < text.index("### At 4 epochs")
+    assert "DRAGAN seed 547 7:20 (5.20 steps/s, stopped once and resumed)" in text
+    closing = text[text.index("## Closing note"):]
+    # FID, score, KL, PSNR: DRAGAN better in 1, 1, 1, 2 seeds at 2 epochs; in both at 4.
+    assert ("  - 2 epochs: 1, 1, 1, 2 of 2 seeds; DRAGAN is better in a majority of seeds on "
+            "1 of 4 measures") in closing
+    assert ("  - 4 epochs: 2, 2, 2, 2 of 2 seeds; the claim holds in every seed on every "
+            "measure") in closing
+    assert "- staged (eval_4ep, 4 epochs), over seeds 547, 548:" in closing
