@@ -17,7 +17,7 @@ Every difference from the blog and the paper: docs/models/acgan.md.
 import numpy as np
 
 from models import keras_losses
-from models.base import Phase, scalar_summaries
+from models.base import Built, Phase, scalar_summaries
 from models.cgan import NUM_CLASSES, KerasConditionalConfig, KerasConditionalGAN
 from models.config import default
 from ops import conv, dense, dropout, embedding, lrelu, upsample2x, zero_pad
@@ -167,20 +167,21 @@ class ACGAN(KerasConditionalGAN):
                                                                   op_acc_fake])
         self.g_update = g_optimizer.update(self.g_loss, [self.g_loss])
 
-        self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
-                                      is_training=False)
+        sampler = self.generator(self.sample_z_input, self.sample_labels_input,
+                                 is_training=False)
 
         d_logs = dict(d_loss=0.5 * (d_loss_real + d_loss_fake), d_loss_real=d_loss_real,
                       d_loss_fake=d_loss_fake, d_acc=0.5 * (acc_real + acc_fake),
                       d_op_acc=0.5 * (op_acc_real + op_acc_fake))
         g_logs = dict(g_loss=self.g_loss)
-        self.phases = [
+        phases = [
             Phase("d", tf.group(self.d_fake_update, name="d_train"), scalar_summaries(d_logs),
-                  d_logs, feed=self.step_feed),
+                  d_logs, feed=self.step_feed, scopes=("discriminator",)),
             # Same noise and labels as the D step: the G update reuses its feed.
-            Phase("g", self.g_update, scalar_summaries(g_logs), g_logs),
+            Phase("g", self.g_update, scalar_summaries(g_logs), g_logs, scopes=("generator",)),
         ]
         self._set_grids()
+        return Built(phases, sampler)
 
     @staticmethod
     def _summed_loss(valid, label, validity, digit):

@@ -1,10 +1,11 @@
 """`GANModel`: the one machinery every model uses (a TF1 graph on tf.compat.v1).
 
 A model subclasses `GANModel` and supplies only what is its own: a config class,
-`build_model()` (placeholders, networks, losses, optimizers, summaries, the ordered
-update `phases`, each with the feed function that makes its NumPy draws, and the
-`sampler`), `sample_feed`, and what the evaluation may ask of it (`prior_feed`,
-`evaluations`). This module holds the graph, the session, the data batches and the
+`build_model()` (placeholders, networks, losses, optimizers, summaries; it returns the
+graph's `Built` record: the ordered update `phases`, each with the feed function that
+makes its NumPy draws and the variable scopes it changes, and the `sampler`),
+`sample_feed`, and what the evaluation may ask of it (`prior_feed`, `evaluations`).
+This module holds the graph, the session, the data batches and the
 samples. The rest is elsewhere: `models/trainer.py` (the `Trainer` mixin: the loop,
 progress, Ctrl-C and SIGTERM, the NaN guard); `models/checkpoints.py` (the collaborator
 `CheckpointStore`, `self.checkpoints`: checkpoints, config.json and state.json, the
@@ -39,13 +40,23 @@ from tf_compat import SessionPolicy, tf
 # One update of a training step: run `train_op` `repeat` times (n_critic for
 # critics), fetching `fetches` (a dict of scalar tensors, logged) each time and
 # writing `summary` after the last time.
-#   feed:  callable(images, labels, rng) -> feed dict, called before every run of
-#          `train_op`; None reuses the feed of the run before (e.g. the blog's G
-#          update with D's noise). The first phase must have one.
-#   batch: True if `feed` gets a fresh batch of real images and labels; False
-#          passes None for both (e.g. a generator update that only needs noise).
-Phase = collections.namedtuple("Phase", "name train_op summary fetches repeat feed batch")
-Phase.__new__.__defaults__ = (1, None, True)
+#   feed:   callable(images, labels, rng) -> feed dict, called before every run of
+#           `train_op`; None reuses the feed of the run before (e.g. the blog's G
+#           update with D's noise). The first phase must have one.
+#   batch:  True if `feed` gets a fresh batch of real images and labels; False
+#           passes None for both (e.g. a generator update that only needs noise).
+#   scopes: the top-level variable scopes whose trainable variables the update may
+#           change (e.g. ("discriminator",)); every trainable variable is in some
+#           phase's (tests/test_phases.py checks both on every registered model).
+Phase = collections.namedtuple("Phase",
+                               "name train_op summary fetches repeat feed batch scopes")
+Phase.__new__.__defaults__ = (1, None, True, ())
+
+# What a model's graph is, as `build_model` returns it: the update `phases` in the
+# order a training step runs them (each with its feed function and variable scopes)
+# and the `sampler` (the generator's output for the sample grids, fed by the model's
+# `sample_feed` / `prior_feed`). A run (`Trainer`) executes it.
+Built = collections.namedtuple("Built", "phases sampler")
 
 def scalar_summaries(logs):
     """One merged summary of scalar tensors, each named by its key (a Phase's `summary`)."""
@@ -106,7 +117,7 @@ class GANModel(Trainer, abc.ABC):
         self.policy = SessionPolicy.of_config(config)
         self.graph = self.policy.graph()
         with self.graph.as_default():
-            self.build_model()
+            self.built = self.build_model()
             self._build_common()
         self.graph.finalize()
 
@@ -114,14 +125,25 @@ class GANModel(Trainer, abc.ABC):
 
     @abc.abstractmethod
     def build_model(self):
-        """Create placeholders, networks, losses, optimizers, summaries.
+        """Create placeholders, networks, losses, optimizers, summaries; return the
+        graph's `Built` record.
 
-        Must set `self.phases` (list of Phase, run in order each step; their
-        fetches are the logged losses; a feed function gets images float32
-        [batch, H, W, C] in `input_range`, labels int64 [batch] and the step's
-        NumPy Generator) and `self.sampler` (generator output with
+        Its `phases` (list of Phase, run in order each step; their fetches are the
+        logged losses; a feed function gets images float32 [batch, H, W, C] in
+        `input_range`, labels int64 [batch] and the step's NumPy Generator; their scopes
+        the variables each may change) and its `sampler` (generator output with
         `is_training=False` for the sample grids).
         """
+
+    @property
+    def phases(self):
+        """The update phases of a training step, in order (`Built.phases`)."""
+        return self.built.phases
+
+    @property
+    def sampler(self):
+        """The generator's output for the sample grids (`Built.sampler`)."""
+        return self.built.sampler
 
     @abc.abstractmethod
     def sample_feed(self, rng=None):
@@ -211,8 +233,15 @@ class GANModel(Trainer, abc.ABC):
     # ---- graph pieces every model has -------------------------------------------
 
     def _build_common(self):
+        if not isinstance(self.built, Built):
+            raise TypeError("%s.build_model must return a Built(phases, sampler), got %r"
+                            % (type(self).__name__, self.built))
         if not self.phases or self.phases[0].feed is None:
             raise ValueError("%s: the first phase needs a feed function" % self.model_name)
+        unscoped = [p.name for p in self.phases if not p.scopes]
+        if unscoped:
+            raise ValueError("%s: phase %s names no variable scopes it updates" % (
+                self.model_name, ", ".join(unscoped)))
         self.batches_per_step = sum(p.repeat for p in self.phases if p.feed and p.batch)
         if self.batches_per_step != self.batches_per_step_of(self.config):
             raise ValueError("%s: its phases draw %d batches a step, its batches_per_step_of "

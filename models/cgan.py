@@ -17,7 +17,7 @@ import numpy as np
 
 from errors import ConfigError, DataError
 from models import keras_losses
-from models.base import Phase, scalar_summaries
+from models.base import Built, Phase, scalar_summaries
 from models.config import default, setting
 from models.keras_gan import KerasGAN, KerasGANConfig
 from models.optimizers import KerasAdam, keras_optimizers
@@ -266,19 +266,20 @@ class CGAN(KerasConditionalGAN):
             self.d_fake_update = d_optimizer.update(d_loss_fake, [d_loss_fake, d_acc_fake])
         self.g_update = g_optimizer.update(self.g_loss, [self.g_loss])
 
-        self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
-                                      is_training=False)
+        sampler = self.generator(self.sample_z_input, self.sample_labels_input,
+                                 is_training=False)
 
         d_logs = dict(d_loss=0.5 * (d_loss_real + d_loss_fake), d_loss_real=d_loss_real,
                       d_loss_fake=d_loss_fake, d_acc=0.5 * (d_acc_real + d_acc_fake))
         g_logs = dict(g_loss=self.g_loss)
-        self.phases = [
+        phases = [
             Phase("d", tf.group(self.d_fake_update, name="d_train"), scalar_summaries(d_logs),
-                  d_logs, feed=self.step_feed),
+                  d_logs, feed=self.step_feed, scopes=("discriminator",)),
             # The D step's feed holds the G update's labels (and noise): no new feed.
-            Phase("g", self.g_update, scalar_summaries(g_logs), g_logs),
+            Phase("g", self.g_update, scalar_summaries(g_logs), g_logs, scopes=("generator",)),
         ]
         self._set_grids()
+        return Built(phases, sampler)
 
     # ---- feeds -----------------------------------------------------------------
 

@@ -21,7 +21,7 @@ import data as data_lib
 import utils
 from errors import ConfigError, DataError
 from models import losses
-from models.base import GANModel, Phase
+from models.base import Built, GANModel, Phase
 from models.config import TrainConfig, default, fixed, setting
 from models.optimizers import KerasAdam, keras_optimizers
 from ops import conv, instance_norm, lrelu, upsample2x
@@ -280,17 +280,20 @@ class CycleGAN(GANModel):
         optimizers = self._optimizers()
         d_train, d_logs = self._build_d_phase(optimizers["d_A"], optimizers["d_B"])
         g_train, g = self._build_g_phase(optimizers["g"])
-        self._build_sampler()
+        sampler = self._build_sampler()
 
         d_keys = ("d_loss", "d_a_loss", "d_b_loss")
         g_keys = ("g_loss", "g_adv", "g_cycle", "g_identity")
         d_sum = tf.summary.merge([tf.summary.scalar(k, d_logs[k]) for k in
                                   d_keys + ("d_a_real", "d_a_fake", "d_b_real", "d_b_fake")])
         g_sum = tf.summary.merge([tf.summary.scalar(k, g[k]) for k in g_keys])
-        self.phases = [
-            Phase("d", d_train, d_sum, {k: d_logs[k] for k in d_keys}, feed=self.step_feed),
-            Phase("g", g_train, g_sum, {k: g[k] for k in g_keys}),   # same A and B
+        phases = [
+            Phase("d", d_train, d_sum, {k: d_logs[k] for k in d_keys}, feed=self.step_feed,
+                  scopes=("d_A", "d_B")),
+            Phase("g", g_train, g_sum, {k: g[k] for k in g_keys},    # same A and B
+                  scopes=("g_AB", "g_BA")),
         ]
+        return Built(phases, sampler)
 
     def _build_d_phase(self, optimizer_a, optimizer_b):
         """Phase "d": four updates in Keras-GAN's order, each reading the weights the one
@@ -338,8 +341,8 @@ class CycleGAN(GANModel):
             return optimizer.update(g["g_loss"]), g
 
     def _build_sampler(self):
-        """The sampler: fixed images of each domain, translated and reconstructed, in six
-        rows (A, A->B, A->B->A, B, B->A, B->A->B)."""
+        """The sampler (returned): fixed images of each domain, translated and
+        reconstructed, in six rows (A, A->B, A->B->A, B, B->A, B->A->B)."""
         cfg = self.config
         self.sample_A = self.image_input("sample_A", size=None)
         self.sample_B = self.image_input("sample_B", size=None)
@@ -347,13 +350,14 @@ class CycleGAN(GANModel):
         self.sample_fake_A = self.generator(self.sample_B, "g_BA")
         self.sample_rec_A = self.generator(self.sample_fake_B, "g_BA")
         self.sample_rec_B = self.generator(self.sample_fake_A, "g_AB")
-        self.sampler = tf.concat([self.sample_A, self.sample_fake_B, self.sample_rec_A,
-                                  self.sample_B, self.sample_fake_A, self.sample_rec_B], 0)
+        sampler = tf.concat([self.sample_A, self.sample_fake_B, self.sample_rec_A,
+                             self.sample_B, self.sample_fake_A, self.sample_rec_B], 0)
         self.sample_count = cfg.sample_num // 6
         self.grid_size = (6, self.sample_count)
         rng = utils.make_rng(cfg.seed, "sample-images")
         self.sample_images = (self._draw(self.dataset.images, rng),
                               self._draw(self.dataset.images_b, rng))
+        return sampler
 
     # ---- data order and feeds ----------------------------------------------------
 

@@ -16,7 +16,7 @@ Every difference from the blog and the paper: docs/models/dcgan.md.
 import numpy as np
 
 from models import losses
-from models.base import GANModel, Phase, scalar_summaries
+from models.base import Built, GANModel, Phase, scalar_summaries
 from models.config import TrainConfig, default, setting
 from models.optimizers import TF1Adam, update
 from ops import batch_norm, conv, conv_transpose, dense, dropout, leaky_relu
@@ -179,13 +179,14 @@ class DCGAN(GANModel):
         train_op = update([(self.g_optimizer, self.g_grads), (self.d_optimizer, self.d_grads)],
                           reads=list(logs.values()), name="train_step")
 
-        self.sampler = self.generator(self.sample_z_input, is_training=False)
+        sampler = self.generator(self.sample_z_input, is_training=False)
 
-        self.phases = [Phase("train_step", train_op, scalar_summaries(logs), logs,
-                             feed=self.step_feed)]
+        phases = [Phase("train_step", train_op, scalar_summaries(logs), logs,
+                        feed=self.step_feed, scopes=("discriminator", "generator"))]
         # Fixed noise of the training grids (the tutorial's `seed`).
         self.sample_z = make_rng(cfg.seed, "sample_z").standard_normal(
             (cfg.sample_num, cfg.z_dim)).astype(np.float32)
+        return Built(phases, sampler)
 
     # ---- feeds -----------------------------------------------------------------
 

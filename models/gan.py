@@ -14,7 +14,7 @@ Every difference from the blog and the paper: docs/models/gan.md.
 import numpy as np
 
 from models import losses
-from models.base import GANModel, Phase
+from models.base import Built, GANModel, Phase
 from models.config import TrainConfig, default
 from models.optimizers import TF1Adam
 from ops import BLOG_BN_EPSILON, bn, conv2d, deconv2d, linear, lrelu
@@ -124,7 +124,7 @@ class GAN(GANModel):
         d_optim = self._adam(cfg.d_lr, self.d_loss, d_vars, d_logs)
         g_optim = self._adam(cfg.g_lr, self.g_loss, g_vars, dict(g_loss=self.g_loss))
 
-        self.sampler = self.generator(self.sample_z_input, is_training=False)
+        sampler = self.generator(self.sample_z_input, is_training=False)
 
         # The blog's summaries: d_sum with the D step, g_sum with the G step.
         d_sum = tf.summary.merge([tf.summary.scalar("d_loss_real", self.d_loss_real),
@@ -132,13 +132,15 @@ class GAN(GANModel):
                                  + [tf.summary.scalar(k, v) for k, v in penalty_logs.items()])
         g_sum = tf.summary.merge([tf.summary.scalar("d_loss_fake", self.d_loss_fake),
                                   tf.summary.scalar("g_loss", self.g_loss)])
-        self.phases = [
-            Phase("d", d_optim, d_sum, d_logs, feed=self.step_feed),
-            Phase("g", g_optim, g_sum, dict(g_loss=self.g_loss)),   # same z as D's
+        phases = [
+            Phase("d", d_optim, d_sum, d_logs, feed=self.step_feed, scopes=("discriminator",)),
+            Phase("g", g_optim, g_sum, dict(g_loss=self.g_loss),    # same z as D's
+                  scopes=("generator",)),
         ]
         # Fixed noise of the training grids (the blog's sample_z).
         self.sample_z = make_rng(cfg.seed, "sample_z").uniform(
             -1, 1, size=(cfg.sample_num, cfg.z_dim)).astype(np.float32)
+        return Built(phases, sampler)
 
     def _adam(self, lr, loss, var_list, logged):
         """The blog's `AdamOptimizer(lr, beta1).minimize(loss)`, its gradients and the

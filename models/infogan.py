@@ -18,7 +18,7 @@ import numpy as np
 
 from errors import ConfigError, DataError
 from models import keras_losses
-from models.base import GANModel, Phase, scalar_summaries
+from models.base import Built, GANModel, Phase, scalar_summaries
 from models.config import TrainConfig, default, setting
 from models.optimizers import KerasRMSprop
 from ops import conv, conv_transpose, dense, keras22_batch_norm, lrelu
@@ -225,16 +225,19 @@ class InfoGAN(GANModel):
                                name="adversarial_RMSprop", **rms).update(
             self.g_loss, reads=list(g_logs.values()))
 
-        self.sampler = self.generator(self.sample_z_input, self.sample_labels_input,
-                                      self.sample_code1_input, self.sample_code2_input,
-                                      is_training=False)
+        sampler = self.generator(self.sample_z_input, self.sample_labels_input,
+                                 self.sample_code1_input, self.sample_code2_input,
+                                 is_training=False)
 
         d_sum, g_sum = scalar_summaries(d_logs), scalar_summaries(g_logs)
-        self.phases = [
-            Phase("discriminator", d_optim, d_sum, d_logs, feed=self.step_feed),
-            Phase("adversarial", g_optim, g_sum, g_logs, feed=self.g_feed, batch=False),
+        phases = [
+            Phase("discriminator", d_optim, d_sum, d_logs, feed=self.step_feed,
+                  scopes=("discriminator",)),
+            Phase("adversarial", g_optim, g_sum, g_logs, feed=self.g_feed, batch=False,
+                  scopes=("generator",)),
         ]
         self._build_grids()
+        return Built(phases, sampler)
 
     def _check_labels(self):
         """The data's labels lie in 0..num_labels - 1, and the grid has a column per label."""

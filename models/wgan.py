@@ -15,7 +15,7 @@ Every difference from the blog and the paper: docs/models/wgan.md.
 import numpy as np
 
 from models import losses
-from models.base import Phase, scalar_summaries
+from models.base import Built, Phase, scalar_summaries
 from models.config import default, setting
 from models.keras_gan import KerasGAN, KerasGANConfig
 from models.optimizers import KerasRMSprop
@@ -152,17 +152,18 @@ class WGAN(KerasGAN):
 
         critic_op, critic_logs = self.critic_iteration()
         g_op, g_logs = self.generator_update()
-        self.sampler = self.generator(self.sample_z_input, is_training=False)
+        sampler = self.generator(self.sample_z_input, is_training=False)
 
-        self.phases = [
+        phases = [
             Phase("critic", critic_op, scalar_summaries(critic_logs), critic_logs,
-                  repeat=cfg.n_critic, feed=self.step_feed),
+                  repeat=cfg.n_critic, feed=self.step_feed, scopes=("critic",)),
             Phase("generator", g_op, scalar_summaries(g_logs), g_logs, feed=self.g_feed,
-                  batch=False),
+                  batch=False, scopes=("generator",)),
         ]
         # Fixed noise of the training grids.
         self.sample_z = make_rng(cfg.seed, "sample_z").standard_normal(
             (cfg.sample_num, cfg.z_dim)).astype(np.float32)
+        return Built(phases, sampler)
 
     def critic_iteration(self):
         """(train op, logged losses) of one critic iteration: real update, fake update

@@ -73,9 +73,10 @@ class _SweepGAN(GAN):
     """GAN with one extra fixed grid, to test the base class's extra grids."""
 
     def build_model(self):
-        super().build_model()
+        built = super().build_model()
         z = np.repeat(np.linspace(-1, 1, 8, dtype=np.float32)[:, None], self.config.z_dim, 1)
         self.extra_grids = {"sweep": ({self.sample_z_input: np.repeat(z, 8, 0)}, (8, 8))}
+        return built
 
 
 def test_extra_grids_are_saved_and_summarised_with_the_fixed_noise_grid(run_dirs):
