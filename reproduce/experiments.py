@@ -179,10 +179,12 @@ EXPERIMENTS = {
         blog="DRAGAN 对模型倒塌问题的处理: DRAGAN against a plain GAN, PSNR per digit",
         budget=lambda: "2, 4 and 6 epochs (%d steps of 64 an epoch) per model and seed, each "
                "stage resumed from the one before (a resumed run's losses equal an unbroken "
-               "run's) and evaluated; one thread per run, blog defaults otherwise. On a "
-               "shared 2-core CPU, two runs side by side: DRAGAN about 1.5-1.9 steps/s, GAN "
-               "2.1-2.8 steps/s, so 4 epochs took DRAGAN 39-49 minutes and GAN 26-35 "
-               "(measured 2026-11-24, seeds 547 and 548)" % steps_per_epoch("dragan"),
+               "run's) and evaluated; one thread per run, blog defaults otherwise. Measured "
+               "2026-12-04/05 on a 2-core AMD EPYC with other work on it: 6 epochs took "
+               "DRAGAN 21:47-27:24 (4.0-5.0 steps/s) and GAN 14:27-15:11 (7.2-7.6 steps/s) "
+               "per seed; the 28 jobs 1:44:46 wall in two attempts (1:19:21 with --jobs 1, "
+               "stopped by SIGTERM, then 25:25 resumed with --jobs 2)" % steps_per_epoch(
+                   "dragan"),
         seeds=SHORT_SEEDS, jobs=_dragan_vs_gan_staged),
     "toy_study": dict(
         blog="DRAGAN paper's toy figure and the usual mode-collapse test (8-Gaussian ring, "

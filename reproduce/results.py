@@ -1,19 +1,18 @@
 """Write reproduce/published/RESULTS.md from finished runs: python -m reproduce.results.
 
-    python -m reproduce.results [--runs runs] [--over-seeds RECIPE ...] [--eval JSON ...]
-                                [--toy reproduce/published/toy ...] [--recorded FILE]
+    python -m reproduce.results [--runs runs] [--blog RECIPE ...] [--over-seeds RECIPE ...]
+                                [--eval JSON ...] [--toy reproduce/published/toy ...]
                                 [--out reproduce/published/RESULTS.md]
 
 `--over-seeds RECIPE` aggregates a recipe's evaluations over its seeds (the
-`$RUNS/<recipe>/seed<S>/<name>.json` of `python -m reproduce.experiments run RECIPE`, one
-section per JSON name): every measure per seed, and its mean +- sample standard
-deviation, so that a claim such as "DRAGAN's blog PSNR is higher than GAN's" is stated
-with its spread. Every evaluation JSON the page reads is kept in
+`$RUNS/<recipe>/seed<S>/<name>.json` of `python -m reproduce.experiments run RECIPE`; one
+section, with a part per JSON name: a staged recipe's names measure the same runs at
+several lengths, and the claim is stated at each): every measure per seed, and its mean
++- sample standard deviation, so that a claim such as "DRAGAN's blog PSNR is higher than
+GAN's" is stated with its spread. Every evaluation JSON the page reads is kept in
 `reproduce/published/results_data/` (its paths under --runs written as `$RUNS/...`), and a recipe
 whose JSONs are not under --runs is read from there: the page can be regenerated
 without the run folders (its figures are then the ones already in `reproduce/published/figures/`).
-`--recorded FILE` carries over Markdown of sections whose inputs are gone, under a
-heading that says so.
 
 Inputs are what the recipes (reproduce/experiments.py) leave behind: the JSON of
 `python -m reproduce.evaluate` (every run it measured; the runs' own folders are read
@@ -299,18 +298,23 @@ def closing_note(reports, studies):
 
 # ---- a recipe's evaluations over seeds ------------------------------------------------
 
-MEASURES = (  # (key, label, digits, higher is better)
-    ("fid", "classifier FID (vs test)", 2, False),
-    ("score", "classifier score (max 10)", 2, True),
-    ("kl_uniform", "KL(histogram || uniform)", 4, False),
-    ("psnr_mean", "blog PSNR, mean over digits (dB)", 2, True))
+MEASURES = (  # (key, label, digits, higher is better, short name)
+    ("fid", "classifier FID (vs test)", 2, False, "FID"),
+    ("score", "classifier score (max 10)", 2, True, "score"),
+    ("kl_uniform", "KL(histogram || uniform)", 4, False, "KL to uniform"),
+    ("psnr_mean", "blog PSNR, mean over digits (dB)", 2, True, "blog PSNR mean"),
+    ("psnr_9", "blog PSNR of digit 9, the blog's example (dB)", 2, True, "blog PSNR of 9"))
 
 
 def measure(run, key):
-    """One number of an evaluated run (`psnr_mean`: its blog PSNR averaged over digits)."""
+    """One number of an evaluated run (`psnr_mean`: its blog PSNR averaged over digits;
+    `psnr_9`: of digit 9, the one the blog shows)."""
     if key == "psnr_mean":
         values = _finite(run["blog_psnr"]["per_digit"])
         return float(values.mean()) if len(values) else float("nan")
+    if key == "psnr_9":
+        value = run["blog_psnr"]["per_digit"][9]
+        return float(value) if isinstance(value, (int, float)) else float("nan")
     return float(run[key])
 
 
@@ -375,8 +379,8 @@ def seeds_table(by_seed):
     lines = ["| measure | model | " + " | ".join(head) + " |", "|---" * (len(head) + 2) + "|"]
     real = by_seed[seeds[0]]["runs"][0]["real"]
     floors = dict(fid=real["fid"], score=real["score"], kl_uniform=real["kl_uniform"],
-                  psnr_mean=float(_finite(real["psnr"]).mean()))
-    for key, label, digits, _ in MEASURES:
+                  psnr_mean=float(_finite(real["psnr"]).mean()), psnr_9=float(real["psnr"][9]))
+    for key, label, digits, _, _ in MEASURES:
         for model in models:
             values = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == model), key)
                       for s in seeds]
@@ -413,7 +417,7 @@ def seeds_claims(by_seed, first="DRAGAN", second="GAN"):
     """Sentences: is `first` better than `second` on each measure, over the seeds."""
     seeds = sorted(by_seed)
     lines = []
-    for key, label, digits, higher in MEASURES:
+    for key, label, digits, higher, _ in MEASURES:
         try:
             a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
                  for s in seeds]
@@ -595,7 +599,7 @@ def stage_claims_table(ordered, first="DRAGAN", second="GAN"):
     holds in."""
     lines = ["| measure | epochs | %s | %s | %s's margin (+: as claimed) | seeds where %s is "
              "better |" % (first, second, first, first), "|---|---|---|---|---|---|"]
-    for key, label, digits, higher in MEASURES:
+    for key, label, digits, higher, _ in MEASURES:
         for _, by_seed in ordered:
             seeds = sorted(by_seed)
             try:
@@ -650,6 +654,51 @@ def figures_by_seed(recipe, name, by_seed, page, figures, runs, find=_grid_of, k
         return ""
     return "\n".join(["| seed | %s |" % " | ".join(models), "|---" * (len(models) + 1) + "|"]
                      + rows)
+
+
+LAST_STEPS = 500   # the loss balance: losses averaged over a run's last 500 steps
+
+
+def loss_balance(recipe, by_seed, runs, data=DATA):
+    """{model: {seed: {d_loss, g_loss, from_step, to_step}}}: each run's d_loss and g_loss
+    averaged over its last LAST_STEPS steps (TensorBoard scalars); kept as
+    `data`/<recipe>/loss_balance.json and read from there without --runs (None if
+    neither has them)."""
+    kept = os.path.join(data, recipe, "loss_balance.json")
+    found = {}
+    for seed in sorted(by_seed) if runs else ():
+        for r in by_seed[seed]["runs"]:
+            folder = _local(r.get("log_folder"), runs)
+            scalars = read_scalars(folder, ("d_loss", "g_loss")) if folder and \
+                os.path.isdir(folder) else {}
+            if not all(tag in scalars and len(scalars[tag][0]) for tag in ("d_loss", "g_loss")):
+                continue
+            last = int(scalars["d_loss"][0].max())
+            entry = dict(from_step=last - LAST_STEPS + 1, to_step=last)
+            for tag in ("d_loss", "g_loss"):
+                steps, values = scalars[tag]
+                entry[tag] = float(values[steps > last - LAST_STEPS].mean())
+            found.setdefault(r["model"], {})[str(seed)] = entry
+    if found:
+        utils.ensure_dir(os.path.dirname(kept))
+        utils.write_json(kept, found)
+        return found
+    return utils.read_json(kept) if os.path.exists(kept) else None
+
+
+def loss_balance_table(balance):
+    """Markdown: per model and seed, d_loss and g_loss over the last steps and their gap."""
+    seeds = sorted({s for m in balance.values() for s in m}, key=int)
+    lines = ["| model | loss | %s | mean ± std |" % " | ".join("seed %s" % s for s in seeds),
+             "|---|---|%s---|" % ("---|" * len(seeds))]
+    for model in sorted(balance):
+        for key, label in (("d_loss", "d_loss"), ("g_loss", "g_loss"),
+                           ("gap", "g_loss - d_loss")):
+            values = [balance[model][s]["g_loss"] - balance[model][s]["d_loss"] if key == "gap"
+                      else balance[model][s][key] for s in seeds]
+            lines.append("| %s | %s | %s | %.2f ± %.2f |" % (
+                model, label, " | ".join("%.2f" % v for v in values), *spread(values)))
+    return "\n".join(lines)
 
 
 def _loss_figures(recipe, name, by_seed, page, figures, runs, caption):
@@ -729,21 +778,31 @@ def staged_section(recipe, by_name, page, figures, runs, data=DATA):
     out += _loss_figures(recipe, "all", last, page, figures, runs,
                          "Loss curves of %s over the whole run (every stage), every seed: the "
                          "runs' TensorBoard scalars.")
+    balance = loss_balance(recipe, last, runs, data)
+    if balance:
+        out += ["The losses over each run's last %d steps (mean of the per-step TensorBoard "
+                "scalars; DRAGAN's d_loss includes its penalty). The larger g_loss - d_loss, the "
+                "more easily D tells real images from generated ones:" % LAST_STEPS,
+                "", loss_balance_table(balance), ""]
+    remark = os.path.join(data, recipe, "remark.md")
+    if os.path.exists(remark):
+        with open(remark) as f:
+            out += ["**Seen in the grids and curves:** %s" % f.read().strip(), ""]
     return "\n".join(out)
 
 
-def staged_closing(recipe, by_name, first="DRAGAN", second="GAN"):
+def staged_closing(recipe, by_name, first="DRAGAN", second="GAN", balance=None):
     """Closing-note lines of a recipe over seeds: at each length, the measures where the
     claim holds in every seed, in some, in none; then the last length's claims in full."""
     ordered = stages(by_name) if len(by_name) > 1 else sorted(by_name.items())
     out = []
     if len(ordered) > 1:
         out.append("- %s: DRAGAN against GAN at each length, in how many of the seeds "
-                   "DRAGAN is better (FID, score, KL to uniform, blog PSNR):" % recipe)
+                   "DRAGAN is better (%s):" % (recipe, ", ".join(m[4] for m in MEASURES)))
         for _, by_seed in ordered:
             seeds = sorted(by_seed)
             counts = []
-            for key, _, _, higher in MEASURES:
+            for key, _, _, higher, _ in MEASURES:
                 a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
                      for s in seeds]
                 b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
@@ -754,19 +813,93 @@ def staged_closing(recipe, by_name, first="DRAGAN", second="GAN"):
                 "the claim holds in every seed on every measure" if min(counts) == len(seeds)
                 else "no measure favours DRAGAN in a majority of seeds"
                 if max(counts) * 2 <= len(seeds) else
-                "DRAGAN is better in a majority of seeds on %d of 4 measures" % sum(
-                    2 * c > len(seeds) for c in counts)))
+                "DRAGAN is better in a majority of seeds on %d of %d measures" % (sum(
+                    2 * c > len(seeds) for c in counts), len(MEASURES))))
     name, by_seed = ordered[-1]
     claims = seeds_claims(by_seed, first, second)
     if claims:
         out += ["- %s (%s%s), over seeds %s:" % (
             recipe, name, ", %g epochs" % stage_epochs(by_seed) if len(ordered) > 1 else "",
             ", ".join(map(str, sorted(by_seed))))] + ["  " + c for c in claims]
+    if balance and first in balance and second in balance:
+        seeds = sorted(set(balance[first]) & set(balance[second]), key=int)
+        gap = {m: [balance[m][s]["g_loss"] - balance[m][s]["d_loss"] for s in seeds]
+               for m in (first, second)}
+        smaller = sum(a < b for a, b in zip(gap[first], gap[second]))
+        out.append("- %s, the training balance over each run's last %d steps: g_loss - d_loss "
+                   "%s %.2f ± %.2f, %s %.2f ± %.2f; smaller (D less far ahead) with %s in %d of "
+                   "%d seeds." % (recipe, LAST_STEPS, first, *spread(gap[first]), second,
+                                  *spread(gap[second]), first, smaller, len(seeds)))
     return out
 
 
-def _read_inputs(eval_paths, toy_dirs, recorded):
-    """(evaluation reports, toy studies, the recorded part's text or None), or a one-line
+def _and(words):
+    """'a, b and c' ('none' for no words)."""
+    return "none" if not words else words[0] if len(words) == 1 else "%s and %s" % (
+        ", ".join(words[:-1]), words[-1])
+
+
+def _seed_counts(by_seed, first="DRAGAN", second="GAN"):
+    """[seeds where `first` is better] per measure of MEASURES, and the seeds."""
+    seeds = sorted(by_seed)
+    out = []
+    for key, _, _, higher, _ in MEASURES:
+        a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
+             for s in seeds]
+        b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
+             for s in seeds]
+        out.append(int(((np.subtract(a, b) * (1 if higher else -1)) > 0).sum()))
+    return out, seeds
+
+
+def dragan_claims(staged, studies, balance=None):
+    """The closing note's summary of the DRAGAN blog's claims: what holds, at which length
+    and setting, in how many seeds. `staged`: [(recipe, by_name)] of the staged MNIST
+    comparisons; `studies`: the toy studies; `balance`: loss_balance of the longest stage."""
+    lines = []
+    for recipe, by_name in staged:
+        parts = []
+        for _, by_seed in reversed(stages(by_name)):
+            counts, seeds = _seed_counts(by_seed)
+            every = [m[4] for m, c in zip(MEASURES, counts) if c == len(seeds)]
+            never = [m[4] for m, c in zip(MEASURES, counts) if c == 0]
+            parts.append("at %g epochs, DRAGAN better in every seed on %s, GAN on %s" % (
+                stage_epochs(by_seed), _and(every), _and(never)))
+        lines.append("  - Better samples than GAN (MNIST, the blog's setting, %s, seeds %s): %s; "
+                     "on the other measures the seeds disagree (margins: below)." % (
+                         recipe, ", ".join(map(str, seeds)), "; ".join(parts)))
+        if balance and "DRAGAN" in balance and "GAN" in balance:
+            common = sorted(set(balance["DRAGAN"]) & set(balance["GAN"]), key=int)
+            gap = {m: [balance[m][x]["g_loss"] - balance[m][x]["d_loss"] for x in common]
+                   for m in ("DRAGAN", "GAN")}
+            smaller = sum(a < b for a, b in zip(gap["DRAGAN"], gap["GAN"]))
+            lines.append("  - More stable training (the same runs): D stays less far ahead "
+                         "of G with DRAGAN in %d of %d seeds at the last stage (g_loss - d_loss "
+                         "over the last %d steps %.2f ± %.2f against GAN's %.2f ± %.2f)." % (
+                             smaller, len(common), LAST_STEPS, *spread(gap["DRAGAN"]),
+                             *spread(gap["GAN"])))
+    for study in studies:
+        rows = {(r["dataset"], r["method"]): r for r in toy_summary(study)}
+        for dataset in ("swissroll", "swissroll_gantoy"):
+            gan = rows.get((dataset, "gan"))
+            if not gan:
+                continue
+            methods = [rows[(dataset, m)] for m in toy.METHODS if (dataset, m) in rows]
+            dragans = [r for r in methods if r["method"].startswith("dragan")]
+            more = [r["method"] for r in dragans if r["modes_mean"] > gan["modes_mean"]]
+            lines.append("  - Fits the swiss roll (the paper's figure; %s, %d seeds): modes "
+                         "covered of %d %s; %s." % (
+                             _toy_label(study), gan["seeds"], gan["num_modes"], ", ".join(
+                                 "%s %.1f ± %.1f" % (r["method"], r["modes_mean"],
+                                                     r["modes_std"]) for r in methods),
+                             "DRAGAN covers more than GAN with %s" % " and ".join(more)
+                             if more else "DRAGAN covers no more than GAN with either form"))
+    return ["- The DRAGAN blog's claims, what holds where (details in the lines below):"] + \
+        lines if lines else []
+
+
+def _read_inputs(eval_paths, toy_dirs):
+    """(evaluation reports, toy studies), or a one-line
     GanReproError naming what is missing."""
     reports, studies = [], []
     for path in eval_paths:
@@ -777,11 +910,7 @@ def _read_inputs(eval_paths, toy_dirs, recorded):
     for toy_dir in toy_dirs:        # a study not run yet: None (its section says so)
         study_path = os.path.join(toy_dir, "toy_study.json")
         studies.append(utils.read_json(study_path) if os.path.exists(study_path) else None)
-    recorded_text = None
-    if recorded:
-        with open(recorded) as f:
-            recorded_text = f.read().strip()
-    return reports, studies, recorded_text
+    return reports, studies
 
 
 def _header(command):
@@ -798,18 +927,6 @@ def _header(command):
             "them. See docs/evaluation.md.", ""]
 
 
-def _recorded_section(recorded, recorded_text):
-    return ["## Recorded earlier (inputs no longer available)", "",
-            "Carried over verbatim from `%s`: the sections below were generated on the "
-            "date it names from evaluations and run folders that no longer exist, so "
-            "this page cannot regenerate them; their figures are the ones in "
-            "`reproduce/published/figures/` made then. Their commands are rewritten relative to "
-            "`$RUNS` (then an absolute folder of the machine they ran on); the recipe that "
-            "makes such runs today is "
-            "`dragan_vs_gan_mnist` (its folders are named differently)." % recorded, "",
-            recorded_text, ""]
-
-
 def _recipes_section():
     out = ["", "## Recipes", "", "Every experiment's commands and budget "
            "(`python -m reproduce.experiments`; `RUNS` is any folder, e.g. `runs`, and "
@@ -821,17 +938,16 @@ def _recipes_section():
     return out
 
 
-def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=None, data=DATA,
+def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, data=DATA,
                blogs=()):
     """Write the results page `page` (Markdown) and its figures beside it; returns the text."""
     figures = utils.ensure_dir(os.path.join(os.path.dirname(os.path.abspath(page)), "figures"))
-    reports, studies, recorded_text = _read_inputs(eval_paths, toy_dirs, recorded)
+    reports, studies = _read_inputs(eval_paths, toy_dirs)
     over_seeds = [(recipe, recipe_evaluations(recipe, runs, data)) for recipe in recipes]
     command = " ".join(
         (["--runs $RUNS"] if runs else []) + ["--blog %s" % r for r in blogs] +
         ["--over-seeds %s" % r for r in recipes] +
-        ["--eval %s" % p for p in eval_paths] + ["--toy %s" % d for d in toy_dirs] +
-        (["--recorded %s" % recorded] if recorded else []))
+        ["--eval %s" % p for p in eval_paths] + ["--toy %s" % d for d in toy_dirs])
     out, blog_closing = _header(command), []
     if blogs:
         out += blog_sections.page_part(
@@ -872,14 +988,14 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, recorded=No
             " (%s)" % _toy_label(study) if len(studies) > 1 else ""), "",
             toy_section(study, toy_dir, page, figures, prefix)]
     studies = [s for s in studies if s is not None]
-    if recorded_text:
-        out += _recorded_section(recorded, recorded_text)
-    out += ["## Closing note", ""] + blog_closing + [closing_note(reports, studies)]
+    staged = [(recipe, by_name) for recipe, by_name in over_seeds if len(by_name) > 1]
+    balance = loss_balance(staged[-1][0], stages(staged[-1][1])[-1][1], runs, data) \
+        if staged else None
+    out += ["## Closing note", ""] + blog_closing + dragan_claims(staged, studies, balance) + [
+        closing_note(reports, studies)]
     for recipe, by_name in over_seeds:
-        out += staged_closing(recipe, by_name)
-    if recorded_text:
-        out += ["- The evaluations recorded earlier: their own closing note, in \"Recorded "
-                "earlier\" above."]
+        out += staged_closing(recipe, by_name, balance=loss_balance(
+            recipe, stages(by_name)[-1][1], runs, data) if len(by_name) > 1 else None)
     out += _recipes_section()
     text = "\n".join(out).rstrip() + "\n"
     with utils.atomic_path(page) as tmp, open(tmp, "w") as f:
@@ -907,9 +1023,6 @@ def main(argv=None):
     parser.add_argument("--toy", action="append", default=[], metavar="DIR",
                         help="a toy study's folder (python -m reproduce.toy --out; repeatable, "
                              "e.g. one per learning rate)")
-    parser.add_argument("--recorded", metavar="FILE",
-                        help="Markdown of sections whose inputs are gone, carried over under "
-                             "a heading that says so")
     parser.add_argument("--out", default=os.path.join(PUBLISHED, "RESULTS.md"),
                         help="the page to write [default: reproduce/published/RESULTS.md]")
     args = parser.parse_args(argv)
@@ -925,7 +1038,7 @@ def main(argv=None):
         parser.error("unknown recipe %s: use one of %s" % (", ".join(unknown),
                                                            ", ".join(experiments.EXPERIMENTS)))
     try:
-        write_page(args.out, args.eval, args.toy, args.over_seeds, args.runs, args.recorded,
+        write_page(args.out, args.eval, args.toy, args.over_seeds, args.runs,
                    blogs=args.blog)
     except (GanReproError, OSError, KeyError, ValueError) as e:
         print("%s: error: %s" % (PROG, e), file=sys.stderr)

@@ -479,9 +479,14 @@ def test_a_staged_recipe_is_one_section_with_the_claim_at_each_length(tmp_path):
     assert text.index("### At 2 epochs") < text.index("### At 4 epochs")
     assert "DRAGAN seed 547 7:20 (5.20 steps/s, stopped once and resumed)" in text
     closing = text[text.index("## Closing note"):]
-    # FID, score, KL, PSNR: DRAGAN better in 1, 1, 1, 2 seeds at 2 epochs; in both at 4.
-    assert ("  - 2 epochs: 1, 1, 1, 2 of 2 seeds; DRAGAN is better in a majority of seeds on "
-            "1 of 4 measures") in closing
-    assert ("  - 4 epochs: 2, 2, 2, 2 of 2 seeds; the claim holds in every seed on every "
+    # FID, score, KL, PSNR mean, PSNR of 9: DRAGAN better in 1, 1, 1, 2, 2 seeds at 2
+    # epochs; in both at 4.
+    assert ("  - 2 epochs: 1, 1, 1, 2, 2 of 2 seeds; DRAGAN is better in a majority of seeds "
+            "on 2 of 5 measures") in closing
+    assert ("  - 4 epochs: 2, 2, 2, 2, 2 of 2 seeds; the claim holds in every seed on every "
             "measure") in closing
     assert "- staged (eval_4ep, 4 epochs), over seeds 547, 548:" in closing
+    assert ("  - Better samples than GAN (MNIST, the blog's setting, staged, seeds 547, 548): at "
+            "4 epochs, DRAGAN better in every seed on FID, score, KL to uniform, blog PSNR mean "
+            "and blog PSNR of 9, GAN on none; at 2 epochs, DRAGAN better in every seed on blog "
+            "PSNR mean and blog PSNR of 9, GAN on none;") in closing
