@@ -413,19 +413,28 @@ def psnr_seeds_table(by_seed):
     return "\n".join(lines)
 
 
+def paired(by_seed, key, higher, first="DRAGAN", second="GAN"):
+    """(seeds, `first`'s values, `second`'s, `first`'s margin per seed (positive: better))
+    of measure `key`, or None if a seed lacks either model."""
+    seeds = sorted(by_seed)
+    try:
+        a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
+             for s in seeds]
+        b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
+             for s in seeds]
+    except StopIteration:
+        return None
+    return seeds, a, b, np.subtract(a, b) * (1 if higher else -1)
+
+
 def seeds_claims(by_seed, first="DRAGAN", second="GAN"):
     """Sentences: is `first` better than `second` on each measure, over the seeds."""
-    seeds = sorted(by_seed)
     lines = []
     for key, label, digits, higher, _ in MEASURES:
-        try:
-            a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
-                 for s in seeds]
-            b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
-                 for s in seeds]
-        except StopIteration:
+        pair = paired(by_seed, key, higher, first, second)
+        if pair is None:
             return []
-        diff = np.subtract(a, b) * (1 if higher else -1)
+        seeds, a, b, diff = pair
         wins = int((diff > 0).sum())
         (ma, sa), (mb, sb), (md, sd) = spread(a), spread(b), spread(diff)
         verdict = ("holds in every seed" if wins == len(seeds) else
@@ -438,6 +447,29 @@ def seeds_claims(by_seed, first="DRAGAN", second="GAN"):
                          first, digits, ma, digits, sa, second, digits, mb, digits, sb,
                          ", ".join(map(str, seeds)), first, digits, md, digits, sd, verdict))
     return lines
+
+
+def _judge_line(report):
+    judged = [r for r in report["runs"] if "judge" in r]
+    if not judged:
+        return []
+    j = judged[0]["judge"]
+    return ["Judge (%s): %.2f%% test accuracy (target %.0f%%)." % (
+        j["dataset"], 100 * j["test_accuracy"], 100 * j["target_accuracy"]), ""]
+
+
+def _seeds_tables(by_seed, note=None):
+    """Markdown lines of one evaluation over seeds: the measures, the blog's PSNR per
+    digit, the claim measure by measure."""
+    out = [seeds_table(by_seed), ""] + ([note, ""] if note else [])
+    psnr = psnr_seeds_table(by_seed)
+    if psnr:
+        out += ["The DRAGAN blog's PSNR per digit (dB; higher: the mean generated digit "
+                "is closer to the mean real one):", "", psnr, ""]
+    claims = seeds_claims(by_seed)
+    if claims:
+        out += ["The blog's claim, measure by measure:", ""] + claims + [""]
+    return out
 
 
 def seeds_section(recipe, name, by_seed, page, figures, runs):
@@ -453,22 +485,10 @@ def seeds_section(recipe, name, by_seed, page, figures, runs):
                "/".join(sorted({str(r["step"]) for r in runs0})),
                "/".join(sorted({"%.2f" % r["epochs_done"] for r in runs0})),
                "reproduce/published/results_data/%s/" % recipe), ""]
-    judged = [r for r in first["runs"] if "judge" in r]
-    if judged:
-        j = judged[0]["judge"]
-        out += ["Judge (%s): %.2f%% test accuracy (target %.0f%%)." % (
-            j["dataset"], 100 * j["test_accuracy"], 100 * j["target_accuracy"]), ""]
-    out += [seeds_table(by_seed), "",
-            "Standard deviations are sample standard deviations (n - 1) over the seeds; "
-            "the floor is the real data's (the same for every seed: it does not depend on "
-            "the training seed).", ""]
-    psnr = psnr_seeds_table(by_seed)
-    if psnr:
-        out += ["The DRAGAN blog's PSNR per digit (dB; higher: the mean generated digit "
-                "is closer to the mean real one):", "", psnr, ""]
-    claims = seeds_claims(by_seed)
-    if claims:
-        out += ["The blog's claim, measure by measure:", ""] + claims + [""]
+    out += _judge_line(first)
+    out += _seeds_tables(by_seed, "Standard deviations are sample standard deviations "
+                         "(n - 1) over the seeds; the floor is the real data's (the same for "
+                         "every seed: it does not depend on the training seed).")
     grids = figures_by_seed(recipe, name, by_seed, page, figures, runs)
     if grids:
         out += [grids, "", "Samples of each run at its last step, saved by the training runs.",
@@ -601,15 +621,10 @@ def stage_claims_table(ordered, first="DRAGAN", second="GAN"):
              "better |" % (first, second, first, first), "|---|---|---|---|---|---|"]
     for key, label, digits, higher, _ in MEASURES:
         for _, by_seed in ordered:
-            seeds = sorted(by_seed)
-            try:
-                a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
-                     for s in seeds]
-                b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
-                     for s in seeds]
-            except StopIteration:
+            pair = paired(by_seed, key, higher, first, second)
+            if pair is None:
                 return ""
-            diff = np.subtract(a, b) * (1 if higher else -1)
+            seeds, a, b, diff = pair
             won = [str(s) for s, d in zip(seeds, diff) if d > 0]
             lines.append("| %s (%s better) | %g | %s | %s | %s | %d of %d%s |" % (
                 label, "higher" if higher else "lower", stage_epochs(by_seed),
@@ -743,11 +758,7 @@ def staged_section(recipe, by_name, page, figures, runs, data=DATA):
                                                 first), ""]
     if STAGED.get(recipe, {}).get("history"):
         out += [STAGED[recipe]["history"], ""]
-    judged = [r for r in first["runs"] if "judge" in r]
-    if judged:
-        j = judged[0]["judge"]
-        out += ["Judge (%s): %.2f%% test accuracy (target %.0f%%)." % (
-            j["dataset"], 100 * j["test_accuracy"], 100 * j["target_accuracy"]), ""]
+    out += _judge_line(first)
     table = stage_claims_table(ordered)
     if table:
         out += ["### The claim at each length", "",
@@ -756,15 +767,8 @@ def staged_section(recipe, by_name, page, figures, runs, data=DATA):
     for name, by_seed in ordered:
         runs0 = [r for r in by_seed[sorted(by_seed)[0]]["runs"] if "epochs_done" in r]
         out += ["### At %g epochs (step %s; `%s.json`)" % (
-            stage_epochs(by_seed), "/".join(sorted({str(r["step"]) for r in runs0})), name), "",
-            seeds_table(by_seed), ""]
-        psnr = psnr_seeds_table(by_seed)
-        if psnr:
-            out += ["The DRAGAN blog's PSNR per digit (dB; higher: the mean generated digit "
-                    "is closer to the mean real one):", "", psnr, ""]
-        claims = seeds_claims(by_seed)
-        if claims:
-            out += ["The blog's claim, measure by measure:", ""] + claims + [""]
+            stage_epochs(by_seed), "/".join(sorted({str(r["step"]) for r in runs0})), name),
+            ""] + _seeds_tables(by_seed)
     grids = figures_by_seed(recipe, last_name, last, page, figures, runs)
     if grids:
         out += ["### Samples at %g epochs, seed by seed" % stage_epochs(last), "", grids, "",
@@ -791,7 +795,7 @@ def staged_section(recipe, by_name, page, figures, runs, data=DATA):
     return "\n".join(out)
 
 
-def staged_closing(recipe, by_name, first="DRAGAN", second="GAN", balance=None):
+def staged_closing(recipe, by_name, first="DRAGAN", second="GAN"):
     """Closing-note lines of a recipe over seeds: at each length, the measures where the
     claim holds in every seed, in some, in none; then the last length's claims in full."""
     ordered = stages(by_name) if len(by_name) > 1 else sorted(by_name.items())
@@ -800,14 +804,7 @@ def staged_closing(recipe, by_name, first="DRAGAN", second="GAN", balance=None):
         out.append("- %s: DRAGAN against GAN at each length, in how many of the seeds "
                    "DRAGAN is better (%s):" % (recipe, ", ".join(m[4] for m in MEASURES)))
         for _, by_seed in ordered:
-            seeds = sorted(by_seed)
-            counts = []
-            for key, _, _, higher, _ in MEASURES:
-                a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
-                     for s in seeds]
-                b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
-                     for s in seeds]
-                counts.append(int(((np.subtract(a, b) * (1 if higher else -1)) > 0).sum()))
+            counts, seeds = _seed_counts(by_seed, first, second)
             out.append("  - %g epochs: %s of %d seeds; %s" % (
                 stage_epochs(by_seed), ", ".join(map(str, counts)), len(seeds),
                 "the claim holds in every seed on every measure" if min(counts) == len(seeds)
@@ -821,15 +818,6 @@ def staged_closing(recipe, by_name, first="DRAGAN", second="GAN", balance=None):
         out += ["- %s (%s%s), over seeds %s:" % (
             recipe, name, ", %g epochs" % stage_epochs(by_seed) if len(ordered) > 1 else "",
             ", ".join(map(str, sorted(by_seed))))] + ["  " + c for c in claims]
-    if balance and first in balance and second in balance:
-        seeds = sorted(set(balance[first]) & set(balance[second]), key=int)
-        gap = {m: [balance[m][s]["g_loss"] - balance[m][s]["d_loss"] for s in seeds]
-               for m in (first, second)}
-        smaller = sum(a < b for a, b in zip(gap[first], gap[second]))
-        out.append("- %s, the training balance over each run's last %d steps: g_loss - d_loss "
-                   "%s %.2f ± %.2f, %s %.2f ± %.2f; smaller (D less far ahead) with %s in %d of "
-                   "%d seeds." % (recipe, LAST_STEPS, first, *spread(gap[first]), second,
-                                  *spread(gap[second]), first, smaller, len(seeds)))
     return out
 
 
@@ -841,15 +829,11 @@ def _and(words):
 
 def _seed_counts(by_seed, first="DRAGAN", second="GAN"):
     """[seeds where `first` is better] per measure of MEASURES, and the seeds."""
-    seeds = sorted(by_seed)
     out = []
     for key, _, _, higher, _ in MEASURES:
-        a = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == first), key)
-             for s in seeds]
-        b = [measure(next(r for r in by_seed[s]["runs"] if r["model"] == second), key)
-             for s in seeds]
-        out.append(int(((np.subtract(a, b) * (1 if higher else -1)) > 0).sum()))
-    return out, seeds
+        pair = paired(by_seed, key, higher, first, second)
+        out.append(int((pair[3] > 0).sum()))
+    return out, sorted(by_seed)
 
 
 def dragan_claims(staged, studies, balance=None):
@@ -994,8 +978,7 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, data=DATA,
     out += ["## Closing note", ""] + blog_closing + dragan_claims(staged, studies, balance) + [
         closing_note(reports, studies)]
     for recipe, by_name in over_seeds:
-        out += staged_closing(recipe, by_name, balance=loss_balance(
-            recipe, stages(by_name)[-1][1], runs, data) if len(by_name) > 1 else None)
+        out += staged_closing(recipe, by_name)
     out += _recipes_section()
     text = "\n".join(out).rstrip() + "\n"
     with utils.atomic_path(page) as tmp, open(tmp, "w") as f:
