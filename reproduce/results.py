@@ -220,6 +220,10 @@ def toy_section(study, toy_dir, page, figures, prefix=""):
             out += ["![%s](%s)" % (os.path.basename(path), _rel(target, page)), ""]
         if group:
             out += [caption, ""]
+    remark = os.path.join(toy_dir, "remark.md")     # what a person saw in the figures
+    if os.path.exists(remark):
+        with open(remark) as f:
+            out += ["**Seen in the figures:** %s" % f.read().strip(), ""]
     return "\n".join(out)
 
 

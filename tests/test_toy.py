@@ -258,8 +258,10 @@ def test_gan_toy_cli_writes_levels_figure_and_redraws_it(tmp_path):
     from reproduce import results
     page = tmp_path / "page" / "RESULTS.md"
     page.parent.mkdir()
+    (tmp_path / "remark.md").write_text("The roll is covered.\n")     # a person's look
     assert results.main(["--toy", str(tmp_path), "--out", str(page)]) == 0
     text = page.read_text()
+    assert "**Seen in the figures:** The roll is covered." in text
     assert ("gan_toy.py's setting: MLPs of 3 x 512, batch 256, Adam lr 0.0001, WGAN-GP lambda "
             "0.1; 2 generator steps, 0.0% of its 100,000") in text
     assert "likely the lineage of the DRAGAN paper's swiss-roll figure, but this is not " \
