@@ -66,6 +66,10 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     assert (page.parent / "figures" / "toy_swissroll.png").exists()
     assert ("- Toy ring8 (the project's setting: MLPs of 2 x 64, batch 64, Adam lr 0.001; 2 "
             "generator steps): modes covered of 8, mean ± std over 2 seeds: gan ") in text
+    assert ("  - Fits the swiss roll where GAN and WGAN-GP do not (the paper's figure; the "
+            "project's setting: MLPs of 2 x 64, batch 64, Adam lr 0.001; 2 generator steps, 2 "
+            "seeds): modes covered of 20 gan ") in text
+    assert "seed by seed against GAN: dragan_paper more in " in text
     # The page's std is the sample one (n - 1), as the MNIST seeds tables'.
     gan = [r["modes_covered"] for r in study["runs"]
            if r["dataset"] == "ring8" and r["method"] == "gan"]
