@@ -183,11 +183,11 @@ def toy_summary(study):
 
 def toy_section(study, toy_dir, page, figures, prefix=""):
     """Markdown of one toy study; its scatter plots are copied as figures/<prefix>toy_*.png."""
-    out = ["Made by: `%s` (%d runs, %.0f s wall clock at %d thread per run; %s, "
-           "batch %d, %d samples measured per run)."
+    out = ["Made by: `%s` (%d runs, %.0f s wall clock at %d thread per run; %s; %d samples "
+           "measured per run)."
            % (study["command"], len(study["runs"]), study["budget"]["seconds"],
-              study["budget"]["threads"], _toy_label(study),
-              study["budget"]["batch_size"], study["budget"]["eval_samples"]), "",
+              study["budget"]["threads"], _toy_label(study), study["budget"]["eval_samples"]),
+           "",
            toy.table(toy_summary(study)), "",
            "Mean ± sample standard deviation over the seeds. Modes covered: modes with >= 20 "
            "of 2,500 samples within 3 std of their centre (PacGAN's rule; swiss roll: 20 "
