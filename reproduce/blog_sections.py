@@ -24,7 +24,7 @@ import shutil
 import numpy as np
 
 import utils
-from reproduce import evaluate, experiments, plots
+from reproduce import evaluate, experiments, plots, run_files
 
 # What each blog shows or claims (../shared/spec/MODELS.md), and its length in steps or
 # epochs (a step: one iteration of the blog's loop; WGAN / WGAN-GP: one G iteration).
@@ -196,8 +196,7 @@ def _figure_lines(recipe, run, runs, page, figures, rel):
     target = os.path.join(figures, "%s_losses.png" % recipe)
     logs = evaluate_path(run.get("log_folder"), runs)
     if logs and os.path.isdir(logs):
-        from reproduce import results
-        scalars = {t: sv for t, sv in results.read_scalars(logs, None).items()
+        scalars = {t: sv for t, sv in run_files.read_scalars(logs, None).items()
                    if ("loss" in t or t == "gradient_penalty") and len(sv[0])}
         if scalars:
             longest = max(len(s) for s, _ in scalars.values())
@@ -315,9 +314,8 @@ def keep_training_facts(recipe, by_seed, runs, data):
         facts = training_facts(recipe, seed, runs) if runs else None
         if facts:
             report["training"] = facts
-            from reproduce import results
             utils.write_json(os.path.join(data, recipe, "seed%d_eval.json" % seed),
-                             results._portable(report, runs))
+                             run_files.portable(report, runs))
 
 
 def section(recipe, by_seed, runs, page, figures, rel):
@@ -406,8 +404,7 @@ def page_part(recipes, runs, page, figures, data, rel, read, closing=None):
                                 recipe, experiments.budget_of(recipe)))
             continue
         keep_training_facts(recipe, by_seed, runs, data)
-        from reproduce import results
-        by_seed = {s: results._portable(r, runs) for s, r in by_seed.items()}
+        by_seed = {s: run_files.portable(r, runs) for s, r in by_seed.items()}
         report = by_seed[sorted(by_seed)[0]]
         rows.append((recipe, report["runs"][0], report))
         sections.append(section(recipe, by_seed, runs, page, figures, rel))

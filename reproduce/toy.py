@@ -390,6 +390,26 @@ def summarise(runs):
     return rows
 
 
+def study_label(study):
+    """How the results page names a study's setting and budget."""
+    b = study["budget"]
+    if b.get("setting") == "gan_toy":
+        return ("gan_toy.py's setting: MLPs of %d x %d, batch %d, Adam lr %g, WGAN-GP lambda "
+                "%g; %s generator steps, %.1f%% of its %s" % (
+                    b["depth"], b["hidden"], b["batch_size"], b["lr"], b["gp_lambda"],
+                    "{:,}".format(b["steps"]), 100.0 * b["steps"] / GAN_TOY["steps"],
+                    "{:,}".format(GAN_TOY["steps"])))
+    return "the project's setting: MLPs of %d x %d, batch %d, Adam lr %g; %s generator steps" % (
+        MODEL["depth"], b.get("hidden", DEFAULTS["hidden"]), b["batch_size"],
+        b.get("lr", DEFAULTS["lr"]), "{:,}".format(b["steps"]))
+
+
+def study_summary(study):
+    """The study's rows, recomputed from its runs (every study on the page with the same
+    statistics: sample standard deviations; a study written before kept population ones)."""
+    return summarise(study["runs"])
+
+
 def table(rows):
     """The study's Markdown table."""
     lines = ["| data | method | seeds | modes covered (mean ± std) | seeds with all modes | "

@@ -12,7 +12,7 @@ from models import get_model
 from models.cgan import CGAN
 from models.gan import GAN
 from models.infogan import InfoGAN
-from reproduce import evaluate, judge as judge_lib, results
+from reproduce import evaluate, judge as judge_lib, results, run_files
 
 
 def _tiny_run(root, data_dir, model="dragan", steps=2):
@@ -223,11 +223,11 @@ def test_results_picks_the_grid_of_the_evaluated_epoch(tmp_path):
                  "GAN_epoch003_test_all_classes.png", "GAN_train_00_0010.png"):
         (tmp_path / name).write_bytes(b"png")
         os.utime(tmp_path / name, (1, {"0": 10, "1": 20, "3": 30}.get(name[11], 5)))
-    pick = lambda *a: os.path.basename(results.latest_grid(str(tmp_path), "GAN", *a))  # noqa: E731
+    pick = lambda *a: os.path.basename(run_files.latest_grid(str(tmp_path), "GAN", *a))  # noqa: E731
     assert pick(2.0) == "GAN_epoch001_test_all_classes.png"
     assert pick(1) == "GAN_epoch000_test_all_classes.png"
     assert pick() == pick(2.5) == pick(3.0) == "GAN_epoch003_test_all_classes.png"  # newest
-    assert results.latest_grid(str(tmp_path), "DRAGAN", 2.0) is None
+    assert run_files.latest_grid(str(tmp_path), "DRAGAN", 2.0) is None
 
 
 def test_a_cached_judge_is_rebuilt_at_the_image_size_it_was_trained_at(tmp_path, monkeypatch):

@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 
 from conftest import blobs
-from reproduce import experiments, results, runner
+from reproduce import experiments, results, run_files, runner, seeds_sections
 
 STEPS = 16
 SEEDS = (1, 2)
@@ -85,7 +85,7 @@ def tiny_recipe(data):
 
 def losses(runs, seed, model):
     """Every step's TensorBoard scalars of a run: {tag: (steps, values)}."""
-    return results.read_scalars(os.path.join(runs, RECIPE, "seed%d" % seed, "logs",
+    return run_files.read_scalars(os.path.join(runs, RECIPE, "seed%d" % seed, "logs",
                                              MODELS[model].split("/")[0]))
 
 
@@ -412,13 +412,13 @@ def test_results_aggregate_a_recipe_over_its_seeds_and_keep_its_evaluations(tmp_
     page = tmp_path / "page" / "RESULTS.md"
     page.parent.mkdir()
     data = tmp_path / "kept"
-    by_name = results.recipe_evaluations("short", str(runs), data=str(data))
+    by_name = run_files.recipe_evaluations("short", str(runs), data=str(data))
     assert sorted(by_name) == ["eval"] and sorted(by_name["eval"]) == [547, 548]
-    table = results.seeds_table(by_name["eval"])
+    table = seeds_sections.seeds_table(by_name["eval"])
     # FID: DRAGAN 3 and 5 (mean 4, sample std 1.41), GAN 4 and 4.
     assert "| classifier FID (vs test) | DRAGAN | 3.00 | 5.00 | 4.00 ± 1.41 |" in table
     assert "| blog PSNR, mean over digits (dB) | GAN | 75.00 | 77.00 | 76.00 ± 1.41 |" in table
-    claims = "\n".join(results.seeds_claims(by_name["eval"]))
+    claims = "\n".join(seeds_sections.seeds_claims(by_name["eval"]))
     assert ("\"DRAGAN's blog PSNR, mean over digits (dB) is higher than GAN's\": DRAGAN "
             "77.00 ± 1.41 vs GAN 76.00 ± 1.41") in claims
     assert ("DRAGAN's margin per seed (positive: as claimed) 1.00 ± 0.00; the claim holds "
@@ -427,13 +427,13 @@ def test_results_aggregate_a_recipe_over_its_seeds_and_keep_its_evaluations(tmp_
     kept = json.loads((data / "short" / "seed547_eval.json").read_text())
     assert kept["runs"][0]["log_folder"] == "$RUNS/short/logs"               # portable
     # Without the runs folder the kept evaluations give the same aggregation.
-    again = results.recipe_evaluations("short", None, data=str(data))
-    assert results.seeds_table(again["eval"]) == table
+    again = run_files.recipe_evaluations("short", None, data=str(data))
+    assert seeds_sections.seeds_table(again["eval"]) == table
     text = results.write_page(str(page), [], recipes=["short"], runs=str(runs), data=str(data))
     assert "## DRAGAN vs GAN over 2 seeds: short (eval)" in text and table in text
     assert "- short (eval), over seeds 547, 548:" in text                    # closing note
-    with pytest.raises(results.GanReproError, match="no evaluations of other"):
-        results.recipe_evaluations("other", str(runs), data=str(data))
+    with pytest.raises(run_files.GanReproError, match="no evaluations of other"):
+        run_files.recipe_evaluations("other", str(runs), data=str(data))
 
 
 def test_a_staged_recipe_is_one_section_with_the_claim_at_each_length(tmp_path):
@@ -463,10 +463,10 @@ def test_a_staged_recipe_is_one_section_with_the_claim_at_each_length(tmp_path):
         dict(cpu="Some CPU", finished="2026-12-05T01:00:00", seconds=240.0)))
     (jobs / "eval_seed547_2ep.log").write_text("nothing trained here\n")
     data = tmp_path / "kept"
-    facts = results.staged_training("staged", str(runs), data=str(data))
+    facts = seeds_sections.staged_training("staged", str(runs), data=str(data))
     assert facts == {"dragan": {"547": dict(steps=2286, seconds=440, attempts=2, stopped=1,
                                             cpu="Some CPU", finished="2026-12-05T01:00:00")}}
-    assert results.staged_training("staged", None, data=str(data)) == facts      # kept
+    assert seeds_sections.staged_training("staged", None, data=str(data)) == facts      # kept
     page = tmp_path / "page" / "RESULTS.md"
     page.parent.mkdir()
     text = results.write_page(str(page), [], recipes=["staged"], runs=str(runs), data=str(data))
