@@ -200,9 +200,9 @@ def pytest_terminal_summary(terminalreporter):
     if runner_tests is not None:
         for line in runner_tests.summary():
             terminalreporter.write_line(line)
-    # No skip goes unnamed: every skipped test with its reason (the platform-dependent
-    # ones: the GPU-kernel audit off a CUDA build, the full-disk fault without a mount
-    # namespace, Ray when not installed; the opt-in slow judges).
+    # No skip goes unnamed: every skipped test with its reason (the opt-in slow judges; the
+    # platform-dependent checks do not skip: without a CUDA build, a mount namespace or Ray
+    # they check what that platform gives instead, and Ray's summary line says so).
     for report in terminalreporter.stats.get("skipped", []):
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else report.longrepr
         terminalreporter.write_line("SKIPPED %s: %s" % (report.nodeid, reason))

@@ -6,8 +6,9 @@ data. They are forked from one "zygote" process that imported TensorFlow once (a
 ~5 s, a fork nothing); each child logs every step's losses, and all of them together must equal
 an uninterrupted run's, step for step. Where the machine allows an unprivileged mount
 namespace (`unshare -rm`), the zygote also mounts a 40 MB tmpfs, so the full-disk check fills
-a real file system; elsewhere that one check is skipped (the in-process failing writers run
-everywhere).
+a real file system; elsewhere the same check runs with the disk-full error injected into
+the run's third save (as TensorFlow raises it: a partial temp file, then ResourceExhausted),
+and the in-process failing writers run everywhere.
 
 `FAULTS_REPORT=path` writes the table of the closing note (fault class, times injected, runs
 recovered, losses identical after resume) to `path` as Markdown; `FAULTS_SEED` changes the
@@ -108,7 +109,8 @@ def _instrumented(model_cls, cmd):
       checkpoint: while TensorFlow writes the next checkpoint (its *.tempstate* files exist);
       state: after the Saver wrote a checkpoint, before state.json;
       grid: with the next sample grid's PNG half written;
-      hold: never; it sleeps, holding the folder's lock, until the test kills it."""
+      hold: never; it sleeps, holding the folder's lock, until the test kills it;
+      enospc: no kill: the Saver's save of step kill["at"] fails as on a full disk."""
     import threading
     import skimage.io
     import utils
@@ -143,6 +145,8 @@ def _instrumented(model_cls, cmd):
         real_write_json(path, obj)
 
     skimage.io.imsave, utils.write_json = imsave, write_json
+    if kind == "enospc":
+        _fill_disk_at(kill["at"])
 
     class Instrumented(model_cls):
         def run_step(self, step):
@@ -163,6 +167,23 @@ def _instrumented(model_cls, cmd):
 
     Instrumented.__module__ = model_cls.__module__
     return Instrumented
+
+
+def _fill_disk_at(step):
+    """Make the Saver's save of `step` fail as TensorFlow does on a full disk: a partial
+    temp file of the data shard, then ResourceExhaustedError naming ENOSPC."""
+    from tf_compat import tf
+    real_save = tf.train.Saver.save
+
+    def save(self, sess, prefix, global_step=None, **kwargs):
+        if global_step == step:
+            with open("%s-%d.data-00000-of-00001.tempstate1" % (prefix, step), "wb") as f:
+                f.write(b"partial")
+            raise tf.errors.ResourceExhaustedError(
+                None, None, "%s-%d.data-00000-of-00001.tempstate1; No space left on device"
+                % (prefix, step))
+        return real_save(self, sess, prefix, global_step=global_step, **kwargs)
+    tf.train.Saver.save = save
 
 
 class Zygote:
@@ -818,14 +839,16 @@ def test_kill_9_at_random_moments_resumes_with_the_losses_of_a_straight_run(worl
 def test_full_disk_is_a_clear_error_and_the_last_checkpoint_resumes(world, straight):
     """A real file system that fills up (a 40 MB tmpfs in the zygote's mount namespace): the
     third 17.5 MB checkpoint does not fit; the run ends with one line naming the checkpoint,
-    the reason and the last good one; the next run resumes from that one."""
+    the reason and the last good one; the next run resumes from that one. Without a mount
+    namespace the third save fails as TensorFlow's does on a full disk (injected)."""
     zygote, root = world["zygote"], world["root"]
-    if zygote.tmpfs is None:
-        pytest.skip("no unprivileged mount namespace here (unshare -rm) for a small tmpfs")
-    ckpt = os.path.join(zygote.tmpfs, "checkpoint")
+    real = zygote.tmpfs is not None
+    fault = "disk full (real tmpfs)" if real else "disk full (third save failing as on ENOSPC)"
+    ckpt = os.path.join(zygote.tmpfs if real else str(root / "full"), "checkpoint")
     folder = os.path.join(ckpt, "DRAGAN_mnist_8_128", "DRAGAN")
     losses, log = root / "full.jsonl", root / "full.log"
-    pid = zygote.start(world["argv"]("full", checkpoint_dir=ckpt), log, losses)
+    pid = zygote.start(world["argv"]("full", checkpoint_dir=ckpt), log, losses,
+                       kill=None if real else dict(kind="enospc", at=3))
     assert zygote.wait(pid) == 1
     out = log.read_text()
     errors = [line for line in out.splitlines() if line.startswith("run_dragan.py: error:")]
@@ -834,7 +857,7 @@ def test_full_disk_is_a_clear_error_and_the_last_checkpoint_resumes(world, strai
     assert "No space left on device" in errors[0] or "ResourceExhausted" in errors[0], errors[0]
     assert "the last good checkpoint, %s-2, is untouched" % os.path.join(
         folder, "DRAGAN.model") in errors[0], errors[0]
-    note("disk full (real tmpfs)", injected=1)
+    note(fault, injected=1)
     start = len(out)
     pid = zygote.start(world["argv"]("full", steps=2, checkpoint_dir=ckpt), log, losses)
     assert zygote.wait(pid) == 0, log.read_text()[start:]
@@ -842,7 +865,7 @@ def test_full_disk_is_a_clear_error_and_the_last_checkpoint_resumes(world, strai
     assert "resuming from %s-2 (step 2)" % os.path.join(folder, "DRAGAN.model") in out, out
     records = read_losses(losses)
     identical = all(r["losses"] == straight[r["step"]] for r in records)
-    note("disk full (real tmpfs)", recovered=1, identical=identical)
+    note(fault, recovered=1, identical=identical)
     assert [r["step"] for r in records] == [1, 2, 3] and identical
 
 

@@ -14,11 +14,11 @@ from tf_compat import tf
 DTYPES = ("float32", "float64")
 
 # TensorFlow's Linux x86-64 wheel (requirements.txt; requirements-gpu.txt adds only the CUDA
-# libraries) is a CUDA build; elsewhere (macOS, aarch64) there are no GPU kernels to audit.
-if not tf.test.is_built_with_cuda() and (platform.system(), platform.machine()) != (
-        "Linux", "x86_64"):
-    pytest.skip("this TensorFlow is not a CUDA build: it registers no GPU kernels",
-                allow_module_level=True)
+# libraries) is a CUDA build; elsewhere (macOS, aarch64) there are no GPU kernels to audit,
+# and this module checks only what the audit does there: refuse in one line (end of file).
+GPU_KERNELS = tf.test.is_built_with_cuda() or (platform.system(), platform.machine()) == (
+    "Linux", "x86_64")
+
 
 def _assert_complete(result):
     assert result.ops > 100 and result.op_types > 20, result
@@ -156,3 +156,17 @@ def test_the_command_help_and_an_unknown_model(capsys):
     assert done.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("gpu_audit: error: unknown model 'nosuch'"), err
+
+
+def test_a_tensorflow_without_gpu_kernels_is_refused_in_one_line(capsys, monkeypatch):
+    monkeypatch.setattr(gpu_audit, "gpu_kernel_count", lambda: 0)
+    assert gpu_audit.main(["gan"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "gpu_audit: error: this TensorFlow registers no GPU kernels"), err
+
+
+if not GPU_KERNELS:         # a CPU-only TensorFlow: nothing to audit, only the refusal
+    for _name in [n for n in list(globals()) if n.startswith("test_")
+                  and n != "test_a_tensorflow_without_gpu_kernels_is_refused_in_one_line"]:
+        del globals()[_name]
