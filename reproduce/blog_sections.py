@@ -77,23 +77,17 @@ def display_name(recipe):
 
 # ---- the training facts kept beside an evaluation --------------------------------------
 
-_TRAINED = re.compile(r": finished at step \d+ \((\d+) steps in ")
-
-
 def _job_log(marker):
     """(times the job resumed, steps its finishing attempt trained or None) from the log
     beside a done-marker."""
-    resumed, trained = 0, None
+    log = marker[:-len(".done.json")] + ".log"
     try:
-        with open(marker[:-len(".done.json")] + ".log", errors="replace") as f:
-            for line in f:
-                resumed += ": resuming from " in line    # a refused start is not one
-                m = _TRAINED.search(line)
-                if m:
-                    trained = int(m.group(1))
+        with open(log, errors="replace") as f:
+            resumed = sum(": resuming from " in line for line in f)   # a refused start is not one
     except OSError:
         return None, None
-    return resumed, trained
+    finished = [steps for steps, _, stopped in run_files.attempts_of(log) if not stopped]
+    return resumed, finished[-1] if finished else None
 
 
 def training_facts(recipe, seed, runs):

@@ -270,6 +270,10 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, data=DATA,
         ["--over-seeds %s" % r for r in recipes] +
         ["--eval %s" % p for p in eval_paths] + ["--toy %s" % d for d in toy_dirs])
     out, blog_closing = _header(command), []
+    cache = {}                  # log folder -> its loss scalars, read once for the page
+    staged = [(recipe, by_name) for recipe, by_name in over_seeds if len(by_name) > 1]
+    balances = {recipe: loss_balance(recipe, stages(by_name)[-1][1], runs, data, cache)
+                for recipe, by_name in staged}
     if blogs:
         out += blog_sections.page_part(
             blogs, runs, page, figures, data, rel,
@@ -280,11 +284,12 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, data=DATA,
             out += ["## DRAGAN vs GAN over %d seeds at %s epochs: %s" % (
                 len({s for _, b in ordered for s in b}),
                 ", ".join("%g" % stage_epochs(b) for _, b in ordered), recipe), "",
-                staged_section(recipe, by_name, page, figures, runs, data)]
+                staged_section(recipe, by_name, page, figures, runs, data, cache,
+                               balances[recipe])]
             continue
         for name, by_seed in sorted(by_name.items()):
             out += ["## DRAGAN vs GAN over %d seeds: %s (%s)" % (len(by_seed), recipe, name), "",
-                    seeds_section(recipe, name, by_seed, page, figures, runs)]
+                    seeds_section(recipe, name, by_seed, page, figures, runs, cache)]
     for report, source in zip(reports, eval_paths):
         runs_text = ", ".join("%s at %g epochs%s" % (
             r["model"], round(r["epochs_done"], 2),
@@ -309,10 +314,7 @@ def write_page(page, eval_paths, toy_dirs=(), recipes=(), runs=None, data=DATA,
             " (%s)" % toy.study_label(study) if len(studies) > 1 else ""), "",
             toy_section(study, toy_dir, page, figures, prefix)]
     studies = [s for s in studies if s is not None]
-    staged = [(recipe, by_name) for recipe, by_name in over_seeds if len(by_name) > 1]
-    balance = loss_balance(staged[-1][0], stages(staged[-1][1])[-1][1], runs, data) \
-        if staged else None
-    out += ["## Closing note", ""] + blog_closing + dragan_claims(staged, studies, balance) + [
+    out += ["## Closing note", ""] + blog_closing + dragan_claims(staged, studies, balances) + [
         closing_note(reports, studies)]
     for recipe, by_name in over_seeds:
         out += staged_closing(recipe, by_name)

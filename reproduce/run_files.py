@@ -5,6 +5,7 @@ and `reproduce.seeds_sections`."""
 
 import glob
 import os
+import re
 import sys
 
 import numpy as np
@@ -129,4 +130,25 @@ def recipe_evaluations(recipe, runs=None, data=DATA):
         raise GanReproError("no evaluations of %s under %s or in %s: run python -m "
                             "reproduce.experiments run %s first" % (
                                 recipe, os.path.join(runs or "$RUNS", recipe), kept, recipe))
+    return found
+
+
+_ATTEMPT = re.compile(r": (finished|stopped by [A-Z]+) at step \d+ \((\d+) steps in "
+                      r"(\d+):(\d\d):(\d\d)")
+
+
+def attempts_of(log_path):
+    """[(steps, seconds, stopped)] of every training attempt a job's log reports (finished,
+    or stopped by a signal: stopped True), [] if there is none or no log."""
+    found = []
+    try:
+        with open(log_path, errors="replace") as f:
+            for line in f:
+                m = _ATTEMPT.search(line)
+                if m:
+                    h, mi, se = (int(x) for x in m.groups()[2:])
+                    found.append((int(m.group(2)), 3600 * h + 60 * mi + se,
+                                  m.group(1) != "finished"))
+    except OSError:
+        pass
     return found

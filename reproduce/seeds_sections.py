@@ -10,9 +10,7 @@ the last length's grids and mean digits seed by seed, the loss curves of the who
 the losses over their last steps and the training time of every attempt.
 """
 
-import glob
 import os
-import re
 import shutil
 import sys
 
@@ -21,9 +19,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import utils  # noqa: E402
+from models import get_model  # noqa: E402
 from reproduce import blog_sections, experiments, plots, toy  # noqa: E402
 from reproduce.run_files import (  # noqa: E402
-    DATA, finite, latest_grid, local, read_scalars, rel, slug)
+    DATA, attempts_of, finite, latest_grid, local, read_scalars, rel, slug)
 
 MEASURES = (  # (key, label, digits, higher is better, short name)
     ("fid", "classifier FID (vs test)", 2, False, "FID"),
@@ -152,7 +151,7 @@ def _seeds_tables(by_seed, note=None):
     return out
 
 
-def seeds_section(recipe, name, by_seed, page, figures, runs):
+def seeds_section(recipe, name, by_seed, page, figures, runs, cache=None):
     """Markdown of one recipe's evaluation `name` over its seeds: table, claims, grids."""
     seeds = sorted(by_seed)
     first = by_seed[seeds[0]]
@@ -174,7 +173,7 @@ def seeds_section(recipe, name, by_seed, page, figures, runs):
         out += [grids, "", "Samples of each run at its last step, saved by the training runs.",
                 ""]
     out += _loss_figures(recipe, name, by_seed, page, figures, runs,
-                         "Loss curves of %s, every seed: the runs' TensorBoard scalars.")
+                         "Loss curves of %s, every seed: the runs' TensorBoard scalars.", cache)
     return "\n".join(out)
 
 
@@ -209,45 +208,23 @@ def stages(by_name):
     return sorted(by_name.items(), key=lambda item: (stage_epochs(item[1]), item[0]))
 
 
-_ATTEMPT = re.compile(r": (finished|stopped by [A-Z]+) at step \d+ \((\d+) steps in "
-                      r"(\d+):(\d\d):(\d\d)")
-
-
-def attempts_of(log_path):
-    """[(steps, seconds, stopped)] of every training attempt a job's log reports (finished,
-    or stopped by a signal: stopped True), [] if there is none or no log."""
-    found = []
-    try:
-        with open(log_path, errors="replace") as f:
-            for line in f:
-                m = _ATTEMPT.search(line)
-                if m:
-                    h, mi, se = (int(x) for x in m.groups()[2:])
-                    found.append((int(m.group(2)), 3600 * h + 60 * mi + se,
-                                  m.group(1) != "finished"))
-    except OSError:
-        pass
-    return found
-
-
-def staged_training(recipe, runs, data=DATA):
+def staged_training(recipe, seeds, runs, data=DATA):
     """{model: {seed: {steps, seconds, attempts, stopped, cpu, finished}}}: every training
-    attempt of a staged recipe's jobs (`<model>_seed<S>_*.log` under $RUNS/<recipe>/jobs/),
-    summed per model and seed; kept as `data`/<recipe>/training.json, and read from there without
-    --runs (None if neither has it)."""
+    attempt of the recipe's training jobs for `seeds` (their logs under $RUNS/<recipe>/jobs/),
+    summed per model and seed; kept as `data`/<recipe>/training.json, and read from there
+    without --runs (None if neither has it)."""
     kept = os.path.join(data, recipe, "training.json")
-    if not runs:
-        return utils.read_json(kept) if os.path.exists(kept) else None
     facts = {}
-    jobs = os.path.join(os.path.abspath(runs), recipe, "jobs")
-    for log in sorted(glob.glob(os.path.join(jobs, "*_seed*_*.log"))):
-        m = re.match(r"(.+)_seed(\d+)_", os.path.basename(log))
-        tries = attempts_of(log)
-        if not m or not tries or m.group(1) in ("eval", "judge"):
+    for j in experiments.jobs_of(recipe, seeds) if runs else ():
+        log = os.path.join(os.path.abspath(runs), recipe, "jobs", j.name + ".log")
+        tries = attempts_of(log) if j.kind == "train" else []
+        if not tries:
             continue
+        model = os.path.basename(j.argv[1])[len("run_"):-len(".py")]   # scripts/run_<model>.py
+        seed = j.argv[j.argv.index("--seed") + 1]
         marker = log[:-len(".log")] + ".done.json"
         done = utils.read_json(marker) if os.path.exists(marker) else {}
-        f = facts.setdefault(m.group(1), {}).setdefault(m.group(2), dict(
+        f = facts.setdefault(model, {}).setdefault(seed, dict(
             steps=0, seconds=0, attempts=0, stopped=0, cpu=None, finished=None))
         f["steps"] += sum(t[0] for t in tries)
         f["seconds"] += sum(t[1] for t in tries)
@@ -265,9 +242,9 @@ def staged_training(recipe, runs, data=DATA):
 def _training_line(recipe, training, last):
     """The budget sentence of a staged recipe (its last stage's runs `last`)."""
     runs0 = [r for r in last["runs"] if "epochs_done" in r]
-    text = ("%s per model and seed (%s steps of %d)" % (
+    text = ("%s per model and seed (%s steps)" % (
         "/".join(sorted({"%g epochs" % r["epochs_done"] for r in runs0})),
-        "/".join(sorted({"{:,}".format(r["step"]) for r in runs0})), 64))
+        "/".join(sorted({"{:,}".format(r["step"]) for r in runs0}))))
     if recipe in STAGED:
         length, source = STAGED[recipe]["length"]
         text += ": %.1f%% of the blog's %s epochs (%s)" % (
@@ -278,7 +255,7 @@ def _training_line(recipe, training, last):
             for seed in sorted(training[model]):
                 f = training[model][seed]
                 cells.append("%s seed %s %s (%.2f steps/s%s)" % (
-                    model.upper(), seed, blog_sections._hms(f["seconds"]),
+                    get_model(model).model_name, seed, blog_sections._hms(f["seconds"]),
                     f["steps"] / f["seconds"], "" if not f.get("stopped") else
                     ", stopped %s and resumed" % ("once" if f["stopped"] == 1 else
                                                   "%d times" % f["stopped"])))
@@ -354,18 +331,28 @@ def figures_by_seed(recipe, name, by_seed, page, figures, runs, find=_grid_of, k
 LAST_STEPS = 500   # the loss balance: losses averaged over a run's last 500 steps
 
 
-def loss_balance(recipe, by_seed, runs, data=DATA):
+def _losses_of(run, runs, cache):
+    """A run's d_loss and g_loss TensorBoard scalars ({} without its log folder), read once
+    per `cache` (a dict the page's sections share)."""
+    folder = local(run.get("log_folder"), runs)
+    if not folder or not os.path.isdir(folder):
+        return {}
+    if folder not in cache:
+        cache[folder] = read_scalars(folder, ("d_loss", "g_loss"))
+    return cache[folder]
+
+
+def loss_balance(recipe, by_seed, runs, data=DATA, cache=None):
     """{model: {seed: {d_loss, g_loss, from_step, to_step}}}: each run's d_loss and g_loss
     averaged over its last LAST_STEPS steps (TensorBoard scalars); kept as
     `data`/<recipe>/loss_balance.json and read from there without --runs (None if
     neither has them)."""
+    cache = {} if cache is None else cache
     kept = os.path.join(data, recipe, "loss_balance.json")
     found = {}
     for seed in sorted(by_seed) if runs else ():
         for r in by_seed[seed]["runs"]:
-            folder = local(r.get("log_folder"), runs)
-            scalars = read_scalars(folder, ("d_loss", "g_loss")) if folder and \
-                os.path.isdir(folder) else {}
+            scalars = _losses_of(r, runs, cache)
             if not all(tag in scalars and len(scalars[tag][0]) for tag in ("d_loss", "g_loss")):
                 continue
             last = int(scalars["d_loss"][0].max())
@@ -396,17 +383,15 @@ def loss_balance_table(balance):
     return "\n".join(lines)
 
 
-def _loss_figures(recipe, name, by_seed, page, figures, runs, caption):
-    out = []
+def _loss_figures(recipe, name, by_seed, page, figures, runs, caption, cache=None):
+    out, cache = [], {} if cache is None else cache
     seeds = sorted(by_seed)
     for model in [r["model"] for r in by_seed[seeds[0]]["runs"]]:
         target = os.path.join(figures, "%s_%s_%s_losses.png" % (recipe, name, model))
         series = []
         for seed in seeds:
             r = next(x for x in by_seed[seed]["runs"] if x["model"] == model)
-            folder = local(r.get("log_folder"), runs)
-            scalars = read_scalars(folder, ("d_loss", "g_loss")) if folder and \
-                os.path.isdir(folder) else {}
+            scalars = _losses_of(r, runs, cache)
             series += [("seed %d %s" % (seed, tag),) + scalars[tag] for tag in ("d_loss", "g_loss")
                        if tag in scalars and len(scalars[tag][0])]
         if series:
@@ -419,7 +404,7 @@ def _loss_figures(recipe, name, by_seed, page, figures, runs, caption):
     return out
 
 
-def staged_section(recipe, by_name, page, figures, runs, data=DATA):
+def staged_section(recipe, by_name, page, figures, runs, data=DATA, cache=None, balance=None):
     """Markdown of a recipe evaluated at several lengths over its seeds: the claim at each
     length, then every length's tables, then the last length's grids side by side and the
     whole runs' loss curves."""
@@ -434,7 +419,7 @@ def staged_section(recipe, by_name, page, figures, runs, data=DATA):
            "reproduce/published/results_data/%s/." % (
                experiments.PY, recipe, " ".join(map(str, seeds)), first["samples"],
                first["seed"], recipe), "",
-           "**Budget:** %s." % _training_line(recipe, staged_training(recipe, runs, data),
+           "**Budget:** %s." % _training_line(recipe, staged_training(recipe, seeds, runs, data),
                                                 first), ""]
     if STAGED.get(recipe, {}).get("history"):
         out += [STAGED[recipe]["history"], ""]
@@ -461,8 +446,7 @@ def staged_section(recipe, by_name, page, figures, runs, data=DATA):
                 "at %g epochs:" % stage_epochs(last), "", means, ""]
     out += _loss_figures(recipe, "all", last, page, figures, runs,
                          "Loss curves of %s over the whole run (every stage), every seed: the "
-                         "runs' TensorBoard scalars.")
-    balance = loss_balance(recipe, last, runs, data)
+                         "runs' TensorBoard scalars.", cache)
     if balance:
         out += ["The losses over each run's last %d steps (mean of the per-step TensorBoard "
                 "scalars; DRAGAN's d_loss includes its penalty). The larger g_loss - d_loss, the "
@@ -516,10 +500,11 @@ def _seed_counts(by_seed, first="DRAGAN", second="GAN"):
     return out, sorted(by_seed)
 
 
-def dragan_claims(staged, studies, balance=None):
+def dragan_claims(staged, studies, balances=None):
     """The closing note's summary of the DRAGAN blog's claims: what holds, at which length
     and setting, in how many seeds. `staged`: [(recipe, by_name)] of the staged MNIST
-    comparisons; `studies`: the toy studies; `balance`: loss_balance of the longest stage."""
+    comparisons; `studies`: the toy studies; `balances`: {recipe: loss_balance of its
+    longest stage}."""
     lines = []
     for recipe, by_name in staged:
         parts = []
@@ -532,6 +517,7 @@ def dragan_claims(staged, studies, balance=None):
         lines.append("  - Better samples than GAN (MNIST, the blog's setting, %s, seeds %s): %s; "
                      "on the other measures the seeds disagree (margins: below)." % (
                          recipe, ", ".join(map(str, seeds)), "; ".join(parts)))
+        balance = (balances or {}).get(recipe)
         if balance and "DRAGAN" in balance and "GAN" in balance:
             common = sorted(set(balance["DRAGAN"]) & set(balance["GAN"]), key=int)
             gap = {m: [balance[m][x]["g_loss"] - balance[m][x]["d_loss"] for x in common]

@@ -445,9 +445,12 @@ def test_results_aggregate_a_recipe_over_its_seeds_and_keep_its_evaluations(tmp_
         run_files.recipe_evaluations("other", str(runs), data=str(data))
 
 
-def test_a_staged_recipe_is_one_section_with_the_claim_at_each_length(tmp_path):
+def test_a_staged_recipe_is_one_section_with_the_claim_at_each_length(tmp_path, monkeypatch):
     """Evaluations of the same runs at 2 and 4 epochs: one section, the claim per length
     with the seeds it holds in, the training time of every attempt summed."""
+    # "staged": dragan_vs_gan_mnist's jobs (its training logs are found by their names)
+    monkeypatch.setitem(experiments.EXPERIMENTS, "staged",
+                        experiments.EXPERIMENTS["dragan_vs_gan_mnist"])
     runs = tmp_path / "runs"
     numbers = {  # seed: {epochs: (DRAGAN, GAN) as (fid, score, kl, psnr)}
         547: {2: ((3.0, 8.0, 0.01, 76.0), (4.0, 8.2, 0.02, 75.0)),
@@ -472,10 +475,12 @@ def test_a_staged_recipe_is_one_section_with_the_claim_at_each_length(tmp_path):
         dict(cpu="Some CPU", finished="2026-12-05T01:00:00", seconds=240.0)))
     (jobs / "eval_seed547_2ep.log").write_text("nothing trained here\n")
     data = tmp_path / "kept"
-    facts = seeds_sections.staged_training("staged", str(runs), data=str(data))
+    facts = seeds_sections.staged_training("staged", [547, 548], str(runs),
+                                           data=str(data))
     assert facts == {"dragan": {"547": dict(steps=2286, seconds=440, attempts=2, stopped=1,
                                             cpu="Some CPU", finished="2026-12-05T01:00:00")}}
-    assert seeds_sections.staged_training("staged", None, data=str(data)) == facts      # kept
+    kept = seeds_sections.staged_training("staged", [547, 548], None, data=str(data))
+    assert kept == facts
     page = tmp_path / "page" / "RESULTS.md"
     page.parent.mkdir()
     text = results.write_page(str(page), [], recipes=["staged"], runs=str(runs), data=str(data))
