@@ -356,3 +356,10 @@ def toy_metrics(name, samples, quality_stds=3.0, min_count=None):
     return dict(modes_covered=int(np.sum(hq_counts >= min_count)), num_modes=int(k),
                 high_quality=float(good.mean()) if n else float("nan"),
                 reverse_kl=reverse_kl, counts=hq_counts.tolist())
+
+
+def sample_std(values):
+    """Sample standard deviation over seeds (ddof 1; 0 for a single value): the spread the
+    results page and the toy study report."""
+    values = np.asarray(values, np.float64)
+    return float(values.std(ddof=1)) if len(values) > 1 else 0.0

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import utils  # noqa: E402
 from models import get_model  # noqa: E402
-from reproduce import blog_sections, experiments, plots, toy  # noqa: E402
+from reproduce import blog_sections, experiments, metrics, plots, toy  # noqa: E402
 from reproduce.run_files import (  # noqa: E402
     DATA, attempts_of, finite, latest_grid, local, read_scalars, rel, slug)
 
@@ -46,8 +46,7 @@ def measure(run, key):
 
 def spread(values):
     """'mean ± std' text parts: (mean, sample standard deviation (ddof 1; 0 for one))."""
-    values = np.asarray(values, np.float64)
-    return float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return float(np.mean(values)), metrics.sample_std(values)
 
 
 def seeds_table(by_seed):

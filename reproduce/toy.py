@@ -357,13 +357,6 @@ def _run_all(tasks, seeds, jobs, settings):
             raise
 
 
-def _std(values, nan=False):
-    """Sample standard deviation (ddof 1; 0 for one value), NaNs left out with `nan`."""
-    values = np.asarray(values, float)
-    values = values[np.isfinite(values)] if nan else values
-    return float(values.std(ddof=1)) if len(values) > 1 else 0.0
-
-
 def summarise(runs):
     """Per (dataset, method): mean and sample std (n - 1) of the metrics over seeds, and
     the collapsed seeds."""
@@ -375,16 +368,16 @@ def summarise(runs):
         covered = np.array([r["modes_covered"] for r in rs], float)
         hq = np.array([r["high_quality"] for r in rs], float)
         rkl = np.array([r["reverse_kl"] for r in rs], float)
+        rkl = rkl[np.isfinite(rkl)]
         k = rs[0]["num_modes"]
         rows.append(dict(dataset=dataset, method=method, seeds=len(rs), num_modes=k,
-                         modes_mean=float(covered.mean()), modes_std=_std(covered),
+                         modes_mean=float(covered.mean()), modes_std=metrics.sample_std(covered),
                          all_modes=int(np.sum(covered == k)),
                          collapsed=int(np.sum(covered < k / 2.0)),
-                         high_quality_mean=float(hq.mean()), high_quality_std=_std(hq),
-                         reverse_kl_mean=float(np.nanmean(rkl)) if np.any(np.isfinite(rkl))
-                         else float("nan"),
-                         reverse_kl_std=_std(rkl, nan=True) if np.any(np.isfinite(rkl))
-                         else float("nan")))
+                         high_quality_mean=float(hq.mean()),
+                         high_quality_std=metrics.sample_std(hq),
+                         reverse_kl_mean=float(rkl.mean()) if len(rkl) else float("nan"),
+                         reverse_kl_std=metrics.sample_std(rkl) if len(rkl) else float("nan")))
     order = {m: i for i, m in enumerate(METHODS)}
     rows.sort(key=lambda r: (ALL_DATASETS.index(r["dataset"]), order[r["method"]]))
     return rows
