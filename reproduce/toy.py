@@ -68,6 +68,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import utils  # noqa: E402
 from models import losses  # noqa: E402
+from models.optimizers import TF1Adam  # noqa: E402
 from reproduce import metrics, plots  # noqa: E402
 from tf_compat import SessionPolicy, tf  # noqa: E402
 
@@ -232,9 +233,12 @@ class ToyGAN:
             d_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="discriminator")
             g_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope="generator")
             self.lr = tf.placeholder(tf.float32, [], name="learning_rate")
-            adam = dict(learning_rate=self.lr, beta1=s["beta1"], beta2=s["beta2"])
-            self.d_op = tf.train.AdamOptimizer(**adam).minimize(self.d_loss, var_list=d_vars)
-            self.g_op = tf.train.AdamOptimizer(**adam).minimize(self.g_loss, var_list=g_vars)
+            # TF1's Adam per player (gan_toy.py's), built by the models' one update builder:
+            # the gradients and the fetched loss are computed before any variable changes.
+            self.d_op = TF1Adam(d_vars, self.lr, s["beta1"], s["beta2"]).update(
+                self.d_loss, reads=[self.d_loss])
+            self.g_op = TF1Adam(g_vars, self.lr, s["beta1"], s["beta2"]).update(
+                self.g_loss, reads=[self.g_loss])
             init = tf.global_variables_initializer()
         self.graph.finalize()
         self.sess = self.policy.session(self.graph)

@@ -25,6 +25,31 @@ def test_a_seed_trains_the_same_alone_or_beside_others(method):
         assert 0 <= result["modes_covered"] <= result["num_modes"] == 8
 
 
+@pytest.mark.parametrize("method", toy.METHODS)
+def test_each_player_updates_only_its_variables_and_logs_the_loss_before(method):
+    """The toy's Adam steps come from the models' update builder: a step's fetched loss is
+    the loss of the weights before it, and it changes only its player's variables."""
+    model = toy.ToyGAN(method, [0], **TINY)
+    try:
+        with model.graph.as_default():
+            tf = toy.tf
+            d_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, "discriminator")
+            g_vars = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, "generator")
+        feed = model._draws("ring8", [np.random.default_rng(0)])
+        feed[model.lr] = 1e-3
+        for op, loss, mine, other in [(model.d_op, model.d_loss, d_vars, g_vars),
+                                      (model.g_op, model.g_loss, g_vars, d_vars)]:
+            before = model.sess.run(loss, feed)
+            mine0, other0 = model.sess.run(mine), model.sess.run(other)
+            _, logged = model.sess.run([op, loss], feed)
+            assert logged == before
+            # (the critic's output bias has zero gradient in WGAN-GP's loss: any, not all)
+            assert any(not np.array_equal(a, b) for a, b in zip(mine0, model.sess.run(mine)))
+            assert all(np.array_equal(a, b) for a, b in zip(other0, model.sess.run(other)))
+    finally:
+        model.close()
+
+
 def test_initial_weights_depend_on_the_seed_only():
     a = toy.initial_weights(3, "generator", [4, 8, 2])
     b = toy.initial_weights(3, "generator", [4, 8, 2])
