@@ -31,6 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import data as data_lib  # noqa: E402
 import utils  # noqa: E402
 from errors import ConfigError, DataError, GanReproError  # noqa: E402
+from models.optimizers import TF1Adam  # noqa: E402
 from ops import conv, dense  # noqa: E402
 from tf_compat import SessionPolicy, tf  # noqa: E402
 
@@ -72,7 +73,10 @@ class Judge:
             self.loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
                 labels=self.labels, logits=self.logits))
             self.learning_rate = tf.placeholder(tf.float32, [], name="learning_rate")
-            self.train_op = tf.train.AdamOptimizer(self.learning_rate).minimize(self.loss)
+            # TF1's Adam, built by the models' update builder (models/optimizers.update).
+            params = tf.trainable_variables()
+            self.train_op = TF1Adam(params, self.learning_rate).update(self.loss,
+                                                                      reads=[self.loss])
             self.saver = tf.train.Saver(max_to_keep=1)
             init = tf.global_variables_initializer()
         self.graph.finalize()
