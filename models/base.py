@@ -5,10 +5,10 @@ A model subclasses `GANModel` and supplies only what is its own: a config class,
 graph's `Built` record: the ordered update `phases`, each with the feed function that
 makes its NumPy draws and the variable scopes it changes, and the `sampler`),
 `sample_feed`, and what the evaluation may ask of it (`prior_feed`, `evaluations`).
-This module holds the graph, the session, the data batches and the
-samples. The rest is elsewhere: `models/trainer.py` (the `Trainer` mixin: the loop,
-progress, Ctrl-C and SIGTERM, the NaN guard); `models/checkpoints.py` (the collaborator
-`CheckpointStore`, `self.checkpoints`: checkpoints, config.json and state.json, the
+This module holds the graph, the session, the data batches and the samples. The rest
+is elsewhere, in collaborators: `models/trainer.py` (`Trainer`, which `train()` makes:
+the loop, progress, Ctrl-C and SIGTERM, the NaN guard); `models/checkpoints.py`
+(`CheckpointStore`, `self.checkpoints`: checkpoints, config.json and state.json, the
 lock); `tf_compat.SessionPolicy` (`self.policy`: threads, seed, CPU-drawn initial values,
 the process-wide switches); `models/cli.py` (the command line of `scripts/run_<name>.py`).
 
@@ -34,7 +34,7 @@ from errors import CheckpointError, ConfigError, DataError
 from models import key_of
 from models.checkpoints import CheckpointStore, RunFacts, writing
 from models.config import TrainConfig
-from models.trainer import Trainer
+from models.trainer import StepUndo, Trainer, step_runs
 from tf_compat import SessionPolicy, tf
 
 # One update of a training step: run `train_op` `repeat` times (n_critic for
@@ -55,7 +55,7 @@ Phase.__new__.__defaults__ = (1, None, True, ())
 # What a model's graph is, as `build_model` returns it: the update `phases` in the
 # order a training step runs them (each with its feed function and variable scopes)
 # and the `sampler` (the generator's output for the sample grids, fed by the model's
-# `sample_feed` / `prior_feed`). A run (`Trainer`) executes it.
+# `sample_feed` / `prior_feed`). A run's `Trainer` executes it.
 Built = collections.namedtuple("Built", "phases sampler")
 
 def scalar_summaries(logs):
@@ -63,9 +63,7 @@ def scalar_summaries(logs):
     return tf.summary.merge([tf.summary.scalar(k, v) for k, v in sorted(logs.items())])
 
 
-
-
-class GANModel(Trainer, abc.ABC):
+class GANModel(abc.ABC):
     """Base class: the shared Session / Saver / FileWriter / loop.
 
     Subclasses set `model_name`, `Config`, `input_range`, `output_range` and
@@ -74,6 +72,7 @@ class GANModel(Trainer, abc.ABC):
 
     model_name = None
     Config = TrainConfig
+    Trainer = Trainer           # the training loop `train()` runs (models/trainer.py)
     input_range = (0.0, 1.0)    # value range the model wants its real images in
     output_range = (0.0, 1.0)   # value range of the generator's images
     presets = {}                # named sets of defaults, e.g. {"paper": {...}}
@@ -107,6 +106,7 @@ class GANModel(Trainer, abc.ABC):
         self.dtype = tf.as_dtype(config.dtype)     # of placeholders, variables and math
         self.sess = None
         self.writer = None
+        self.step_undo = None       # StepUndo ops, with on_nonfinite="skip"
         self.device = None          # `describe_device` of the session, set by `open`
         self._orders = {}           # order name -> (epoch, its permutation) (`batch_indices`)
         # Threads, seed, CPU-drawn initial values, op determinism and TensorFloat-32:
@@ -288,7 +288,7 @@ class GANModel(Trainer, abc.ABC):
                                    name=var.op.name.replace("/", "_") + "_before_step")
                 backups.append(tf.assign(copy, var))
                 restores.append(tf.assign(var, copy))
-        self._backup_step, self._undo_step = tf.group(*backups), tf.group(*restores)
+        self.step_undo = StepUndo(tf.group(*backups), tf.group(*restores))
 
     def reuse(self, scope):
         """For `tf.variable_scope(scope, reuse=...)`: False the first time this model
@@ -413,16 +413,22 @@ class GANModel(Trainer, abc.ABC):
     def __exit__(self, *exc):
         self.close()
 
+    # ---- training (the loop is the collaborator `self.Trainer`) ---------------------
 
+    def train(self, keep_history=False):
+        """Train until `epochs` or `max_steps`, resuming from the latest checkpoint
+        (`Trainer.train`: its returns, stop reasons and errors)."""
+        return self.Trainer(self).train(keep_history)
 
+    def total_steps(self):
+        """The steps this run trains to: `epochs` epochs, at most `max_steps`."""
+        steps = self.config.epochs * self.steps_per_epoch
+        return min(steps, self.config.max_steps) if self.config.max_steps else steps
 
-
-
-
-
-
-
-
+    def step_runs(self, step, rng):
+        """The session runs of training step `step`: (phase, repeat index, feed), the
+        feeds made lazily from this run's batches and `rng` (trainer.step_runs)."""
+        return step_runs(self.phases, self.batch, step, rng)
 
 
     # ---- data -------------------------------------------------------------------

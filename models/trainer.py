@@ -1,8 +1,24 @@
-"""The training loop of a `GANModel`: steps, grids, checkpoints, progress, signals, NaN guard.
+"""A run's training loop: steps, grids, checkpoints, progress, signals, NaN guard.
 
-`Trainer` is a mixin of `models.base.GANModel`. A step (one generator iteration) runs
-the model's phases in order, each `repeat` times, every draw from one Generator seeded
-by (seed, "step", step), so N steps + resume + M steps equal N+M steps straight.
+`Trainer` is a collaborator of a `models.base.GANModel` run, not a base class of it:
+`GANModel.train()` makes one (`GANModel.Trainer(model)`) and calls its `train()`. It
+executes the model's `Built` record: a step (one generator iteration) runs the record's
+phases in order, each `repeat` times, on the feeds `step_runs` makes from the model's
+batches, every draw from one Generator seeded by (seed, "step", step), so N steps +
+resume + M steps equal N+M steps straight.
+
+What the loop uses of its run, and nothing else:
+  the record:       `phases`, `step_runs(step, rng)` (the feeds of a step's session runs)
+  the session:      `open()` (session + restore; the step to start from), `sess`,
+                    `device`, `graph`, `save(step)`, `checkpoints` (the folder's lock,
+                    unfinished saves, the last good checkpoint), `step_undo` (the ops
+                    of --on-nonfinite skip)
+  the outputs:      `writer` (opened here in `log_folder`), `save_training_grids(step)`,
+                    `save_grid(name, rng)`, `result_folder`, `checkpoint_folder`
+  the schedule:     `config` (seed, log/save/sample cadence, on_nonfinite),
+                    `steps_per_epoch`, `total_steps()`, `model_name`
+Fault injection and timing subclass it (tests/test_faults.py, reproduce/bench.py) and
+set the subclass as the model's `Trainer`.
 
 SIGINT (Ctrl-C) and SIGTERM (`kill`, Slurm at the time limit, Kubernetes eviction) stop
 a run the same way: the current step finishes, a checkpoint is saved and `train()`
@@ -29,14 +45,34 @@ from tf_compat import device_line, tf
 MAX_SKIPPED_IN_A_ROW = 20   # --on-nonfinite skip: this many in a row stop the run
 
 TrainResult = collections.namedtuple("TrainResult", "step stop_reason history")
+# --on-nonfinite skip: the ops that copy every global variable aside before a step
+# (`backup`) and back after a non-finite one (`restore`).
+StepUndo = collections.namedtuple("StepUndo", "backup restore")
+
+
+def step_runs(phases, batch, step, rng):
+    """The session runs of training step `step` of `phases`, in order: (phase, repeat
+    index, feed). Lazy: each feed is made (the phase's feed function on the step's next
+    batch `batch(step, draw)`, drawing from `rng`; or the feed before) only when the run
+    before is done."""
+    feed, draw = None, 0
+    for phase in phases:
+        for r in range(phase.repeat):
+            if phase.feed is not None:
+                images = labels = None
+                if phase.batch:
+                    images, labels = batch(step, draw)
+                    draw += 1
+                feed = phase.feed(images, labels, rng)
+            yield phase, r, feed
 
 
 class Trainer:
-    """`train()` and the step machinery of a `GANModel`."""
+    """Trains one run (a `GANModel`, `run`): `train()` and the step machinery."""
 
-    def total_steps(self):
-        steps = self.config.epochs * self.steps_per_epoch
-        return min(steps, self.config.max_steps) if self.config.max_steps else steps
+    def __init__(self, run):
+        self.run = run
+        self.skipped_in_a_row = 0
 
     def train(self, keep_history=False):
         """Train until `epochs` or `max_steps`, resuming from the latest checkpoint.
@@ -57,135 +93,127 @@ class Trainer:
           StopAborted: the stopping signal came again before the stop's save began
             (nothing saved since the last checkpoint, `last_good`).
         """
-        self.checkpoints.lock()
+        checkpoints = self.run.checkpoints
+        checkpoints.lock()
         try:
-            self.checkpoints.remove_unfinished_saves()
+            checkpoints.remove_unfinished_saves()
             with _StopOnSignal() as stop:
                 try:
                     return self._train(keep_history, stop)
                 except StopAborted as aborted:
-                    aborted.last_good = self.checkpoints.last_good
+                    aborted.last_good = checkpoints.last_good
                     raise
         finally:
-            self.checkpoints.unlock()
+            checkpoints.unlock()
 
     def _train(self, keep_history, stop):
-        cfg = self.config
-        step = self.open()
-        print(device_line(self.device), flush=True)
+        run = self.run
+        cfg = run.config
+        step = run.open()
+        print(device_line(run.device), flush=True)
         self._open_writer(step)
-        total = self.total_steps()
+        total = run.total_steps()
         history = [] if keep_history else None
-        progress = _Progress(self.model_name, step, total, cfg.log_every)
+        progress = _Progress(run.model_name, step, total, cfg.log_every)
         stop_reason, saved_at = "done", step     # step 0: nothing to save yet
-        self._skipped_in_a_row = 0
+        self.skipped_in_a_row = 0
         while step < total:
             if stop.signal_name:
                 stop_reason = stop.signal_name
                 break
-            epoch, index = divmod(step, self.steps_per_epoch)
+            epoch, index = divmod(step, run.steps_per_epoch)
             logs = self._step_or_skip(step)
             step += 1
             if keep_history:
                 history.append({k: float(v) for k, v in logs.items()})
-            progress.update(step, epoch, index + 1, self.steps_per_epoch, logs)
-            end_of_epoch = index + 1 == self.steps_per_epoch
+            progress.update(step, epoch, index + 1, run.steps_per_epoch, logs)
+            end_of_epoch = index + 1 == run.steps_per_epoch
             self._save_step_grids(step, epoch, end_of_epoch)
             if end_of_epoch or (cfg.save_every and step % cfg.save_every == 0):
                 with stop.saving():
-                    self.save(step)
+                    run.save(step)
                 saved_at = step
         stop.finishing()        # from here on a signal cannot abort: the run is ending
         if saved_at != step:
-            self.save(step)
-        with writing("sample grids in", self.result_folder):
+            run.save(step)
+        with writing("sample grids in", run.result_folder):
             if step % cfg.sample_every and step > 0:
-                self.save_training_grids(step)
-        with writing("TensorBoard events in", self.log_folder):
-            self.writer.flush()
-        progress.finish(step, stop_reason, self.checkpoint_folder)
+                run.save_training_grids(step)
+        with writing("TensorBoard events in", run.log_folder):
+            run.writer.flush()
+        progress.finish(step, stop_reason, run.checkpoint_folder)
         return TrainResult(step, stop_reason, history)
 
     def _open_writer(self, step):
         """The run's FileWriter; a resumed run first drops the events a crashed run wrote
         after its checkpoint."""
-        with writing("TensorBoard events in", self.log_folder):
-            self.writer = tf.summary.FileWriter(self.log_folder, self.graph)
+        run = self.run
+        with writing("TensorBoard events in", run.log_folder):
+            run.writer = tf.summary.FileWriter(run.log_folder, run.graph)
             if step > 0:
-                self.writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step + 1)
+                run.writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step + 1)
 
     def _step_or_skip(self, step):
         """Run step `step`; a non-finite loss stops the run or (--on-nonfinite skip) undoes
         the step. Returns the step's losses (a skipped step's non-finite ones)."""
+        run = self.run
         try:
             logs = self.run_step(step)
-            self._skipped_in_a_row = 0
+            self.skipped_in_a_row = 0
             return logs
         except _NonFinite as bad:
-            if self.config.on_nonfinite == "stop":
+            last_good = run.checkpoints.last_good
+            if run.config.on_nonfinite == "stop":
                 raise TrainingDiverged(
                     "%s; stopped without saving, the last good checkpoint is %s"
-                    % (bad, self.checkpoints.last_good
-                       or "none (no checkpoint was written yet)")) from None
-            self.sess.run(self._undo_step)
-            self._skipped_in_a_row += 1
-            print("%s: %s; step skipped (its updates undone)" % (self.model_name, bad),
+                    % (bad, last_good or "none (no checkpoint was written yet)")) from None
+            run.sess.run(run.step_undo.restore)
+            self.skipped_in_a_row += 1
+            print("%s: %s; step skipped (its updates undone)" % (run.model_name, bad),
                   file=sys.stderr, flush=True)
-            if self._skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW:
+            if self.skipped_in_a_row >= MAX_SKIPPED_IN_A_ROW:
                 raise TrainingDiverged(
                     "%d steps in a row had non-finite losses (the last: %s); stopped without "
                     "saving, the last good checkpoint is %s"
-                    % (self._skipped_in_a_row, bad, self.checkpoints.last_good or "none")) from None
+                    % (self.skipped_in_a_row, bad, last_good or "none")) from None
             return bad.logs
 
     def _save_step_grids(self, step, epoch, end_of_epoch):
         """The training grids every `sample_every` steps and the epoch grid at an epoch's
         end."""
-        cfg = self.config
-        with writing("sample grids in", self.result_folder):
+        run = self.run
+        cfg = run.config
+        with writing("sample grids in", run.result_folder):
             if step % cfg.sample_every == 0:
-                self.save_training_grids(step)
+                run.save_training_grids(step)
             if end_of_epoch:
-                self.save_grid("%s_epoch%03d_test_all_classes.png" % (self.model_name, epoch),
-                               rng=utils.make_rng(cfg.seed, "epoch-grid", epoch))
+                run.save_grid("%s_epoch%03d_test_all_classes.png" % (run.model_name, epoch),
+                              rng=utils.make_rng(cfg.seed, "epoch-grid", epoch))
 
     def run_step(self, step):
-        """Run every phase of training step `step` (0-based); returns the losses.
+        """Run every phase of training step `step` (0-based) in the run's open session,
+        writing each phase's summary; returns the losses.
 
         Every random draw of the step comes from one Generator seeded by
         (seed, "step", step), taken in phase order, so the step can be recreated
         after a restart. Raises _NonFinite at the first non-finite loss (with
         `on_nonfinite="skip"` after copying the variables aside, to undo the step).
         """
-        rng = utils.make_rng(self.config.seed, "step", step)
+        run = self.run
+        rng = utils.make_rng(run.config.seed, "step", step)
         logs = {}
-        if self.config.on_nonfinite == "skip":
-            self.sess.run(self._backup_step)
-        for phase, r, feed in self.step_runs(step, rng):
+        if run.config.on_nonfinite == "skip":
+            run.sess.run(run.step_undo.backup)
+        for phase, r, feed in run.step_runs(step, rng):
             if r + 1 < phase.repeat:
-                _, values = self.sess.run([phase.train_op, phase.fetches], feed)
+                _, values = run.sess.run([phase.train_op, phase.fetches], feed)
             else:
-                _, summary, values = self.sess.run(
+                _, summary, values = run.sess.run(
                     [phase.train_op, phase.summary, phase.fetches], feed)
-                self.writer.add_summary(summary, step + 1)
+                run.writer.add_summary(summary, step + 1)
             logs.update(values)
             _check_finite(values, step + 1, logs)
         return logs
-
-    def step_runs(self, step, rng):
-        """The session runs of training step `step`, in order: (phase, repeat index,
-        feed). Lazy: each feed is made (the phase's feed function on the step's next
-        batch, drawing from `rng`; or the feed before) only when the run before is done."""
-        feed, draw = None, 0
-        for phase in self.phases:
-            for r in range(phase.repeat):
-                if phase.feed is not None:
-                    images = labels = None
-                    if phase.batch:
-                        images, labels = self.batch(step, draw)
-                        draw += 1
-                    feed = phase.feed(images, labels, rng)
-                yield phase, r, feed
 
 
 class TrainingDiverged(GanReproError):

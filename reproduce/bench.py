@@ -121,7 +121,7 @@ def full_loop(model, warmup, rounds, round_steps):
 
     Returns (per-step seconds, the grid's seconds, the checkpoint's seconds)."""
     starts, pauses = [], []          # run_step start times; (time, seconds) of grids/saves
-    run_step, grids, save = model.run_step, model.save_training_grids, model.save
+    grids, save = model.save_training_grids, model.save
 
     def timed(fn):
         def wrapper(*args):
@@ -131,17 +131,18 @@ def full_loop(model, warmup, rounds, round_steps):
             return out
         return wrapper
 
-    def timed_step(step):
-        starts.append(time.perf_counter())
-        return run_step(step)
+    class TimedTrainer(model.Trainer):
+        def run_step(self, step):
+            starts.append(time.perf_counter())
+            return super().run_step(step)
 
-    model.run_step, model.save_training_grids, model.save = (
-        timed_step, timed(grids), timed(save))
+    model.Trainer, model.save_training_grids, model.save = (
+        TimedTrainer, timed(grids), timed(save))
     try:
         model.config.max_steps = warmup + rounds * round_steps + 1
         model.train()
     finally:
-        model.run_step, model.save_training_grids, model.save = run_step, grids, save
+        del model.Trainer, model.save_training_grids, model.save    # the class's again
     per_step = []
     for r in range(rounds):
         a, b = starts[warmup + r * round_steps], starts[warmup + (r + 1) * round_steps]

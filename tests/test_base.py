@@ -198,3 +198,83 @@ def test_the_checkpoint_store_works_without_a_model(tmp_path):
         assert np.array_equal(sess.run(v), written) and sess.run(step) == 0
         with pytest.raises(ConfigError, match="training data changed .*100 examples then, 90 now"):
             store(facts._replace(num_examples=90)).restore_latest(sess)
+
+
+def test_the_trainer_trains_a_run_that_is_not_a_model(tmp_path):
+    """The training loop is a collaborator (models/trainer.Trainer), not a base class of
+    GANModel: given only what its doc lists, here a one-variable run with no GANModel
+    behind it, it runs the phases with their feeds, saves, writes grids and events."""
+    import collections
+    from models.base import GANModel, Phase, scalar_summaries
+    from models.config import TrainConfig
+    from models.trainer import Trainer, step_runs
+    assert not issubclass(GANModel, Trainer) and GANModel.Trainer is Trainer
+    policy = SessionPolicy(1, seed=3)
+    graph = policy.graph()
+    with graph.as_default():
+        v = tf.Variable(5.0, name="v")
+        x = tf.placeholder(tf.float32, [], name="x")
+        loss = tf.square(v - x)
+        train_op = tf.train.GradientDescentOptimizer(0.25).minimize(loss)
+        phase = Phase("only", train_op, scalar_summaries({"loss": loss}), {"loss": loss},
+                      scopes=("v",), feed=lambda images, labels, rng: {x: float(images)})
+        init = tf.global_variables_initializer()
+    events = collections.Counter()
+
+    class Store:
+        last_good = None
+
+        def lock(self):
+            events["lock"] += 1
+
+        def unlock(self):
+            events["unlock"] += 1
+
+        def remove_unfinished_saves(self):
+            pass
+
+    class Run:                          # what Trainer's doc says it uses, and nothing else
+        phases, model_name, steps_per_epoch, step_undo = [phase], "Toy", 3, None
+        config = TrainConfig(epochs=2, log_every=100, sample_every=2, save_every=0)
+        checkpoints, writer = Store(), None
+        result_folder = checkpoint_folder = log_folder = str(tmp_path)
+
+        def __init__(self):
+            self.graph = graph
+
+        def open(self):
+            self.device = policy.device()
+            self.sess = policy.session(graph)
+            policy.initialize(self.sess, init)
+            return 0
+
+        def total_steps(self):
+            return 5
+
+        def step_runs(self, step, rng):
+            return step_runs(self.phases, lambda step, draw: (step, None), step, rng)
+
+        def save(self, step):
+            events["save %d" % step] += 1
+
+        def save_training_grids(self, step):
+            events["grids %d" % step] += 1
+
+        def save_grid(self, name, rng=None):
+            events[name] += 1
+
+    run = Run()
+    result = Trainer(run).train(keep_history=True)
+    assert result.step == 5 and result.stop_reason == "done"
+    # step s feeds x = s: v <- v - 0.25 * 2 (v - s), logged before the update
+    want, value = [], 5.0
+    for s in range(5):
+        want.append((value - s) ** 2)
+        value -= 0.5 * (value - s)
+    assert [h["loss"] for h in result.history] == pytest.approx(want)
+    assert run.sess.run(v) == pytest.approx(value)
+    assert events == {"lock": 1, "unlock": 1, "save 3": 1, "save 5": 1, "grids 2": 1,
+                      "grids 4": 1, "grids 5": 1, "Toy_epoch000_test_all_classes.png": 1}
+    run.writer.close()
+    assert glob.glob(str(tmp_path / "events.out.tfevents.*"))
+    run.sess.close()

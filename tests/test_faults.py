@@ -148,7 +148,7 @@ def _instrumented(model_cls, cmd):
     if kind == "enospc":
         _fill_disk_at(kill["at"])
 
-    class Instrumented(model_cls):
+    class InstrumentedTrainer(model_cls.Trainer):
         def run_step(self, step):
             logs = super().run_step(step)
             with open(cmd["losses"], "a") as f:
@@ -159,11 +159,14 @@ def _instrumented(model_cls, cmd):
                 if kind == "timer":
                     threading.Timer(kill["delay"], die).start()
                 elif kind == "checkpoint":
-                    threading.Thread(target=watch, args=(self.checkpoint_folder,),
+                    threading.Thread(target=watch, args=(self.run.checkpoint_folder,),
                                      daemon=True).start()
                 elif kind == "hold":
                     time.sleep(600)
             return logs
+
+    class Instrumented(model_cls):
+        Trainer = InstrumentedTrainer
 
     Instrumented.__module__ = model_cls.__module__
     return Instrumented

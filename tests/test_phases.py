@@ -3,7 +3,7 @@ variables of the scopes it names, and every trainable variable is some phase's.
 
 The models are built as their reference recipe builds them (`reproduce.gpu_audit`: the
 recipe's config on random images of its data's shape) with batch 4 (CycleGAN with 4
-filters), and run each phase of one training step once, fed the way `Trainer.step_runs`
+filters), and run each phase of one training step once, fed the way `trainer.step_runs`
 feeds it.
 """
 

@@ -130,7 +130,7 @@ def test_one_step_runs_n_critic_critic_iterations_and_one_generator_update(model
     assert model.batches_per_step == cfg.n_critic == 5
     counters = model.optimizer_iterations()
     before = values(model, counters)
-    logs = model.run_step(0)
+    logs = model.Trainer(model).run_step(0)
     after = values(model, counters)
     per_iteration = 2 if type(model) is WGAN else 1                  # real + fake / one
     assert after["critic"] - before["critic"] == per_iteration * cfg.n_critic
@@ -292,8 +292,9 @@ def test_wgan_gp_updates_gs_moving_statistics_in_every_critic_update_as_keras(tm
         m.writer = tf.summary.FileWriter(str(tmp_path / "events"))
         steps = {v.op.name: v for v in scoped(m, "generator/") if "/local_step" in v.op.name}
         assert len(steps) == 8      # 2 BN layers x (mean, variance) x 2 call sites
-        m.run_step(0)
-        m.run_step(1)
+        trainer = m.Trainer(m)
+        trainer.run_step(0)
+        trainer.run_step(1)
         counts = m.sess.run(steps)
         for name, count in counts.items():
             expected = 2 * m.config.n_critic if name.endswith(CRITIC_MODEL_SHADOW) else 2
