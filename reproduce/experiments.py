@@ -30,8 +30,11 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+import utils  # noqa: E402
 from reproduce import runner  # noqa: E402
 from reproduce.runner import job  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 PY = runner.PY
 PROG = "python -m reproduce.experiments"
@@ -169,42 +172,32 @@ EXPERIMENTS = {
     "dragan_vs_gan_mnist_short": dict(
         blog="DRAGAN 对模型倒塌问题的处理: DRAGAN against a plain GAN over seeds, short runs",
         budget="200 steps of 64 each (0.18 epochs), 3 seeds, one thread per run, blog "
-               "defaults otherwise, then each seed's pair evaluated (10,000 samples). "
-               "Measured 2026-12-02 on an otherwise idle 2-core CPU: the 10 jobs took 3:26 "
-               "wall with --jobs 2, 5:52 one by one (--jobs 1) and 3:15 on a local Ray "
-               "instance of 2 CPUs (--ray local), with bit-identical losses and evaluations "
-               "(7:05, 9:41 and 6:17 with other work on the machine, load average 4-6)",
+               "defaults otherwise, then each seed's pair evaluated (10,000 samples)",
         seeds=SHORT_SEEDS, jobs=_dragan_vs_gan_short),
     "dragan_vs_gan_mnist": dict(
         blog="DRAGAN 对模型倒塌问题的处理: DRAGAN against a plain GAN, PSNR per digit",
         budget=lambda: "2, 4 and 6 epochs (%d steps of 64 an epoch) per model and seed, each "
                "stage resumed from the one before (a resumed run's losses equal an unbroken "
-               "run's) and evaluated; one thread per run, blog defaults otherwise. Measured "
-               "2026-12-04/05 on a 2-core AMD EPYC with other work on it: 6 epochs took "
-               "DRAGAN 21:47-27:24 (4.0-5.0 steps/s) and GAN 14:27-15:11 (7.2-7.6 steps/s) "
-               "per seed; the 28 jobs 1:44:46 wall in two attempts (1:19:21 with --jobs 1, "
-               "stopped by SIGTERM, then 25:25 resumed with --jobs 2)" % steps_per_epoch(
-                   "dragan"),
+               "run's) and evaluated; one thread per run, blog defaults otherwise"
+               % steps_per_epoch("dragan"),
         seeds=SHORT_SEEDS, jobs=_dragan_vs_gan_staged),
     "toy_study": dict(
         blog="DRAGAN paper's toy figure and the usual mode-collapse test (8-Gaussian ring, "
              "25-Gaussian grid, swiss roll)",
         budget="10 seeds x 3 data sets x 4 methods, 5,000 generator steps of batch 64, "
-               "1 thread (6.5 minutes wall on an idle 2-core CPU, 2026-12-02; 21 minutes "
-               "on the shared machine of the earlier run); "
-               "reproduce/toy.py has the networks",
+               "1 thread; reproduce/toy.py has the networks",
         seeds=None, jobs=_toy(PUBLISHED + "/toy", "--seeds", "10", "--steps", "5000")),
     "toy_study_lr1e-4": dict(
         blog="the toy study with the DRAGAN paper notebook's optimizer (Adam 1e-4, beta1 0.5, "
              "beta2 0.9) for GAN and both DRAGAN penalty forms, 30,000 generator steps",
         budget="10 seeds x 3 data sets x 3 methods, batch 64, 1 thread per run, two runs "
-               "at a time (13 minutes wall on the shared 2-core CPU)",
+               "at a time",
         seeds=None, jobs=_toy(PUBLISHED + "/toy_lr1e-4", "--seeds", "10", "--steps", "30000",
                               "--lr", "1e-4", "--methods", "gan", "dragan_blog",
                               "dragan_paper", "--jobs", "2", threads=2)),
     "toy_study_lr1e-4_100k": dict(
         blog="the same at 100,000 generator steps",
-        budget="as toy_study_lr1e-4 (36 minutes wall on the shared 2-core CPU)",
+        budget="as toy_study_lr1e-4",
         seeds=None, jobs=_toy(PUBLISHED + "/toy_lr1e-4_100k", "--seeds", "10", "--steps",
                               "100000", "--lr", "1e-4", "--methods", "gan", "dragan_blog",
                               "dragan_paper", "--jobs", "2", threads=2)),
@@ -216,12 +209,8 @@ EXPERIMENTS = {
              "sets at 4 phases of training",
         budget="3 seeds x 2 data sets (swissroll_gantoy, ring8_gantoy) x 4 methods, 7,500 "
                "generator steps of batch 256 (7.5% of gan_toy.py's 100,000), 1 thread per "
-               "run, two runs at a time. Measured 2026-12-05 on the 2-core AMD EPYC with "
-               "other work beside it (load about 3): 59:34 wall (the study's own clock: "
-               "3,571 s), as planned from an earlier measurement (about 0.45 s of wall clock "
-               "per generator step of the study, 8 runs on two cores: 57 minutes idle). The "
-               "25-Gaussian grid (grid25_gantoy) is left out: with it the hour holds 5,000 "
-               "steps",
+               "run, two runs at a time; the 25-Gaussian grid (grid25_gantoy) is left out "
+               "(with it an hour holds 5,000 steps)",
         seeds=None, jobs=_toy(PUBLISHED + "/toy_gan_toy", "--setting", "gan_toy", "--seeds", "3",
                               "--steps", "7500", "--datasets", "swissroll_gantoy",
                               "ring8_gantoy", "--jobs", "2", threads=2)),
@@ -231,31 +220,20 @@ EXPERIMENTS = {
 # evaluate with the classifier metrics (CycleGAN: its PSNR / L1 against the true pairs).
 # Where the blog's length does not fit a session of this project's 2-core machine, a
 # stated share of it (`flags`).
-_MEASURED = ("measured 2026-12-04 on a 2-core AMD EPYC, one thread, two runs side by side "
-             "with other work on the machine (load 6-10):")
-_MEASURED_LATER = ("measured 2026-12-04 (later) on the same 2-core AMD EPYC, one thread, two runs "
-                   "side by side with tests beside them (load 2.5-4):")
 BLOG_RUNS = [  # (recipe, blog, budget, flags), in the order blog_results runs them
-    ("cgan", "CGAN与GAN的区别", "the blog's: 20,000 iterations (100%%); %s 4:27 wall" % _MEASURED,
-     ()),
-    ("wgan", "WGAN与DCGAN的区别", "the blog's: 4,000 iterations (100%%); %s 50:03 wall"
-     % _MEASURED, ()),
-    ("acgan", "One Day One GAN, day 4 (ACGAN)", "the blog's: 14,000 iterations (100%%); %s "
-     "50:58 wall" % _MEASURED, ()),
+    ("cgan", "CGAN与GAN的区别", "the blog's: 20,000 iterations (100%)", ()),
+    ("wgan", "WGAN与DCGAN的区别", "the blog's: 4,000 iterations (100%)", ()),
+    ("acgan", "One Day One GAN, day 4 (ACGAN)", "the blog's: 14,000 iterations (100%)", ()),
     ("cyclegan", "CycleGAN模型原理 (Pokemon regular <-> shiny)",
-     "10 of the blog's 200 epochs (5%%), 13,320 steps; %s 50:01 wall" % _MEASURED,
-     ("--epochs", "10")),
+     "10 of the blog's 200 epochs (5%), 13,320 steps", ("--epochs", "10")),
     ("dcgan_pokemon", "GAN 生成手写数字和 Pokemon 实战 (Pokemon sprites)",
-     "500 of the blog's 5,000 epochs (10%%), 2,500 steps; %s 1:21:37 wall" % _MEASURED,
-     ("--epochs", "500")),
-    ("dcgan", "GAN 生成手写数字和 Pokemon 实战 (MNIST)", "the blog's: 40 epochs (37,480 steps); "
-     "%s 1:45:38 wall in two attempts (37:54 to step 12,430, stopped at a session's end, "
-     "and 1:07:44 resumed from the checkpoint of step 12,181)" % _MEASURED_LATER, ()),
-    ("infogan", "Принцип ИнфоГАН", "10,000 of the blog's 40,000 steps (25%%); %s 1:00:08 "
-     "wall in two attempts (5:50 to step 820, stopped by a restart of the pool, and 54:18 "
-     "resumed from the checkpoint of step 500)" % _MEASURED_LATER, ("--max-steps", "10000")),
-    ("wgan_gp", "WGAN-GP与WGAN的区别", "10,000 of the blog's 30,000 iterations (33%%); %s "
-     "1:19:50 wall" % _MEASURED_LATER, ("--max-steps", "10000")),
+     "500 of the blog's 5,000 epochs (10%), 2,500 steps", ("--epochs", "500")),
+    ("dcgan", "GAN 生成手写数字和 Pokemon 实战 (MNIST)", "the blog's: 40 epochs (37,480 steps)",
+     ()),
+    ("infogan", "Принцип ИнфоГАН", "10,000 of the blog's 40,000 steps (25%)",
+     ("--max-steps", "10000")),
+    ("wgan_gp", "WGAN-GP与WGAN的区别", "10,000 of the blog's 30,000 iterations (33%)",
+     ("--max-steps", "10000")),
 ]
 
 
@@ -293,10 +271,24 @@ EXPERIMENTS["results_page"] = dict(
         "--toy", PUBLISHED + "/toy_lr1e-4_100k", "--toy", PUBLISHED + "/toy_gan_toy"])])
 
 
+# What a recipe took when it was run for the page, in words (wall time, machine, load):
+# data, kept beside the page's other data, so that a rerun changes no code.
+MEASURED = RESULTS_DATA + "/measured.json"
+
+
+def measured_of(name):
+    """What recipe `name` took when it was run for the page (MEASURED), or None."""
+    path = os.path.join(REPO, MEASURED)
+    return utils.read_json(path).get(name) if os.path.exists(path) else None
+
+
 def budget_of(name):
-    """Recipe `name`'s budget in words (computed where it names a derived fact)."""
+    """Recipe `name`'s budget in words (computed where it names a derived fact), with
+    what it took when it was run for the page (`measured_of`)."""
     b = EXPERIMENTS[name]["budget"]
-    return b() if callable(b) else b
+    b = b() if callable(b) else b
+    measured = measured_of(name)
+    return "%s; %s" % (b, measured) if measured else b
 
 
 def jobs_of(name, seeds=None):

@@ -105,6 +105,19 @@ def test_the_recipes_read_run_folders_and_epochs_from_the_model_classes():
             checkpoint_dir, experiments.run_folder(model, j.argv[2:])),)
 
 
+def test_measured_wall_times_are_data_not_code():
+    """What a recipe took lives in reproduce/published/results_data/measured.json (a
+    rerun changes data, not code): no budget in reproduce/experiments.py names a wall
+    time, every measured entry is a recipe's, and the recipe's budget line shows it."""
+    measured = experiments.utils.read_json(os.path.join(REPO, experiments.MEASURED))
+    assert set(measured) <= set(experiments.EXPERIMENTS) and "cgan" in measured
+    for name, recipe in experiments.EXPERIMENTS.items():
+        plan = recipe["budget"]() if callable(recipe["budget"]) else recipe["budget"]
+        assert not re.search(r"measured|\d+:\d\d\b|minutes wall", plan, re.I), (name, plan)
+        if name in measured:
+            assert experiments.budget_of(name) == "%s; %s" % (plan, measured[name])
+
+
 def test_adding_a_model_names_files_that_exist():
     text = _read(os.path.join("docs", "adding-a-model.md"))
     named = set(re.findall(
