@@ -379,3 +379,19 @@ def test_blog_sections_find_the_last_grid_and_the_training_job(tmp_path):
     # the rate of the timed attempt: its own steps, not the run's total
     assert "(72.92 steps/s) in its last attempt, 19,500 steps (the run was resumed from a " \
         "checkpoint 1 time;" in text
+
+
+def test_the_toy_verdict_needs_two_seeds_to_call_a_dragan_form_less_collapsed():
+    def row(method, collapsed, seeds=10):
+        return dict(method=method, collapsed=collapsed, seeds=seeds)
+    gan = row("gan", 9)
+    assert results.collapse_verdict(gan, [row("dragan_blog", 6), row("dragan_paper", 9)]) == (
+        "Fewer collapsed seeds than GAN with dragan_blog (6 vs GAN's 9 of 10), as the paper "
+        "says; about as many collapsed seeds as GAN (within one) with dragan_paper (9 vs GAN's 9 "
+        "of 10).")
+    assert results.collapse_verdict(gan, [row("dragan_blog", 8)]) == (
+        "About as many collapsed seeds as GAN (within one) with dragan_blog (8 vs GAN's 9 of 10).")
+    assert results.collapse_verdict(row("gan", 0, 3), [row("dragan_paper", 2, 3)]) == (
+        "More collapsed seeds than GAN with dragan_paper (2 vs GAN's 0 of 3).")
+    assert "cannot tell them apart" in results.collapse_verdict(
+        row("gan", 3, 3), [row("dragan_blog", 3, 3)])
