@@ -47,6 +47,25 @@ def _finite_points(points):
     return points[np.all(np.isfinite(points), axis=1)]
 
 
+def outside_share(points, extent):
+    """The share of `points` ([m, 2]) a panel of [-extent, extent]^2 does not show: the
+    non-finite ones and those outside the square."""
+    points = np.asarray(points, np.float64).reshape(-1, 2)
+    if not len(points):
+        return 0.0
+    with np.errstate(invalid="ignore"):
+        shown = np.all(np.isfinite(points) & (np.abs(points) <= extent), axis=1)
+    return float(1.0 - shown.mean())
+
+
+def outside_label(share):
+    """A panel's note of the samples it cannot show, e.g. "37% outside the view"; None
+    when it shows them all."""
+    if share <= 0:
+        return None
+    return "%s outside the view" % ("<1%" if share < 0.005 else "%d%%" % round(100 * share))
+
+
 def scatter_panels(path, real, panels, row_labels=None, extent=2.5, size=180, label_width=110,
                    col_labels=None):
     """Rows of 2-D scatter plots, each with the real data in grey under the samples.
@@ -60,6 +79,8 @@ def scatter_panels(path, real, panels, row_labels=None, extent=2.5, size=180, la
       extent: every panel shows [-extent, extent]^2, equal aspect.
       size: pixels per panel (square); label_width: pixels left of the panels.
       col_labels: one text per column (above the first row), e.g. the seeds.
+    A panel that cannot show some of its samples (non-finite or out of the square) says
+    how many in its lower left corner (`outside_label`).
     Returns:
       path. The PNG is (label_width + cols * size) x (top + rows * size) pixels, top
       being 24 pixels with col_labels and 8 without.
@@ -71,6 +92,11 @@ def scatter_panels(path, real, panels, row_labels=None, extent=2.5, size=180, la
         samples = _finite_points(points)
         ax.scatter(samples[:, 0], samples[:, 1], s=2.0, c=SAMPLE_COLOUR, alpha=0.6,
                    linewidths=0, rasterized=True)
+        note = outside_label(outside_share(points, extent))
+        if note:        # an empty-looking panel says where its samples went
+            ax.text(0.03, 0.03, note, transform=ax.transAxes, fontsize=6.5, color="#333333",
+                    ha="left", va="bottom", zorder=5,
+                    bbox=dict(facecolor="white", alpha=0.85, edgecolor="none", pad=1.0))
 
     fig, _, _ = _draw_panels(panels, extent, size, label_width, row_labels, col_labels, draw)
     return _save(fig, path)

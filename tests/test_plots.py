@@ -91,6 +91,20 @@ def test_scatter_panels_one_panel_nan_and_far_points(tmp_path):
     assert _coloured_share(pixels) > 0                     # the one finite, in-view sample
 
 
+def test_a_panel_says_how_many_samples_it_cannot_show(tmp_path):
+    samples = np.array([[0.5, 0.5], [np.nan, 0.0], [np.inf, 1.0], [100.0, 100.0]])
+    assert plots.outside_share(samples, 2.0) == 0.75
+    assert plots.outside_label(0.75) == "75% outside the view"
+    assert plots.outside_label(0.001) == "<1% outside the view"
+    assert plots.outside_label(0.0) is None and plots.outside_share(np.zeros((0, 2)), 1) == 0
+    # drawn: a panel whose samples are all far away is no longer blank
+    far, near = str(tmp_path / "far.png"), str(tmp_path / "near.png")
+    for path, points in [(far, np.full((50, 2), 100.0)), (near, np.zeros((50, 2)))]:
+        plots.scatter_panels(path, np.zeros((0, 2)), [[points]], extent=2.0, size=120,
+                             label_width=10)
+    assert _dark_share(_pixels(far)) > _dark_share(_pixels(near))
+
+
 def test_scatter_panels_ragged_rows(tmp_path):
     rng = np.random.default_rng(1)
     path = str(tmp_path / "ragged.png")
