@@ -72,7 +72,6 @@ class Trainer:
 
     def __init__(self, run):
         self.run = run
-        self.skipped_in_a_row = 0
 
     def train(self, keep_history=False):
         """Train until `epochs` or `max_steps`, resuming from the latest checkpoint.
@@ -116,7 +115,7 @@ class Trainer:
         history = [] if keep_history else None
         progress = _Progress(run.model_name, step, total, cfg.log_every)
         stop_reason, saved_at = "done", step     # step 0: nothing to save yet
-        self.skipped_in_a_row = 0
+        self.skipped_in_a_row = 0                # --on-nonfinite skip: steps skipped in a row
         while step < total:
             if stop.signal_name:
                 stop_reason = stop.signal_name

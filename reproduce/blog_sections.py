@@ -80,13 +80,10 @@ def display_name(recipe):
 def _job_log(marker):
     """(times the job resumed, steps its finishing attempt trained or None) from the log
     beside a done-marker."""
-    log = marker[:-len(".done.json")] + ".log"
-    try:
-        with open(log, errors="replace") as f:
-            resumed = sum(": resuming from " in line for line in f)   # a refused start is not one
-    except OSError:
+    resumed, attempts = run_files.job_log(marker[:-len(".done.json")] + ".log")
+    if resumed is None:
         return None, None
-    finished = [steps for steps, _, stopped in run_files.attempts_of(log) if not stopped]
+    finished = [steps for steps, _, stopped in attempts if not stopped]
     return resumed, finished[-1] if finished else None
 
 

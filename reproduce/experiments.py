@@ -25,6 +25,7 @@ tables and figures, so each published number names its command.
 """
 
 import argparse
+import functools
 import os
 import sys
 
@@ -276,10 +277,16 @@ EXPERIMENTS["results_page"] = dict(
 MEASURED = RESULTS_DATA + "/measured.json"
 
 
-def measured_of(name):
-    """What recipe `name` took when it was run for the page (MEASURED), or None."""
+@functools.lru_cache(maxsize=1)
+def _measured():
     path = os.path.join(REPO, MEASURED)
-    return utils.read_json(path).get(name) if os.path.exists(path) else None
+    return utils.read_json(path) if os.path.exists(path) else {}
+
+
+def measured_of(name):
+    """What recipe `name` took when it was run for the page (MEASURED, read once), or
+    None."""
+    return _measured().get(name)
 
 
 def budget_of(name):

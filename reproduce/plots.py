@@ -53,8 +53,7 @@ def outside_share(points, extent):
     points = np.asarray(points, np.float64).reshape(-1, 2)
     if not len(points):
         return 0.0
-    with np.errstate(invalid="ignore"):
-        shown = np.all(np.isfinite(points) & (np.abs(points) <= extent), axis=1)
+    shown = np.all(np.isfinite(points) & (np.abs(points) <= extent), axis=1)
     return float(1.0 - shown.mean())
 
 

@@ -137,18 +137,21 @@ _ATTEMPT = re.compile(r": (finished|stopped by [A-Z]+) at step \d+ \((\d+) steps
                       r"(\d+):(\d\d):(\d\d)")
 
 
-def attempts_of(log_path):
-    """[(steps, seconds, stopped)] of every training attempt a job's log reports (finished,
-    or stopped by a signal: stopped True), [] if there is none or no log."""
-    found = []
+def job_log(log_path):
+    """(resumes, attempts) of a job's log in one reading: how many of its starts resumed
+    from a checkpoint (a refused start is not one), and [(steps, seconds, stopped)] of
+    every training attempt it reports (finished, or stopped by a signal: stopped True);
+    (None, []) without a log."""
+    resumes, found = 0, []
     try:
         with open(log_path, errors="replace") as f:
             for line in f:
+                resumes += ": resuming from " in line
                 m = _ATTEMPT.search(line)
                 if m:
                     h, mi, se = (int(x) for x in m.groups()[2:])
                     found.append((int(m.group(2)), 3600 * h + 60 * mi + se,
                                   m.group(1) != "finished"))
     except OSError:
-        pass
-    return found
+        return None, []
+    return resumes, found

@@ -22,7 +22,7 @@ import utils  # noqa: E402
 from models import get_model  # noqa: E402
 from reproduce import blog_sections, experiments, metrics, plots, toy  # noqa: E402
 from reproduce.run_files import (  # noqa: E402
-    DATA, attempts_of, finite, latest_grid, local, read_scalars, rel, slug)
+    DATA, finite, job_log, latest_grid, local, read_scalars, rel, slug)
 
 MEASURES = (  # (key, label, digits, higher is better, short name)
     ("fid", "classifier FID (vs test)", 2, False, "FID"),
@@ -216,7 +216,7 @@ def staged_training(recipe, seeds, runs, data=DATA):
     facts = {}
     for j in experiments.jobs_of(recipe, seeds) if runs else ():
         log = os.path.join(os.path.abspath(runs), recipe, "jobs", j.name + ".log")
-        tries = attempts_of(log) if j.kind == "train" else []
+        tries = job_log(log)[1] if j.kind == "train" else []
         if not tries:
             continue
         model = os.path.basename(j.argv[1])[len("run_"):-len(".py")]   # scripts/run_<model>.py
