@@ -16,6 +16,7 @@ import datetime
 import os
 import platform
 import re
+import shutil
 import sys
 
 import numpy as np
@@ -26,6 +27,8 @@ from tf_compat import tf
 
 
 # What a run's state.json and config.json record of its data, and what a resume checks.
+KEPT = "kept"     # the checkpoints kept for good (--keep-steps, --keep-every), one folder down
+
 RunFacts = collections.namedtuple(
     "RunFacts", "num_examples num_batches batches_per_step steps_per_epoch dataset_name "
                 "dataset_source image_shape")
@@ -252,6 +255,24 @@ class CheckpointStore:
                     self.config.seed, ", per epoch" if self.config.reshuffle_each_epoch else "")))
         return path
 
+    def keep(self, path):
+        """Keep checkpoint `path` (just written) for good: hard links (a copy where the file
+        system has none) of its files in the folder's `kept/`, which the Saver never
+        prunes and a resume never reads."""
+        kept = os.path.join(self.checkpoint_folder, KEPT)
+        with writing("a kept checkpoint in", kept):
+            utils.ensure_dir(kept)
+            for name in sorted(os.listdir(self.checkpoint_folder)):
+                if name.startswith(os.path.basename(path) + "."):
+                    source, target = (os.path.join(self.checkpoint_folder, name),
+                                      os.path.join(kept, name))
+                    if os.path.exists(target):
+                        os.remove(target)
+                    try:
+                        os.link(source, target)
+                    except OSError:
+                        shutil.copyfile(source, target)
+
     def lock(self):
         """Hold the checkpoint folder's lock (see `utils.lock_folder`) or refuse."""
         try:
@@ -306,3 +327,14 @@ def step_of(path):
     """The step of a checkpoint prefix `...-<step>` (-1 if it has none)."""
     match = re.search(r"-(\d+)$", path)
     return int(match.group(1)) if match else -1
+
+
+def kept_checkpoints(folder):
+    """The checkpoints kept for good in run folder `folder` (its `kept/`), oldest first:
+    [(step, prefix)]; a kept save that did not finish (no index) is not among them."""
+    kept = os.path.join(folder, KEPT)
+    if not os.path.isdir(kept):
+        return []
+    prefixes = [os.path.join(kept, n[:-len(".index")]) for n in os.listdir(kept)
+                if n.endswith(".index") and ".tempstate" not in n]
+    return sorted((step_of(p), p) for p in prefixes if step_of(p) >= 0)

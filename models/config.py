@@ -200,6 +200,13 @@ class TrainConfig(Config):
                          source="blog: each epoch end", minimum=0, resumable=True)
     max_to_keep = setting(int, 5, "checkpoints kept", source="tf Saver default, as the blog",
                           minimum=1, resumable=True)
+    keep_steps = setting(str, "", "also keep the checkpoints of these steps for good, "
+                         "comma-separated (e.g. 4000,10000), in the folder's kept/, which "
+                         "--max-to-keep never prunes", source="project: quality over "
+                         "training", resumable=True)
+    keep_every = setting(int, 0, "also keep every N-th step's checkpoint for good, in kept/ "
+                         "(0: none)", source="project: quality over training", minimum=0,
+                         resumable=True)
 
     # execution
     intra_op_threads = setting(int, 2, "threads inside one op (0: TensorFlow decides; "
@@ -246,6 +253,23 @@ class TrainConfig(Config):
                 raise ConfigError("%s must be <= %s, got %r" % (f.name, meta["maximum"], value))
         if self.dataset == "folder" and not self.data_dir:
             raise ConfigError("--dataset folder needs --data-dir pointing at the image folder")
+        self.kept_steps()
+
+    def kept_steps(self):
+        """The steps of --keep-steps as a sorted tuple of ints (ConfigError if malformed)."""
+        words = [w.strip() for w in (self.keep_steps or "").split(",") if w.strip()]
+        try:
+            steps = sorted({int(w) for w in words})
+        except ValueError:
+            raise ConfigError("keep_steps must be step numbers separated by commas (e.g. "
+                              "4000,10000), got %r" % self.keep_steps) from None
+        if steps and steps[0] < 1:
+            raise ConfigError("keep_steps must be steps >= 1, got %d" % steps[0])
+        return tuple(steps)
+
+    def keeps(self, step):
+        """Whether step `step`'s checkpoint is kept for good (--keep-steps, --keep-every)."""
+        return step in self.kept_steps() or bool(self.keep_every and step % self.keep_every == 0)
 
     @classmethod
     def upgrade(cls, values):

@@ -128,13 +128,18 @@ class Trainer:
             progress.update(step, epoch, index + 1, run.steps_per_epoch, logs)
             end_of_epoch = index + 1 == run.steps_per_epoch
             self._save_step_grids(step, epoch, end_of_epoch)
-            if end_of_epoch or (cfg.save_every and step % cfg.save_every == 0):
+            kept = cfg.keeps(step)
+            if end_of_epoch or kept or (cfg.save_every and step % cfg.save_every == 0):
                 with stop.saving():
-                    run.save(step)
+                    path = run.save(step)
+                    if kept:
+                        run.checkpoints.keep(path)
                 saved_at = step
         stop.finishing()        # from here on a signal cannot abort: the run is ending
         if saved_at != step:
-            run.save(step)
+            path = run.save(step)
+            if cfg.keeps(step):
+                run.checkpoints.keep(path)
         with writing("sample grids in", run.result_folder):
             if step % cfg.sample_every and step > 0:
                 run.save_training_grids(step)

@@ -272,6 +272,70 @@ EXPERIMENTS["results_page"] = dict(
         "--toy", PUBLISHED + "/toy_lr1e-4_100k", "--toy", PUBLISHED + "/toy_gan_toy"])])
 
 
+# ---- every blog run over three seeds, at the blog's shown points (blog_seeds) ----------
+# Each blog model is trained for seeds 547-549 to its first length; seed 547 alone goes on
+# to a longer one. Besides the rolling checkpoints, each run keeps for good (kept/) the
+# checkpoints of the blog's shown points and of about 10 evenly spaced steps, which
+# `reproduce.evaluate --kept` measures afterwards (quality over training).
+CONTROL_HUE = 120
+CONTROL_B = "$RUNS/blog_seeds/control_pair/hue%d" % CONTROL_HUE
+CONTROL_DATA = job("control_pair", "data", ["python", "-m", "reproduce.control_pair",
+                                            CONTROL_B, "--hue", str(CONTROL_HUE)],
+                   outputs=[CONTROL_B + "/abra.png"])
+# (recipe, model, flags, first length, seed 547's longer length or None, keep flags),
+# cheapest first: the runner starts jobs in this order.
+SEED_RUNS = [
+    ("cgan", "cgan", (), ("--max-steps", "20000"), None,
+     ("--keep-every", "2000")),
+    ("dcgan_pokemon", "dcgan_pokemon", (), ("--epochs", "100"), ("--epochs", "1500"),
+     ("--keep-steps", ",".join(str(s) for s in range(50, 500, 50)), "--keep-every", "500")),
+    ("wgan", "wgan", (), ("--max-steps", "4000"), None, ("--keep-every", "400")),
+    ("acgan", "acgan", (), ("--max-steps", "14000"), None, ("--keep-every", "1400")),
+    ("cyclegan_control", "cyclegan", ("--domain-b", CONTROL_B), ("--epochs", "10"), None,
+     ("--keep-every", "1332")),
+    ("infogan", "infogan", (), ("--max-steps", "16000"), None,
+     ("--keep-steps", "500", "--keep-every", "1600")),
+    ("wgan_gp", "wgan_gp", (), ("--max-steps", "10000"), ("--max-steps", "30000"),
+     ("--keep-every", "1000")),
+    ("cyclegan", "cyclegan", (), ("--epochs", "10"), ("--epochs", "30"),
+     ("--keep-every", "1332")),
+    ("dcgan", "dcgan", (), ("--epochs", "50"), ("--epochs", "100"),
+     ("--keep-steps", "37480", "--keep-every", "4685")),
+]
+
+
+def seed_train_jobs(seeds, names=None):
+    """The training jobs of SEED_RUNS (those named `names`, default all) for `seeds`:
+    every first length, then seed 547's longer ones (after its first)."""
+    first, longer = [], []
+    for recipe, model, flags, length, long_length, keep in SEED_RUNS:
+        if names and recipe not in names:
+            continue
+        for seed in seeds:
+            folder = "$RUNS/blog_seeds/%s/seed%d" % (recipe, seed)
+            base = tuple(flags) + tuple(keep) + ("--log-every", "100")
+            after = ["control_pair"] if CONTROL_B in flags else []
+            t = train(model, folder, seed, *(base + tuple(length)),
+                      name="%s_seed%d" % (recipe, seed), after=after)
+            first.append(t)
+            if long_length and seed == 547:
+                longer.append(train(model, folder, seed, *(base + tuple(long_length)),
+                                    name="%s_seed%d_long" % (recipe, seed),
+                                    after=after + [t.name]))
+    needs_control = any(CONTROL_B in j.argv for j in first)
+    return ([CONTROL_DATA] if needs_control else []) + first + longer
+
+
+EXPERIMENTS["blog_seeds"] = dict(
+    blog="(project) every blog run over seeds 547-549 at the blog's shown points, seed 547 "
+         "on to a longer length: " + ", ".join(r[0] for r in SEED_RUNS),
+    budget="one thread per run, two runs at a time (--jobs 2), cheapest first; about 21 "
+           "hours of this 2-core machine in all (2-thread ms per iteration: cgan 14, "
+           "dcgan_pokemon 980, wgan 334, acgan 109, cyclegan 130, infogan 290, wgan_gp 402, "
+           "dcgan 123)",
+    seeds=SHORT_SEEDS, jobs=seed_train_jobs)
+
+
 # What a recipe took when it was run for the page, in words (wall time, machine, load):
 # data, kept beside the page's other data, so that a rerun changes no code.
 MEASURED = RESULTS_DATA + "/measured.json"

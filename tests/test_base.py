@@ -40,6 +40,23 @@ def test_seed_decides_the_losses_and_resume_equals_a_straight_run(tmp_path):
     assert all(np.isfinite(v) for s in straight for v in s.values())
 
 
+def test_kept_checkpoints_survive_max_to_keep_and_a_resume(tmp_path):
+    from models.checkpoints import kept_checkpoints
+    dirs = dirs_in(tmp_path, "kept")
+    keep = dict(max_to_keep=1, save_every=1, keep_steps="2", keep_every=4)
+    train(dirs, max_steps=3, **keep)
+    train(dirs, max_steps=9, **keep)               # resumed; 6 batches an epoch
+    folder = os.path.join(dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
+    rolling = sorted(n for n in os.listdir(folder) if n.endswith(".index"))
+    assert rolling == ["DRAGAN.model-9.index"]                # max_to_keep pruned the rest
+    kept = kept_checkpoints(folder)
+    assert [s for s, _ in kept] == [2, 4, 8]
+    reader = tf.train.load_checkpoint(kept[0][1])           # step 2's weights, restorable
+    assert int(reader.get_tensor("global_step")) == 2
+    with pytest.raises(ConfigError, match="keep_steps"):
+        make(dirs, keep_steps="4000,x")
+
+
 def _events(log_dir):
     found = {}
     images = []
