@@ -46,13 +46,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import data as data_lib  # noqa: E402
-import utils  # noqa: E402
-from errors import CheckpointError, DataError, GanReproError, report  # noqa: E402
-from models import MODELS, get_model  # noqa: E402
-from reproduce import metrics  # noqa: E402
+import data as data_lib
+import utils
+from errors import CheckpointError, DataError, GanReproError, report
+from models import MODELS, get_model
+from reproduce import metrics
 
 PROG = "python -m reproduce.evaluate"
 # What a model may ask to be measured by (its `evaluations`, see models/base.py).

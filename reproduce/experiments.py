@@ -29,11 +29,9 @@ import functools
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import utils  # noqa: E402
-from reproduce import runner  # noqa: E402
-from reproduce.runner import job  # noqa: E402
+import utils
+from reproduce import runner
+from reproduce.runner import job
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -35,16 +35,13 @@ import os
 import shutil
 import sys
 
-
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import utils  # noqa: E402
-from errors import GanReproError  # noqa: E402
-from reproduce import blog_sections, evaluate, experiments, plots, toy  # noqa: E402
-from reproduce.run_files import (  # noqa: E402
+import utils
+from errors import GanReproError
+from reproduce import blog_sections, evaluate, experiments, plots, toy
+from reproduce.run_files import (
     CURVES, DATA, PUBLISHED, finite, latest_grid, read_scalars, recipe_evaluations, rel, slug,
     train_seed)
-from reproduce.seeds_sections import (  # noqa: E402
+from reproduce.seeds_sections import (
     dragan_claims, loss_balance, seeds_section, stage_epochs, staged_closing, staged_section,
     stages)
 

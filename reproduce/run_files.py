@@ -6,15 +6,12 @@ and `reproduce.seeds_sections`."""
 import glob
 import os
 import re
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import utils  # noqa: E402
-from errors import GanReproError  # noqa: E402
-from tf_compat import tf  # noqa: E402
+import utils
+from errors import GanReproError
+from tf_compat import tf
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

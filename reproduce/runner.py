@@ -48,10 +48,9 @@ import sys
 import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+import utils  # NumPy only: this module still does not import TensorFlow
 
-import utils  # noqa: E402  (NumPy only: this module still does not import TensorFlow)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = ".venv/bin/python"          # how a printed command names the interpreter
 RAY_INSTALL = "pip install -r requirements-cluster.txt"
 # Environment variables a Ray task takes from the driver (a node has its own PATH, HOME).

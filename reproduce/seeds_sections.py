@@ -12,16 +12,13 @@ the losses over their last steps and the training time of every attempt.
 
 import os
 import shutil
-import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import utils  # noqa: E402
-from models import get_model  # noqa: E402
-from reproduce import blog_sections, experiments, metrics, plots, toy  # noqa: E402
-from reproduce.run_files import (  # noqa: E402
+import utils
+from models import get_model
+from reproduce import blog_sections, experiments, metrics, plots, toy
+from reproduce.run_files import (
     DATA, finite, job_log, latest_grid, local, read_scalars, rel, slug)
 
 MEASURES = (  # (key, label, digits, higher is better, short name)

@@ -63,7 +63,6 @@ def _write_report():
 
 def _zygote():
     """Serve {"op": "start"|"poll"} lines on stdin: fork a training run, report its status."""
-    sys.path[:0] = [REPO, HERE]
     from models.cli import main
     from models.dragan import DRAGAN
     print(json.dumps({"ready": True}), flush=True)
@@ -386,9 +385,9 @@ def test_a_second_run_on_the_folder_is_refused_and_a_dead_runs_lock_is_free(tmp_
     first.close()
     utils.lock_folder(folder).close()           # released: free again
     # a process that dies holding it (kill -9) leaves it free
-    holder = subprocess.Popen([sys.executable, "-c", "import sys; sys.path.insert(0, %r); "
-                               "import utils, time; held = utils.lock_folder(%r); print('held', "
-                               "flush=True); time.sleep(600)" % (REPO, folder)],
+    holder = subprocess.Popen([sys.executable, "-c", "import utils, time; held = "
+                               "utils.lock_folder(%r); print('held', flush=True); "
+                               "time.sleep(600)" % folder],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     with pytest.raises(utils.FolderBusy, match="pid %d on " % holder.pid):

@@ -190,11 +190,11 @@ def _steps_logged(log_path):
 
 
 # `python -m reproduce.experiments` with the recipe `tiny` made of the jobs in a JSON file.
-RUN_RECIPE = ("import json, sys; sys.path.insert(0, %r); from reproduce import experiments, "
+RUN_RECIPE = ("import json, sys; from reproduce import experiments, "
               "runner; jobs = [runner.job(**j) for j in json.load(open(sys.argv[1]))]; "
               "experiments.EXPERIMENTS[%r] = dict(blog='', budget='', seeds=None, "
               "jobs=lambda seeds: jobs); sys.exit(experiments.main(sys.argv[2:]))"
-              % (runner.REPO, RECIPE))
+              % RECIPE)
 
 
 def test_sigterm_stops_the_runner_after_its_jobs_saved_and_run_again_resumes(
