@@ -225,18 +225,22 @@ def mnist_floor_rows(draws=5, n=10000, threads=1):
         ctx.close()
 
 
+def study_rows(study, folder):
+    """Tidy rows of one toy study's runs (its folder's toy_study.json)."""
+    d = utils.read_json(os.path.join(folder, "toy_study.json"))
+    return [dict(study=study, folder=os.path.basename(os.path.normpath(folder)),
+                 dataset=r["dataset"], method=r["method"], seed=r["seed"],
+                 steps=d["budget"]["steps"], measure=measure, value=r[measure])
+            for r in d["runs"] for measure in ("modes_covered", "num_modes", "high_quality",
+                                               "reverse_kl")]
+
+
 def toy_rows():
     rows = []
     for study, folder in TOY_STUDIES:
-        path = os.path.join(experiments.REPO, experiments.PUBLISHED, folder, "toy_study.json")
-        if not os.path.exists(path):
-            continue
-        d = utils.read_json(path)
-        for r in d["runs"]:
-            for measure in ("modes_covered", "num_modes", "high_quality", "reverse_kl"):
-                rows.append(dict(study=study, dataset=r["dataset"], method=r["method"],
-                                 seed=r["seed"], steps=d["budget"]["steps"], measure=measure,
-                                 value=r[measure]))
+        path = os.path.join(experiments.REPO, experiments.PUBLISHED, folder)
+        if os.path.exists(os.path.join(path, "toy_study.json")):
+            rows += study_rows(study, path)
     return rows
 
 
@@ -332,7 +336,7 @@ def collect(runs, out=OUT, floor=True, threads=1, log=print):
         old_status[recipe] = kept
     utils.write_json(status_path, old_status)
     write_rows(os.path.join(out, "toy.csv"), toy_rows(),
-               ("study", "dataset", "method", "seed", "steps", "measure", "value"))
+               ("study", "folder", "dataset", "method", "seed", "steps", "measure", "value"))
     utils.write_json(os.path.join(out, "recipes.json"), {
         name: dict(blog=experiments.EXPERIMENTS[name]["blog"],
                    budget=experiments.budget_of(name),

@@ -20,8 +20,9 @@ again skips the finished jobs and resumes the interrupted ones from their checkp
 Ctrl-C or SIGTERM stops it: the running jobs save checkpoints first (exit 130 / 143). A
 second `run` of the same recipe on the same runs folder is refused while one runs.
 
-RESULTS.md (`python -m reproduce.results`) prints every recipe's commands beside its
-tables and figures, so each published number names its command.
+RESULTS.md (`python -m reproduce.collect --runs $RUNS`, then `python -m reproduce.render`)
+prints every recipe's commands beside its tables and figures, so each published number
+names its command.
 """
 
 import argparse
@@ -260,14 +261,12 @@ EXPERIMENTS["blog_results"] = dict(
     budget="the sum of theirs; with --jobs 2 the runs go two at a time, one thread each, "
            "in the order listed", seeds=(547,), jobs=_blog_results)
 EXPERIMENTS["results_page"] = dict(
-    blog="(project) reproduce/published/RESULTS.md from the finished recipes above",
-    budget="seconds", seeds=None,
-    jobs=lambda seeds: [job("results", "results", [
-        "python", "-m", "reproduce.results", "--runs", "$RUNS"] + [
-        w for name, _, _, _ in BLOG_RUNS for w in ("--blog", name)] + [
-        "--over-seeds", "dragan_vs_gan_mnist_short", "--over-seeds", "dragan_vs_gan_mnist",
-        "--toy", PUBLISHED + "/toy", "--toy", PUBLISHED + "/toy_lr1e-4",
-        "--toy", PUBLISHED + "/toy_lr1e-4_100k", "--toy", PUBLISHED + "/toy_gan_toy"])])
+    blog="(project) reproduce/published/RESULTS.md: the finished runs collected into tidy "
+         "data (reproduce.collect), then the page rendered from that data (reproduce.render)",
+    budget="minutes (collect measures the MNIST floors with the judge)", seeds=None,
+    jobs=lambda seeds: [
+        job("collect", "results", ["python", "-m", "reproduce.collect", "--runs", "$RUNS"]),
+        job("render", "results", ["python", "-m", "reproduce.render"], after=["collect"])])
 
 
 # ---- every blog run over three seeds, at the blog's shown points (blog_seeds) ----------

@@ -403,6 +403,27 @@ def write_scalars(log_folder, means):
         writer.close()
 
 
+def read_scalars(log_folder, tags=None):
+    """{tag: (steps, values)} of a run's TensorBoard event files (a resumed run's later
+    files win for a step written twice); `tags` None: every scalar."""
+    from tf_compat import tf
+    found = {}
+    verbosity = tf.logging.get_verbosity()
+    tf.logging.set_verbosity(tf.logging.ERROR)      # summary_iterator's deprecation notice
+    for path in sorted(glob.glob(os.path.join(log_folder, "events.out.tfevents.*")),
+                       key=os.path.getmtime):
+        try:
+            for event in tf.train.summary_iterator(path):
+                for value in event.summary.value:
+                    if (tags is None or value.tag in tags) and value.HasField("simple_value"):
+                        found.setdefault(value.tag, {})[event.step] = value.simple_value
+        except (tf.errors.DataLossError, OSError):
+            continue            # a file cut short by a crash: keep what was read
+    tf.logging.set_verbosity(verbosity)
+    return {tag: (np.array(sorted(v)), np.array([v[s] for s in sorted(v)]))
+            for tag, v in found.items()}
+
+
 def write_csv(path, rows):
     utils.ensure_dir(os.path.dirname(os.path.abspath(path)))
     tmp = path + ".tmp"

@@ -27,7 +27,8 @@ from reproduce import claims as claims_lib
 PROG = "python -m reproduce.render"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(REPO, "reproduce", "published", "results_data")
-PAGE = os.path.join(REPO, "reproduce", "published", "RESULTS.md")
+PUBLISHED = os.path.join(REPO, "reproduce", "published")
+PAGE = os.path.join(PUBLISHED, "RESULTS.md")
 TEMPLATES = os.path.join(REPO, "reproduce", "templates")
 PER_DIGIT = re.compile(r"^(.*)_(\d)$")
 # Measures shown in a recipe's table, in this order (the rest only in the data file).
@@ -192,7 +193,9 @@ def model_sections(data, decided):
         parts = []
         for recipe in recipes:
             points = _points(m, status, recipe, key, card)
-            grids = sorted(os.path.basename(p) for p in _figures(data, recipe + "_seed"))
+            others = {c.name for c in CARDS.values()} - {card.name}
+            grids = sorted(n for n in (os.path.basename(p) for p in _figures(
+                data, recipe + "_seed")) if n[:-len(".png")].rsplit("_", 1)[-1] not in others)
             curves = sorted(os.path.basename(p) for p in _figures(data, recipe + "_")
                             if "_seed" not in os.path.basename(p))
             parts.append(dict(
@@ -227,7 +230,12 @@ def toy_tables(toy):
                 pm(g.value.mean(), g.value.std(ddof=1) if len(g) > 1 else None),
                 modes.get(dataset, 0)), seeds=len(g),
                 collapsed=int((g.value < modes.get(dataset, 0)).sum())))
-        out.append(dict(study=study, steps=int(s.steps.iloc[0]), rows=rows))
+        folder = str(s.folder.iloc[0]) if "folder" in s else ""
+        pngs = sorted(n for n in os.listdir(os.path.join(PUBLISHED, folder))
+                      if n.endswith(".png")) if folder and os.path.isdir(
+            os.path.join(PUBLISHED, folder)) else []
+        out.append(dict(study=study, steps=int(s.steps.iloc[0]), rows=rows,
+                        figures=["%s/%s" % (folder, n) for n in pngs]))
     return out
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import pytest
 
 from conftest import blobs
-from reproduce import experiments, results, run_files, runner, seeds_sections
+from reproduce import experiments, quality, runner
 
 STEPS = 16
 SEEDS = (1, 2)
@@ -87,7 +87,7 @@ def tiny_recipe(data):
 
 def losses(runs, seed, model):
     """Every step's TensorBoard scalars of a run: {tag: (steps, values)}."""
-    return run_files.read_scalars(os.path.join(runs, RECIPE, "seed%d" % seed, "logs",
+    return quality.read_scalars(os.path.join(runs, RECIPE, "seed%d" % seed, "logs",
                                              MODELS[model].split("/")[0]))
 
 
@@ -394,113 +394,3 @@ def test_experiments_run_bad_input_is_one_line(capsys, monkeypatch, tmp_path):
     message = str(exit_info.value.code)
     assert "--ray needs Ray" in message and "requirements-cluster.txt" in message
     assert "\n" not in message
-
-
-def _report(seed, dragan, gan):
-    """An evaluate.py JSON of two runs with the given (fid, score, kl, psnr) numbers."""
-    def run(model, numbers):
-        fid, score, kl, psnr = numbers
-        return dict(model=model, step=200, epochs_done=0.18, train_seed=seed, fid=fid,
-                    score=score, kl_uniform=kl, blog_psnr=dict(per_digit=[psnr] * 10),
-                    result_folder="/nowhere/%s" % model,
-                    real=dict(fid=0.4, score=9.6, kl_uniform=0.002, psnr=[83.0] * 10),
-                    judge=dict(dataset="mnist", test_accuracy=0.99, target_accuracy=0.99))
-    return dict(samples=100, seed=0, command="python -m reproduce.evaluate ...",
-                runs=[run("DRAGAN", dragan), run("GAN", gan)])
-
-
-def test_results_aggregate_a_recipe_over_its_seeds_and_keep_its_evaluations(tmp_path):
-    runs = tmp_path / "runs"
-    numbers = {547: ((3.0, 8.0, 0.01, 76.0), (4.0, 8.2, 0.02, 75.0)),
-               548: ((5.0, 8.4, 0.03, 78.0), (4.0, 8.1, 0.01, 77.0))}
-    for seed, (d, g) in numbers.items():
-        (runs / "short" / ("seed%d" % seed)).mkdir(parents=True)
-        report = _report(seed, d, g)
-        report["runs"][0]["log_folder"] = str(runs / "short" / "logs")
-        (runs / "short" / ("seed%d" % seed) / "eval.json").write_text(json.dumps(report))
-    page = tmp_path / "page" / "RESULTS.md"
-    page.parent.mkdir()
-    data = tmp_path / "kept"
-    by_name = run_files.recipe_evaluations("short", str(runs), data=str(data))
-    assert sorted(by_name) == ["eval"] and sorted(by_name["eval"]) == [547, 548]
-    table = seeds_sections.seeds_table(by_name["eval"])
-    # FID: DRAGAN 3 and 5 (mean 4, sample std 1.41), GAN 4 and 4.
-    assert "| classifier FID (vs test) | DRAGAN | 3.00 | 5.00 | 4.00 ± 1.41 |" in table
-    assert "| blog PSNR, mean over digits (dB) | GAN | 75.00 | 77.00 | 76.00 ± 1.41 |" in table
-    claims = "\n".join(seeds_sections.seeds_claims(by_name["eval"]))
-    assert ("\"DRAGAN's blog PSNR, mean over digits (dB) is higher than GAN's\": DRAGAN "
-            "77.00 ± 1.41 vs GAN 76.00 ± 1.41") in claims
-    assert ("DRAGAN's margin per seed (positive: as claimed) 1.00 ± 0.00; the claim holds "
-            "in every seed") in claims
-    assert "holds in 1 of 2 seeds: the seeds disagree" in claims             # FID
-    kept = json.loads((data / "short" / "seed547_eval.json").read_text())
-    assert kept["runs"][0]["log_folder"] == "$RUNS/short/logs"               # portable
-    # Without the runs folder the kept evaluations give the same aggregation.
-    again = run_files.recipe_evaluations("short", None, data=str(data))
-    assert seeds_sections.seeds_table(again["eval"]) == table
-    text = results.write_page(str(page), [], recipes=["short"], runs=str(runs), data=str(data))
-    assert "## DRAGAN vs GAN over 2 seeds: short (eval)" in text and table in text
-    assert "- short (eval), over seeds 547, 548:" in text                    # closing note
-    with pytest.raises(run_files.GanReproError, match="no evaluations of other"):
-        run_files.recipe_evaluations("other", str(runs), data=str(data))
-
-
-def test_a_staged_recipe_is_one_section_with_the_claim_at_each_length(tmp_path, monkeypatch):
-    """Evaluations of the same runs at 2 and 4 epochs: one section, the claim per length
-    with the seeds it holds in, the training time of every attempt summed."""
-    # "staged": dragan_vs_gan_mnist's jobs (its training logs are found by their names)
-    monkeypatch.setitem(experiments.EXPERIMENTS, "staged",
-                        experiments.EXPERIMENTS["dragan_vs_gan_mnist"])
-    runs = tmp_path / "runs"
-    numbers = {  # seed: {epochs: (DRAGAN, GAN) as (fid, score, kl, psnr)}
-        547: {2: ((3.0, 8.0, 0.01, 76.0), (4.0, 8.2, 0.02, 75.0)),
-              4: ((2.0, 8.5, 0.01, 78.0), (3.0, 8.4, 0.02, 77.0))},
-        548: {2: ((5.0, 8.4, 0.03, 78.0), (4.0, 8.1, 0.01, 77.0)),
-              4: ((2.5, 8.6, 0.01, 79.0), (3.5, 8.3, 0.02, 77.5))}}
-    for seed, by_epochs in numbers.items():
-        folder = runs / "staged" / ("seed%d" % seed)
-        folder.mkdir(parents=True)
-        for epochs, (d, g) in by_epochs.items():
-            report = _report(seed, d, g)
-            for r in report["runs"]:
-                r.update(epochs_done=float(epochs), step=1093 * epochs)
-            (folder / ("eval_%dep.json" % epochs)).write_text(json.dumps(report))
-    jobs = runs / "staged" / "jobs"
-    jobs.mkdir()
-    (jobs / "dragan_seed547_2ep.log").write_text(
-        "DRAGAN: stopped by SIGTERM at step 1000 (1000 steps in 0:03:20, 5.00 steps/s)\n"
-        "DRAGAN: resuming from step 900\n"
-        "DRAGAN: finished at step 2186 (1286 steps in 0:04:00, 5.36 steps/s); ...\n")
-    (jobs / "dragan_seed547_2ep.done.json").write_text(json.dumps(
-        dict(cpu="Some CPU", finished="2026-12-05T01:00:00", seconds=240.0)))
-    (jobs / "eval_seed547_2ep.log").write_text("nothing trained here\n")
-    data = tmp_path / "kept"
-    facts = seeds_sections.staged_training("staged", [547, 548], str(runs),
-                                           data=str(data))
-    assert facts == {"dragan": {"547": dict(steps=2286, seconds=440, attempts=2, stopped=1,
-                                            cpu="Some CPU", finished="2026-12-05T01:00:00")}}
-    kept = seeds_sections.staged_training("staged", [547, 548], None, data=str(data))
-    assert kept == facts
-    page = tmp_path / "page" / "RESULTS.md"
-    page.parent.mkdir()
-    text = results.write_page(str(page), [], recipes=["staged"], runs=str(runs), data=str(data))
-    assert "## DRAGAN vs GAN over 2 seeds at 2, 4 epochs: staged" in text
-    # FID at 2 epochs: DRAGAN 3, 5; GAN 4, 4: margins +1, -1 -> DRAGAN better in seed 547.
-    assert ("| classifier FID (vs test) (lower better) | 2 | 4.00 ± 1.41 | 4.00 ± 0.00 | "
-            "+0.00 ± 1.41 | 1 of 2 (547) |") in text
-    assert ("| classifier FID (vs test) (lower better) | 4 | 2.25 ± 0.35 | 3.25 ± 0.35 | "
-            "+1.00 ± 0.00 | 2 of 2 (547, 548) |") in text
-    assert text.index("### At 2 epochs") < text.index("### At 4 epochs")
-    assert "DRAGAN seed 547 7:20 (5.20 steps/s, stopped once and resumed)" in text
-    closing = text[text.index("## Closing note"):]
-    # FID, score, KL, PSNR mean, PSNR of 9: DRAGAN better in 1, 1, 1, 2, 2 seeds at 2
-    # epochs; in both at 4.
-    assert ("  - 2 epochs: 1, 1, 1, 2, 2 of 2 seeds; DRAGAN is better in a majority of seeds "
-            "on 2 of 5 measures") in closing
-    assert ("  - 4 epochs: 2, 2, 2, 2, 2 of 2 seeds; the claim holds in every seed on every "
-            "measure") in closing
-    assert "- staged (eval_4ep, 4 epochs), over seeds 547, 548:" in closing
-    assert ("  - Better samples than GAN (MNIST, the blog's setting, staged, seeds 547, 548): at "
-            "4 epochs, DRAGAN better in every seed on FID, score, KL to uniform, blog PSNR mean "
-            "and blog PSNR of 9, GAN on none; at 2 epochs, DRAGAN better in every seed on blog "
-            "PSNR mean and blog PSNR of 9, GAN on none;") in closing
