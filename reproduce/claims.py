@@ -213,7 +213,11 @@ def decide(measures, claims=CLAIMS):
     quality.FIELDS plus recipe): a list of dicts (claim fields, the per-seed table, the
     means and sample spreads over seeds, the noise, the seeds for / against / tied, the
     verdict and why)."""
-    m = with_derived(measures)
+    columns = ["recipe", "run", "model", "key", "seed", "step", "epochs", "measure", "draw",
+               "value", "samples", "reference"]
+    m = with_derived(measures.reindex(columns=list(dict.fromkeys(columns + list(
+        measures.columns)))).astype({"measure": str}) if not measures.empty else
+        pd.DataFrame({c: pd.Series(dtype=object) for c in columns}))
     out = []
     for c in claims:
         a = _per_seed(_select(m, c.a, c.measure))
@@ -225,7 +229,7 @@ def decide(measures, claims=CLAIMS):
             b = _per_seed(_select(m, c.a._replace(measure=c.threshold), c.measure, real=True))
         else:
             b = pd.DataFrame(dict(mean=float(c.threshold), sd=0.0, draws=1), index=a.index)
-        both = a.join(b, lsuffix="_a", rsuffix="_b", how="inner")
+        both = a.add_suffix("_a").join(b.add_suffix("_b"), how="inner")
         sign = 1.0 if c.better == "higher" else -1.0
         both["diff"] = sign * (both.mean_a - both.mean_b)      # > 0: as the claim says
         both["noise"] = 2.0 * np.sqrt(both.sd_a.fillna(np.nan) ** 2

@@ -103,6 +103,8 @@ def collect_seed_runs(runs, figures):
         training += _attempts(recipe, key, seed, folder, job, runs)
         card = CARDS[key]
         results = folder.replace("/checkpoint/", "/results/", 1)
+        for stale in glob.glob(os.path.join(figures, "%s_seed%d_step*.png" % (recipe, seed))):
+            os.remove(stale)            # a running run's grids of an earlier collect
         points = set(_shown_steps(card, state["steps_per_epoch"])) | {state["step"]}
         for step in sorted(points):
             if step <= state["step"]:

@@ -198,7 +198,9 @@ def model_sections(data, decided):
                 data, recipe + "_seed")) if n[:-len(".png")].rsplit("_", 1)[-1] not in others)
             curves = sorted(os.path.basename(p) for p in _figures(data, recipe + "_")
                             if "_seed" not in os.path.basename(p))
+            real = m[(m.recipe == recipe) & (m.model == "real")]
             parts.append(dict(
+                references=sorted(set(real.reference) - {""}),
                 recipe=recipe, status=status.get(recipe, {}),
                 points=points, table=recipe_table(m, recipe, key, points) if points else [],
                 digits=digit_table(m, recipe, key, points[-1]) if points else [],
