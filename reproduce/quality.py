@@ -318,33 +318,22 @@ def _bootstrap_pairs(draws, a, b, out):
 
 # ---- a run ---------------------------------------------------------------------------------
 
-def measure_rows(model, contexts, draws, n, data_dir, threads, log):
-    """(measure, draw, value) of a restored model at its current checkpoint."""
+def measure_rows(model, contexts, draws, n, data_dir, threads, log, real=False):
+    """(measure, draw, value) of a restored model at its current checkpoint; `real`: the
+    (measure, draw, value, reference) of the real data it is compared with (the floor of
+    a run trained on the test set too is drawn from its own pool, test included)."""
     ev = model.evaluations
     if "pairs" in ev:
-        return pair_rows(model, draws)
+        return (pair_reference_rows if real else pair_rows)(model, draws)
     if "sprites" in ev:
-        return sprite_rows(model, draws)
-    ctx = _context(model, contexts, data_dir, threads, log)
-    return classifier_rows(model, ctx, draws, n)
-
-
-def _context(model, contexts, data_dir, threads, log):
+        return sprite_reference_rows(model, draws) if real else sprite_rows(model, draws)
     key = model.config.dataset
     if key not in contexts:
         contexts[key] = ClassifierContext(key, data_dir or model.config.data_dir, threads, log)
-    return contexts[key]
-
-
-def reference_rows(model, contexts, draws, n, data_dir, threads, log):
-    """(measure, draw, value, reference) of the real data a run is compared with."""
-    ev = model.evaluations
-    if "pairs" in ev:
-        return pair_reference_rows(model, draws)
-    if "sprites" in ev:
-        return sprite_reference_rows(model, draws)
-    pool = "train+test" if "test" in (model.config.idx_splits or "") else "train"
-    return _context(model, contexts, data_dir, threads, log).floor_rows(pool, draws, n)
+    if real:
+        pool = "train+test" if "test" in (model.config.idx_splits or "") else "train"
+        return contexts[key].floor_rows(pool, draws, n)
+    return classifier_rows(model, contexts[key], draws, n)
 
 
 def evaluate_kept(path, contexts, draws=5, samples=2000, full_samples=10000, full_steps=(),
@@ -375,18 +364,20 @@ def evaluate_kept(path, contexts, draws=5, samples=2000, full_samples=10000, ful
             for measure in sorted({m for m, _, _ in found}):
                 values = [v for m, _, v in found if m == measure]
                 means.setdefault(step, {})[measure] = float(np.mean(values))
-            for measure, d, value, ref in reference_rows(model, contexts, draws, n, data_dir,
-                                                         threads, log):
+            for measure, d, value, ref in measure_rows(model, contexts, draws, n, data_dir,
+                                                       threads, log, real=True):
                 rows.append(dict(base, model="real", step=step, epochs="", measure=measure,
                                  draw=d, value=float(value), samples=n, reference=ref))
         if tensorboard:
-            write_scalars(model.log_folder, means)
+            write_scalars(model.log_folder, means, {
+                step: os.path.getmtime(prefix + ".index") for step, prefix in checkpoints.items()
+                if os.path.exists(prefix + ".index")})
     finally:
         model.close()
     return rows
 
 
-def write_scalars(log_folder, means):
+def write_scalars(log_folder, means, wall_times=None):
     """`eval/<measure>` scalars {step: {measure: value}} into an `*.eval` event file of
     `log_folder`, replacing the one an earlier evaluation wrote."""
     from tf_compat import tf
@@ -396,9 +387,13 @@ def write_scalars(log_folder, means):
     writer = tf.summary.FileWriter(log_folder, filename_suffix=EVENT_SUFFIX)
     try:
         for step in sorted(means):
-            writer.add_summary(tf.Summary(value=[
-                tf.Summary.Value(tag="eval/" + m, simple_value=v)
-                for m, v in sorted(means[step].items()) if np.isfinite(v)]), step)
+            summary = tf.Summary(value=[tf.Summary.Value(tag="eval/" + m, simple_value=v)
+                                        for m, v in sorted(means[step].items())
+                                        if np.isfinite(v)])
+            event = tf.Event(step=step, summary=summary)
+            if wall_times and step in wall_times:
+                event.wall_time = wall_times[step]    # when the checkpoint was written
+            writer.add_event(event)
     finally:
         writer.close()
 
