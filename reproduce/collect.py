@@ -149,7 +149,7 @@ def _attempts(recipe, key, seed, folder, job, runs):
         m = utils.read_json(marker)
         rows.append(dict(recipe=recipe, key=key, seed=seed, job=os.path.basename(marker)[
             :-len(".done.json")], from_step="", to_step="", seconds=m.get("seconds", ""),
-            ended_by="done", device="", threads="1x1", host=m.get("where", ""),
+            ended_by="done", device=m.get("cpu", ""), threads="1x1", host=m.get("where", ""),
             started="", ended=m.get("finished", "")))
     return rows
 
@@ -264,23 +264,27 @@ def quality_figures(measures, figures):
     for (recipe, measure), rows in sorted(by.items()):
         if all(r["model"] == "real" for r in rows):
             continue
-        series = []
-        for seed in sorted({r["seed"] for r in rows if r["model"] != "real"}):
-            steps = sorted({int(r["step"]) for r in rows if r["seed"] == seed
-                            and r["model"] != "real"})
-            vals = [[float(r["value"]) for r in rows if r["seed"] == seed and
-                     r["model"] != "real" and int(r["step"]) == s] for s in steps]
-            series.append(("seed %s" % seed, steps, [np.mean(v) for v in vals],
-                           [np.std(v, ddof=1) if len(v) > 1 else 0 for v in vals]))
-        ref_rows = [r for r in rows if r["model"] == "real"]
+        series, extra = [], []
+        gen = [r for r in rows if r["model"] != "real"]
+        least = min(int(r["samples"] or 0) for r in gen)
+        for seed in sorted({r["seed"] for r in gen}):
+            for group, count in ((series, least), (extra, None)):
+                mine = [r for r in gen if r["seed"] == seed and (
+                    int(r["samples"] or 0) == least if count else int(r["samples"] or 0) > least)]
+                steps = sorted({int(r["step"]) for r in mine})
+                vals = [[float(r["value"]) for r in mine if int(r["step"]) == s] for s in steps]
+                if steps:
+                    group.append(("seed %s" % seed, steps, [np.mean(v) for v in vals],
+                                  [np.std(v, ddof=1) if len(v) > 1 else 0 for v in vals]))
+        ref_rows = [r for r in rows if r["model"] == "real" and int(r["samples"] or 0) == least]
         ref = None
         if ref_rows:
-            most = max(int(r["samples"] or 0) for r in ref_rows)
-            values = [float(r["value"]) for r in ref_rows if int(r["samples"] or 0) == most]
-            ref = (float(np.mean(values)), ref_rows[0]["reference"].split(":")[0] or "real")
+            ref = (float(np.mean([float(r["value"]) for r in ref_rows])),
+                   (ref_rows[0]["reference"].split(":")[0] or "real") + " (same samples)")
         path = os.path.join(figures, "%s_%s.png" % (recipe, measure))
         plots.quality_chart(path, series, MEASURE_LABELS.get(measure, measure),
-                            title="%s: %s over training" % (recipe, measure), reference=ref)
+                            title="%s: %s over training (%d samples a draw; hollow: more)"
+                            % (recipe, measure, least), reference=ref, extra=extra)
         made.append(path)
     return made
 

@@ -161,9 +161,8 @@ def training_lines(training, recipe):
     out = []
     for seed, rows in t.groupby("seed"):
         secs = pd.to_numeric(rows.seconds, errors="coerce").sum()
-        devices = sorted({str(d) for d in rows.device.astype(str) if d not in ("", "nan")}
-                         | {str(h) for h in rows.host.astype(str) if h not in ("", "nan")})
-        out.append("seed %s: %s of training in %d attempt%s%s" % (
+        devices = sorted({str(d) for d in rows.device.dropna() if str(d)})
+        out.append("seed %s: %s of training in %d attempt%s, one thread%s" % (
             seed, _hms(secs), len(rows), "" if len(rows) == 1 else "s",
             " (%s)" % ", ".join(devices) if devices else ""))
     return out
