@@ -31,6 +31,7 @@ import os
 import sys
 
 import utils
+from errors import GanReproError, report
 from reproduce import runner
 from reproduce.runner import job
 
@@ -467,7 +468,10 @@ def run_main(argv):
             parser.error("bad seed list %s: give distinct integers >= 0" % " ".join(args.seeds))
     if args.jobs < 1:
         parser.error("--jobs must be >= 1")
-    jobs = jobs_of(args.name, seeds)
+    try:
+        jobs = jobs_of(args.name, seeds)
+    except GanReproError as e:
+        return report(PROG + " run", e)
     if args.gpu:
         jobs = [j._replace(gpus=1) if j.kind in ("train", "evaluate") else j for j in jobs]
     backend = runner.RayBackend(args.ray) if args.ray else runner.LocalBackend(args.jobs)
@@ -494,7 +498,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     for n in args.names:
         _known(parser, n)
-    print("\n\n".join(describe(n) for n in (args.names or EXPERIMENTS)))
+    try:
+        text = "\n\n".join(describe(n) for n in (args.names or EXPERIMENTS))
+    except GanReproError as e:          # a recipe's run folder needs its data (e.g. sprites)
+        return report(PROG, e)
+    print(text)
     return 0
 
 

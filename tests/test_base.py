@@ -30,12 +30,13 @@ def train(run_dirs, dataset=None, **changes):
 
 
 def test_seed_decides_the_losses_and_resume_equals_a_straight_run(tmp_path):
+    # Resume checked here on the losses; every variable of every model: tests/test_resume.py.
     straight = train(dirs_in(tmp_path, "straight"), max_steps=8)   # 6 batches an epoch
     first = train(dirs_in(tmp_path, "resumed"), max_steps=3)
     rest = train(dirs_in(tmp_path, "resumed"), max_steps=8)         # crosses the epoch
-    other = train(dirs_in(tmp_path, "other"), max_steps=3, seed=548)
+    other = train(dirs_in(tmp_path, "other"), max_steps=2, seed=548)
     assert first == straight[:3]                                   # same seed, same losses
-    assert [s["d_loss"] for s in other] != [s["d_loss"] for s in first]
+    assert [s["d_loss"] for s in other] != [s["d_loss"] for s in first[:2]]
     assert len(rest) == 5 and first + rest == straight             # resume
     assert all(np.isfinite(v) for s in straight for v in s.values())
 
