@@ -11,7 +11,8 @@ same process. After warm-up it runs them in turn, one step each, `--rounds` time
 executed (Grappler-optimised) graph holds and the summed per-node minimum time over the
 rounds. The minimum filters out what other processes take (the ratios of the summed
 minima hold under load; a wall-clock ratio does not), and the node counts are exact.
-The last column pair is "the Adam tail": how long the updates ran after the last other op.
+Last, "the Adam tail": how long the updates (ops of an `Adam...` name scope or an
+update type) ran after the last other op, the median per phase.
 """
 
 import argparse
@@ -67,6 +68,11 @@ def bare_runs(folder, z_dim=128):
                   ([t["g_optim"], t["g_loss"]], {t["z"]: z})]
 
 
+UPDATES = {"ResourceApplyAdam", "AssignVariableOp", "AssignSubVariableOp",
+           "AssignAddVariableOp", "ResourceApplyRMSProp"}
+BOOKKEEPING = {"NoOp", "_Retval", "_Arg", "Const", "Identity"}
+
+
 def _op_type(node):
     label = node.timeline_label
     return label.split(" = ")[1].split("(")[0] if " = " in label else node.node_name
@@ -96,8 +102,8 @@ def profile(impls, rounds, warmup=3):
                     minima[name][key] = min(minima[name].get(key, float("inf")),
                                             n.op_end_rel_micros)
                 ends = [(n.all_start_micros + n.all_end_rel_micros,
-                         "ApplyAdam" in n.timeline_label or "Assign" in n.timeline_label)
-                        for n in nodes]
+                         _op_type(n) in UPDATES or n.node_name.split("/")[0].startswith("Adam"))
+                        for n in nodes if _op_type(n) not in BOOKKEEPING]
                 last_other = max(e for e, update in ends if not update)
                 tails[name][k].append(max(e for e, _ in ends) - last_other)
     table = {}
