@@ -205,8 +205,18 @@ def bn(x, is_training, scope, epsilon=BLOG_BN_EPSILON):
                         "cannot take a tensor here)")
     if _dtype(x) != tf.float32:
         return _slim_fused_batch_norm_exact(x, is_training, scope, decay=0.9, epsilon=epsilon)
-    return slim.batch_norm(x, decay=0.9, updates_collections=None, epsilon=epsilon,
-                           scale=True, is_training=is_training, scope=scope)
+    if not is_training:
+        return slim.batch_norm(x, decay=0.9, updates_collections=None, epsilon=epsilon,
+                               scale=True, is_training=False, scope=scope)
+    # The layer's moving statistics are updated in place by every training-mode call; a
+    # call runs after every call of the same layer built before it (`_sequenced`), as in
+    # float64. Unordered, the calls one session run makes (D on real, fake and, in
+    # DRAGAN, interpolated batches) race: each reads the statistics and subtracts from
+    # them, and which update read which value varied from run to run.
+    name = "%s/%s/moving_statistics" % (tf.get_variable_scope().name, scope)
+    return _sequenced(name, lambda _: slim.batch_norm(
+        x, decay=0.9, updates_collections=None, epsilon=epsilon, scale=True,
+        is_training=True, scope=scope))
 
 
 def exact_moments(x, axes):
@@ -264,9 +274,12 @@ def _sequenced(variable, update):
     """`update(variable)`, run after every update of `variable` built before it in this
     graph. A layer called several times in one session run (D on real, fake and
     interpolated batches) updates its moving statistics once per call; unordered, those
-    read-modify-writes race. Ordered, they apply in build order."""
+    read-modify-writes race. Ordered, they apply in build order.
+
+    `variable` may be a name instead (the key of what `update` changes: float32 `bn`
+    orders its slim calls as a whole)."""
     last = _LAST_UPDATE.setdefault(tf.get_default_graph(), {})
-    key = variable.op.name
+    key = variable if isinstance(variable, str) else variable.op.name
     with tf.control_dependencies([last[key]] if key in last else []):
         op = update(variable)
     last[key] = op

@@ -159,6 +159,13 @@ class GANModel(abc.ABC):
         return self.sample_feed(rng), None
 
     @classmethod
+    def card(cls):
+        """The model's blog card (models/cards.py: its blog, length, shown points, grid and
+        the project's run plan), or None for a model without one."""
+        from models.cards import card_of
+        return card_of(cls.registry_key())
+
+    @classmethod
     def registry_key(cls):
         """The name the model is registered under in `models.MODELS` (its script is
         `scripts/run_<key>.py`), or None."""

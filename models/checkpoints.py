@@ -18,6 +18,7 @@ import platform
 import re
 import shutil
 import sys
+import time
 
 import numpy as np
 
@@ -274,16 +275,33 @@ class CheckpointStore:
                         shutil.copyfile(source, target)
 
     def lock(self):
-        """Hold the checkpoint folder's lock (see `utils.lock_folder`) or refuse."""
-        try:
-            self._folder_lock = utils.lock_folder(self.checkpoint_folder)
-        except utils.FolderBusy as busy:
-            raise CheckpointError("another run is using %s (%s): wait for it to end, or use "
-                                  "another --checkpoint-dir"
-                                  % (self.checkpoint_folder, busy)) from None
-        except OSError as e:
-            raise OutputError("cannot create the checkpoint folder %s: %s"
-                              % (self.checkpoint_folder, e)) from e
+        """Hold the checkpoint folder's lock (see `utils.lock_folder`) or refuse.
+
+        With GAN_REPRO_LOCK_WAIT=seconds in the environment (the recipe runner sets it for
+        its jobs) a busy folder is waited for that long before refusing: the run holding
+        it may be an earlier attempt of the same job, told to stop (its runner or Ray
+        worker died) and finishing its step and its save."""
+        wait = _lock_wait()
+        deadline, said = time.time() + wait, False
+        while True:
+            try:
+                self._folder_lock = utils.lock_folder(self.checkpoint_folder)
+                return
+            except utils.FolderBusy as busy:
+                if time.time() >= deadline:
+                    raise CheckpointError("another run is using %s (%s): wait for it to end, "
+                                          "or use another --checkpoint-dir%s"
+                                          % (self.checkpoint_folder, busy, " (waited %g s)"
+                                             % wait if wait else "")) from None
+                if not said:
+                    print("%s: another run is using %s (%s); waiting up to %g s for it to end"
+                          % (self.model_name, self.checkpoint_folder, busy, wait),
+                          file=sys.stderr, flush=True)
+                    said = True
+                time.sleep(0.2)
+            except OSError as e:
+                raise OutputError("cannot create the checkpoint folder %s: %s"
+                                  % (self.checkpoint_folder, e)) from e
 
     def unlock(self):
         lock, self._folder_lock = self._folder_lock, None
@@ -301,6 +319,16 @@ class CheckpointStore:
                 path = os.path.join(folder, name)
                 if os.path.isfile(path):
                     os.remove(path)
+
+
+def _lock_wait():
+    """Seconds to wait for a busy checkpoint folder: GAN_REPRO_LOCK_WAIT, default 0."""
+    value = os.environ.get("GAN_REPRO_LOCK_WAIT", "").strip()
+    try:
+        return max(0.0, float(value)) if value else 0.0
+    except ValueError:
+        raise ConfigError("GAN_REPRO_LOCK_WAIT must be a number of seconds, got %r"
+                          % value) from None
 
 
 @contextlib.contextmanager

@@ -29,7 +29,11 @@ which finishes first: a checkpoint is never left half-written.
 
 import collections
 import contextlib
+import datetime
+import json
 import math
+import os
+import platform
 import signal
 import sys
 import threading
@@ -146,7 +150,22 @@ class Trainer:
         with writing("TensorBoard events in", run.log_folder):
             run.writer.flush()
         progress.finish(step, stop_reason, run.checkpoint_folder)
+        self._log_attempt(progress, step, stop_reason)
         return TrainResult(step, stop_reason, history)
+
+    def _log_attempt(self, progress, step, reason):
+        """Append this attempt to the run folder's `attempts.jsonl`, one JSON object a
+        line: when, from and to which step, wall seconds, why it ended, the device and
+        threads, so a results page reads what a run took without parsing its log."""
+        run = self.run
+        path = os.path.join(run.checkpoint_folder, ATTEMPTS)
+        record = dict(started=progress.started, ended=_now(), from_step=progress.start,
+                      to_step=step, seconds=round(time.time() - progress.t0, 1),
+                      ended_by=reason, device=run.device, host=platform.node(),
+                      threads=[run.config.intra_op_threads, run.config.inter_op_threads])
+        with writing("the attempts log", path):
+            with open(path, "a") as f:
+                f.write(json.dumps(record, sort_keys=True) + "\n")
 
     def _open_writer(self, step):
         """The run's FileWriter; a resumed run first drops the events a crashed run wrote
@@ -321,6 +340,7 @@ class _Progress:
     def __init__(self, name, start, total, every):
         self.name, self.start, self.total, self.every = name, start, total, every
         self.t0 = self.t_last = time.time()
+        self.started = _now()
         self.last_step = start
 
     def update(self, step, epoch, index, num_batches, logs):
@@ -345,6 +365,13 @@ class _Progress:
               % (self.name, what, step, done, _hms(elapsed), done / max(elapsed, 1e-9), folder,
                  "" if reason == "done" else " (the same command resumes from it)"),
               flush=True)
+
+
+ATTEMPTS = "attempts.jsonl"     # in the run's checkpoint folder: one line per attempt
+
+
+def _now():
+    return datetime.datetime.now().isoformat(timespec="seconds")
 
 
 def _hms(seconds):

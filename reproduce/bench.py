@@ -39,8 +39,6 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 # The configurations a model can be measured in: environment set before TensorFlow loads.
 CONFIGURATIONS = {

@@ -28,18 +28,15 @@ Exit status: 0, 1 (no checkpoint / bad data), 2 (bad flags).
 """
 
 import math
-import os
 import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import utils  # noqa: E402
-from errors import GanReproError, report  # noqa: E402
-from models.config import build_parser  # noqa: E402
-from data import load_domain  # noqa: E402
-from models.cyclegan import CycleGAN, CycleGANConfig  # noqa: E402
+import utils
+from errors import GanReproError, report
+from models.config import build_parser
+from data import load_domain
+from models.cyclegan import CycleGAN, CycleGANConfig
 
 PROG = "python -m reproduce.eval_cyclegan"
 DIRECTIONS = (("AB", "A -> B"), ("BA", "B -> A"))

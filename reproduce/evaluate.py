@@ -46,13 +46,11 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import data as data_lib  # noqa: E402
-import utils  # noqa: E402
-from errors import CheckpointError, DataError, GanReproError, report  # noqa: E402
-from models import MODELS, get_model  # noqa: E402
-from reproduce import metrics  # noqa: E402
+import data as data_lib
+import utils
+from errors import CheckpointError, DataError, GanReproError, report
+from models import MODELS, get_model
+from reproduce import metrics
 
 PROG = "python -m reproduce.evaluate"
 # What a model may ask to be measured by (its `evaluations`, see models/base.py).
@@ -435,7 +433,7 @@ def main(argv=None):
                              "e.g. checkpoint/DRAGAN_mnist_64_128/DRAGAN")
     parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES,
                         help="samples drawn per run (and real images of the floor) "
-                             "[default: %(default)s]")
+                             "[default: %(default)s; with --kept 2000 a draw]")
     parser.add_argument("--seed", type=int, default=0, help="seed of the drawn samples "
                         "[default: 0]")
     parser.add_argument("--psnr-from", choices=("samples", "grids"), default="samples",
@@ -451,11 +449,31 @@ def main(argv=None):
                         help="train the judge again even if it is cached")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads "
                         "[default: 1]")
+    kept = parser.add_argument_group(
+        "quality over training (reproduce/quality.py)",
+        "--kept measures every checkpoint a run kept for good (--keep-steps, --keep-every) "
+        "and its latest, each over --draws draws of --samples samples (the latest and "
+        "--full-steps with --full-samples), with the real data's floor, ceiling or "
+        "baseline at the same counts; writes tidy rows (--csv) and eval/* TensorBoard "
+        "scalars into each run's log folder")
+    kept.add_argument("--kept", action="store_true", help="measure the kept checkpoints")
+    kept.add_argument("--draws", type=int, default=5, help="sample draws per checkpoint "
+                      "[default: 5]")
+    kept.add_argument("--full-samples", type=int, default=DEFAULT_SAMPLES, metavar="N",
+                      help="samples a draw at the latest checkpoint and --full-steps "
+                      "[default: %(default)s]")
+    kept.add_argument("--full-steps", type=int, nargs="*", default=(), metavar="STEP",
+                      help="kept steps measured with --full-samples (the blog's shown points)")
+    kept.add_argument("--csv", default=None, metavar="PATH", help="write the rows to PATH")
+    kept.add_argument("--no-tensorboard", action="store_true",
+                      help="do not write eval/* scalars into the runs' log folders")
     args = parser.parse_args(argv)
     if args.samples < 2:
         parser.error("--samples must be >= 2")
     if args.threads < 0:
         parser.error("--threads must be >= 0")
+    if args.kept:
+        return kept_main(parser, args)
     judges, results = {}, []
     try:
         for path in args.runs:
@@ -478,6 +496,35 @@ def main(argv=None):
     print(table(results))
     if args.json:
         print("wrote %s" % args.json)
+    return 0
+
+
+def kept_main(parser, args):
+    """`--kept`: every kept checkpoint of each run over draws (reproduce/quality.py)."""
+    from reproduce import quality
+    if args.draws < 2:
+        parser.error("--draws must be >= 2 (the spread over draws is the evaluation's noise)")
+    if args.full_samples < 2:
+        parser.error("--full-samples must be >= 2")
+    if args.samples == DEFAULT_SAMPLES:
+        args.samples = 2000
+    contexts, rows = {}, []
+    try:
+        for path in args.runs:
+            rows += quality.evaluate_kept(path, contexts, args.draws, args.samples,
+                                          args.full_samples, tuple(args.full_steps),
+                                          args.data_dir, args.threads,
+                                          not args.no_tensorboard)
+        if args.csv:
+            quality.write_csv(args.csv, rows)
+    except (GanReproError, OSError) as e:
+        return report(PROG, e)
+    finally:
+        for ctx in contexts.values():
+            ctx.close()
+    print(quality.summary(rows))
+    if args.csv:
+        print("wrote %s" % args.csv)
     return 0
 
 

@@ -20,8 +20,9 @@ again skips the finished jobs and resumes the interrupted ones from their checkp
 Ctrl-C or SIGTERM stops it: the running jobs save checkpoints first (exit 130 / 143). A
 second `run` of the same recipe on the same runs folder is refused while one runs.
 
-RESULTS.md (`python -m reproduce.results`) prints every recipe's commands beside its
-tables and figures, so each published number names its command.
+RESULTS.md (`python -m reproduce.collect --runs $RUNS`, then `python -m reproduce.render`)
+prints every recipe's commands beside its tables and figures, so each published number
+names its command.
 """
 
 import argparse
@@ -29,11 +30,9 @@ import functools
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import utils  # noqa: E402
-from reproduce import runner  # noqa: E402
-from reproduce.runner import job  # noqa: E402
+import utils
+from reproduce import runner
+from reproduce.runner import job
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -262,14 +261,12 @@ EXPERIMENTS["blog_results"] = dict(
     budget="the sum of theirs; with --jobs 2 the runs go two at a time, one thread each, "
            "in the order listed", seeds=(547,), jobs=_blog_results)
 EXPERIMENTS["results_page"] = dict(
-    blog="(project) reproduce/published/RESULTS.md from the finished recipes above",
-    budget="seconds", seeds=None,
-    jobs=lambda seeds: [job("results", "results", [
-        "python", "-m", "reproduce.results", "--runs", "$RUNS"] + [
-        w for name, _, _, _ in BLOG_RUNS for w in ("--blog", name)] + [
-        "--over-seeds", "dragan_vs_gan_mnist_short", "--over-seeds", "dragan_vs_gan_mnist",
-        "--toy", PUBLISHED + "/toy", "--toy", PUBLISHED + "/toy_lr1e-4",
-        "--toy", PUBLISHED + "/toy_lr1e-4_100k", "--toy", PUBLISHED + "/toy_gan_toy"])])
+    blog="(project) reproduce/published/RESULTS.md: the finished runs collected into tidy "
+         "data (reproduce.collect), then the page rendered from that data (reproduce.render)",
+    budget="minutes (collect measures the MNIST floors with the judge)", seeds=None,
+    jobs=lambda seeds: [
+        job("collect", "results", ["python", "-m", "reproduce.collect", "--runs", "$RUNS"]),
+        job("render", "results", ["python", "-m", "reproduce.render"], after=["collect"])])
 
 
 # ---- every blog run over three seeds, at the blog's shown points (blog_seeds) ----------
@@ -282,48 +279,89 @@ CONTROL_B = "$RUNS/blog_seeds/control_pair/hue%d" % CONTROL_HUE
 CONTROL_DATA = job("control_pair", "data", ["python", "-m", "reproduce.control_pair",
                                             CONTROL_B, "--hue", str(CONTROL_HUE)],
                    outputs=[CONTROL_B + "/abra.png"])
-# (recipe, model, flags, first length, seed 547's longer length or None, keep flags),
-# cheapest first: the runner starts jobs in this order.
-SEED_RUNS = [
-    ("cgan", "cgan", (), ("--max-steps", "20000"), None,
-     ("--keep-every", "2000")),
-    ("dcgan_pokemon", "dcgan_pokemon", (), ("--epochs", "100"), ("--epochs", "1500"),
-     ("--keep-steps", ",".join(str(s) for s in range(50, 500, 50)), "--keep-every", "500")),
-    ("wgan", "wgan", (), ("--max-steps", "4000"), None, ("--keep-every", "400")),
-    ("acgan", "acgan", (), ("--max-steps", "14000"), None, ("--keep-every", "1400")),
-    ("cyclegan_control", "cyclegan", ("--domain-b", CONTROL_B), ("--epochs", "10"), None,
-     ("--keep-every", "1332")),
-    ("infogan", "infogan", (), ("--max-steps", "16000"), None,
-     ("--keep-steps", "500", "--keep-every", "1600")),
-    ("wgan_gp", "wgan_gp", (), ("--max-steps", "10000"), ("--max-steps", "30000"),
-     ("--keep-every", "1000")),
-    ("cyclegan", "cyclegan", (), ("--epochs", "10"), ("--epochs", "30"),
-     ("--keep-every", "1332")),
-    ("dcgan", "dcgan", (), ("--epochs", "50"), ("--epochs", "100"),
-     ("--keep-steps", "37480", "--keep-every", "4685")),
-]
+# (recipe, model, flags, first length, seed 547's longer length or None, keep flags), from
+# the models' blog cards (models/cards.py), cheapest first: the runner starts jobs in this
+# order.
+# The control pair (B = A recoloured) runs the card's first length only.
+SEED_ORDER = (("cgan", "cgan", ()), ("dcgan_pokemon", "dcgan_pokemon", ()), ("wgan", "wgan", ()),
+              ("acgan", "acgan", ()), ("cyclegan_control", "cyclegan", ("--domain-b", CONTROL_B)),
+              ("infogan", "infogan", ()), ("wgan_gp", "wgan_gp", ()), ("cyclegan", "cyclegan", ()),
+              ("dcgan", "dcgan", ()))
+NO_LONGER = ("cyclegan_control",)
 
 
-def seed_train_jobs(seeds, names=None):
-    """The training jobs of SEED_RUNS (those named `names`, default all) for `seeds`:
-    every first length, then seed 547's longer ones (after its first)."""
+def _length_flags(card, length):
+    return ("--max-steps" if card.unit == "steps" else "--epochs", str(length))
+
+
+def _seed_runs():
+    from models.cards import CARDS
+    out = []
+    for recipe, key, flags in SEED_ORDER:
+        card = CARDS[key]
+        keep = (("--keep-steps", ",".join(str(s) for s in card.keep_steps))
+                if card.keep_steps else ()) + ("--keep-every", str(card.keep_every))
+        out.append((recipe, key, flags, _length_flags(card, card.first),
+                    _length_flags(card, card.long) if card.long and recipe not in NO_LONGER
+                    else None, keep))
+    return out
+
+
+SEED_RUNS = _seed_runs()
+
+
+def _full_steps(key):
+    """The card's shown points as training steps, where the steps of an epoch are a fact
+    of the data (IDX data sets); measured with the full sample count."""
+    from models.cards import CARDS, steps_of
+    card = CARDS[key]
+    if card.unit == "steps":
+        return card.shown
+    try:
+        return steps_of(card, card.shown, steps_per_epoch(key))
+    except Exception:       # sprites: the epoch's steps depend on the folder; latest only
+        return ()
+
+
+def evaluate_kept(name, train_job, full_steps=(), after=()):
+    """A quality-over-training job (reproduce.evaluate --kept) of `train_job`'s run: every
+    kept checkpoint and the latest, over 5 draws, into quality.csv beside the run and as
+    eval/* TensorBoard scalars in its log folder."""
+    run = os.path.dirname(train_job.outputs[0])
+    folder = run.split("/checkpoint/")[0]
+    argv = ["python", "-m", "reproduce.evaluate", "--kept", run, "--csv",
+            folder + "/quality.csv"]
+    argv += ["--full-steps"] + [str(s) for s in full_steps] if full_steps else []
+    return job(name, "evaluate", argv, after=(train_job.name,) + tuple(after),
+               outputs=[folder + "/quality.csv"])
+
+
+def seed_jobs(seeds, names=None):
+    """The jobs of SEED_RUNS (those named `names`, default all) for `seeds`: every first
+    length and its evaluation, then seed 547's longer runs and theirs."""
     first, longer = [], []
+    needs_judge = False
     for recipe, model, flags, length, long_length, keep in SEED_RUNS:
         if names and recipe not in names:
             continue
+        judge = [] if model in _JUDGELESS else ["judge_mnist"]
+        needs_judge = needs_judge or bool(judge)
+        full = _full_steps(model)
         for seed in seeds:
             folder = "$RUNS/blog_seeds/%s/seed%d" % (recipe, seed)
             base = tuple(flags) + tuple(keep) + ("--log-every", "100")
             after = ["control_pair"] if CONTROL_B in flags else []
             t = train(model, folder, seed, *(base + tuple(length)),
                       name="%s_seed%d" % (recipe, seed), after=after)
-            first.append(t)
+            first += [t, evaluate_kept("eval_%s_seed%d" % (recipe, seed), t, full, judge)]
             if long_length and seed == 547:
-                longer.append(train(model, folder, seed, *(base + tuple(long_length)),
-                                    name="%s_seed%d_long" % (recipe, seed),
-                                    after=after + [t.name]))
+                t2 = train(model, folder, seed, *(base + tuple(long_length)),
+                           name="%s_seed%d_long" % (recipe, seed), after=after + [t.name])
+                longer += [t2, evaluate_kept("eval_%s_seed%d_long" % (recipe, seed), t2, full,
+                                             judge + ["eval_%s_seed%d" % (recipe, seed)])]
     needs_control = any(CONTROL_B in j.argv for j in first)
-    return ([CONTROL_DATA] if needs_control else []) + first + longer
+    return (([CONTROL_DATA] if needs_control else []) + ([MNIST_JUDGE] if needs_judge else [])
+            + first + longer)
 
 
 EXPERIMENTS["blog_seeds"] = dict(
@@ -333,7 +371,7 @@ EXPERIMENTS["blog_seeds"] = dict(
            "hours of this 2-core machine in all (2-thread ms per iteration: cgan 14, "
            "dcgan_pokemon 980, wgan 334, acgan 109, cyclegan 130, infogan 290, wgan_gp 402, "
            "dcgan 123)",
-    seeds=SHORT_SEEDS, jobs=seed_train_jobs)
+    seeds=SHORT_SEEDS, jobs=seed_jobs)
 
 
 # What a recipe took when it was run for the page, in words (wall time, machine, load):

@@ -59,8 +59,6 @@ import types
 import numpy as np
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 DTYPES = ("float32", "float64")
 GRAPHS = ("blog", "skip", "nondet", "presets")     # the kinds of graph built (graph_variants)

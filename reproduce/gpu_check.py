@@ -26,8 +26,6 @@ import subprocess
 import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 # What exists when an NVIDIA driver is installed (Linux, WSL2's /dev/dxg): without any of
 # them no GPU can be visible, and TensorFlow need not be imported to say so.

@@ -26,14 +26,12 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import data as data_lib  # noqa: E402
-import utils  # noqa: E402
-from errors import ConfigError, DataError, GanReproError  # noqa: E402
-from models.optimizers import TF1Adam  # noqa: E402
-from ops import conv, dense  # noqa: E402
-from tf_compat import SessionPolicy, tf  # noqa: E402
+import data as data_lib
+import utils
+from errors import ConfigError, DataError, GanReproError
+from models.optimizers import TF1Adam
+from ops import conv, dense
+from tf_compat import SessionPolicy, tf
 
 JUDGE_VERSION = 1           # bump when the network or its training changes
 FEATURE_DIM = 256

@@ -258,6 +258,62 @@ def line_chart(path, series, title="", width=720, height=340, smooth=1):
     return _save(fig, path)
 
 
+MIN_WIDTH = 320     # a grid on the page is at least this wide
+
+
+def copy_enlarged(source, target, min_width=MIN_WIDTH):
+    """Copy a grid PNG, enlarged by a whole factor (nearest neighbour) to >= min_width."""
+    import shutil
+    from PIL import Image
+    with Image.open(source) as im:
+        factor = max(1, -(-min_width // im.width))
+        if factor == 1:
+            shutil.copyfile(source, target)
+            return
+        with utils.atomic_path(target) as tmp:
+            im.resize((im.width * factor, im.height * factor), Image.NEAREST).save(
+                tmp, format="PNG")
+
+
+def quality_chart(path, series, ylabel, title="", reference=None, width=620, height=300,
+                  extra=()):
+    """A measure against the training step: one line per seed with the spread over sample
+    draws as error bars, and the real data's value as a dashed line.
+
+    Args:
+      series: list of (label, steps [n], means [n], sds [n]).
+      reference: (value, label) of the real data (floor, ceiling or baseline), or None.
+      extra: series measured with more samples a draw (hollow markers, same colours).
+    """
+    fig = _figure(width, height)
+    ax = fig.add_subplot(1, 1, 1)
+    for i, (label, x, y, err) in enumerate(series):
+        ax.errorbar(np.asarray(x, np.float64), np.asarray(y, np.float64),
+                    yerr=np.asarray(err, np.float64), color="C%d" % (i % 10), marker="o",
+                    markersize=3, linewidth=1.2, capsize=2, label=str(label))
+    colours = {label: "C%d" % (i % 10) for i, (label, _, _, _) in enumerate(series)}
+    for label, x, y, err in extra:
+        ax.errorbar(np.asarray(x, np.float64), np.asarray(y, np.float64),
+                    yerr=np.asarray(err, np.float64), color=colours.get(label, "k"),
+                    marker="o", markerfacecolor="none", markersize=6, linestyle="none",
+                    capsize=2)
+    if reference is not None and np.isfinite(reference[0]):
+        ax.axhline(reference[0], color="#555555", linestyle="--", linewidth=1.0,
+                   label=reference[1])
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: "{:,.0f}".format(v)))
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.grid(True, color="#dddddd", linewidth=0.6)
+    ax.set_axisbelow(True)
+    if series or reference is not None:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    fig.tight_layout(pad=0.6)
+    return _save(fig, path)
+
+
 def image_row(path, images, labels=None, scale=3, columns=None):
     """Grayscale images in rows of `columns` (default: one row), no axes, a label under each.
 

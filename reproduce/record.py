@@ -16,9 +16,7 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from reproduce import reference  # noqa: E402
+from reproduce import reference
 
 
 def _names(values):

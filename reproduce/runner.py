@@ -23,6 +23,13 @@ marks done only those that finished, and raises `Stopped` (`experiments run` exi
 130 / 143). The same command resumes them. The same signal again is passed on again
 (the jobs then end without saving).
 
+A runner that dies without passing anything on (kill -9, the OOM killer) takes its jobs
+with it: each job's process gets SIGTERM from the kernel when the runner's process dies
+(`PR_SET_PDEATHSIG`, `_die_with_parent`), so a training job finishes its step, saves and
+ends within seconds; the next `run` resumes it. A job's training run waits for its
+checkpoint folder's lock (`LOCK_WAIT_SECONDS`) rather than refusing, in case an earlier
+attempt is still saving.
+
 Lock: a `run` holds an exclusive `flock` on `$RUNS/<recipe>/jobs.lock` (as a training
 run does on its checkpoint folder, `utils.lock_folder`); a second `run` of the recipe
 on the same runs folder is refused (`RecipeBusy`, naming the first's pid, host, start
@@ -31,9 +38,10 @@ time and command). The kernel drops the lock when its holder dies.
 Backends: `LocalBackend` (a process pool of our own: at most N jobs at a time) and
 `RayBackend` (`ray.remote` tasks with each job's CPU / GPU request, on an existing
 cluster or a local instance; Ray retries a task whose worker or node died, and the
-retried command resumes from its checkpoint; signals reach a task's command through
-a stop file in the shared jobs folder, which `execute` watches). This module does not
-import TensorFlow.
+retried command resumes from its checkpoint: the command of a task whose worker died
+got SIGTERM with it, as a local job whose runner died, saved and ended, and the retry
+waits for its lock; signals reach a task's command through a stop file in the shared
+jobs folder, which `execute` watches). This module does not import TensorFlow.
 """
 
 import collections
@@ -48,16 +56,20 @@ import sys
 import threading
 import time
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, REPO)
+import utils  # NumPy only: this module still does not import TensorFlow
 
-import utils  # noqa: E402  (NumPy only: this module still does not import TensorFlow)
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = ".venv/bin/python"          # how a printed command names the interpreter
 RAY_INSTALL = "pip install -r requirements-cluster.txt"
 # Environment variables a Ray task takes from the driver (a node has its own PATH, HOME).
 FORWARDED_ENV = re.compile(r"^(GAN_|TF_|CUDA_VISIBLE_DEVICES$|PYTHONHASHSEED$)")
 
 STOP_FILE = "stop.signals"      # in the jobs folder: signals for the running Ray tasks
+# A job's training run waits this long for its checkpoint folder's lock (models/checkpoints.py
+# reads the variable) instead of refusing at once: an earlier attempt whose runner or Ray
+# worker died got SIGTERM and is finishing its step and saving.
+LOCK_WAIT_ENV = "GAN_REPRO_LOCK_WAIT"
+LOCK_WAIT_SECONDS = 600
 WATCH_SECONDS = 0.5             # how often a Ray task looks at the stop file
 
 
@@ -156,6 +168,7 @@ def job_env(j, base=None):
     env = dict(os.environ if base is None else base)
     env.update(OMP_NUM_THREADS=str(j.threads), PYTHONUNBUFFERED="1")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env.setdefault(LOCK_WAIT_ENV, str(LOCK_WAIT_SECONDS))
     return env
 
 
@@ -171,16 +184,38 @@ def last_line(path):
     return lines[-1] if lines else "(empty log)"
 
 
+PR_SET_PDEATHSIG = 1            # prctl(2): the signal a process gets when its parent dies
+
+
+def _die_with_parent(parent):
+    """In a job's process, between fork and exec: SIGTERM when `parent` (the runner, or the
+    Ray worker running the task) dies, however it dies (kill -9 included). The job takes
+    it as any SIGTERM: a training run finishes its step and saves (exit 143). Linux's
+    PR_SET_PDEATHSIG, kept across exec. It fires when the thread that started the job
+    ends, and that thread waits for the job (`run_jobs`, `execute`), so only the death
+    of the process ends it early. A parent already gone before the call (it died
+    during the fork) is checked for after it."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        os._exit(127)               # no way to tie the job to its runner: do not run it
+    if os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def start_process(argv, log_path, env):
     """Start `argv` in the repository, appending its output to `log_path`; the Popen.
 
     The process leads a process group of its own: a terminal's Ctrl-C does not reach it
-    directly, only what the runner passes on (`signal_job`)."""
+    directly, only what the runner passes on (`signal_job`). It gets SIGTERM when this
+    process dies (`_die_with_parent`), so no job outlives its runner."""
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     log = open(log_path, "ab")
+    parent = os.getpid()
     try:
         proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, process_group=0)
+                                stdin=subprocess.DEVNULL, process_group=0,
+                                preexec_fn=lambda: _die_with_parent(parent))
         header = "# runner: %s pid %d on %s: %s\n" % (
             datetime.datetime.now().isoformat(timespec="seconds"), proc.pid, os.uname()[1],
             " ".join(shlex.quote(a) for a in argv))

@@ -64,13 +64,11 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-import utils  # noqa: E402
-from models import losses  # noqa: E402
-from models.optimizers import TF1Adam  # noqa: E402
-from reproduce import metrics, plots  # noqa: E402
-from tf_compat import SessionPolicy, tf  # noqa: E402
+import utils
+from models import losses
+from models.optimizers import TF1Adam
+from reproduce import metrics, plots
+from tf_compat import SessionPolicy, tf
 
 PROG = "python -m reproduce.toy"
 METHODS = ("gan", "dragan_blog", "dragan_paper", "wgan_gp")

@@ -1,13 +1,10 @@
 #!/usr/bin/env python
 """Train Keras-GAN's CGAN (the blog "CGAN与GAN的区别"): `python scripts/run_cgan.py --help`."""
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from models.cli import main  # noqa: E402
-from models.cgan import CGAN  # noqa: E402
+from models.cli import main
+from models.cgan import CGAN
 
 if __name__ == "__main__":
     sys.exit(main(CGAN))

@@ -6,13 +6,10 @@ Evaluate a trained run against the true pairs with `python -m reproduce.eval_cyc
 and the same flags.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from models.cli import main  # noqa: E402
-from models.cyclegan import CycleGAN  # noqa: E402
+from models.cli import main
+from models.cyclegan import CycleGAN
 
 if __name__ == "__main__":
     sys.exit(main(CycleGAN))

@@ -4,13 +4,10 @@
 `python scripts/run_dcgan_pokemon.py --help`
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from models.cli import main  # noqa: E402
-from models.dcgan import DCGANPokemon  # noqa: E402
+from models.cli import main
+from models.dcgan import DCGANPokemon
 
 if __name__ == "__main__":
     sys.exit(main(DCGANPokemon))

@@ -3,7 +3,9 @@
 import gzip
 import os
 import struct
+import subprocess
 import sys
+import tempfile
 import types
 
 import numpy as np
@@ -12,8 +14,31 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
+
+
+def installed_checkout():
+    """The checkout a fresh interpreter started outside it imports the project from, as the
+    scripts the tests start do (None: the project is not installed)."""
+    code = ("import importlib.util as u; s = u.find_spec('models'); "
+            "print(s.submodule_search_locations[0] if s else '')")
+    with tempfile.TemporaryDirectory() as elsewhere:
+        found = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, capture_output=True,
+                               text=True, check=True).stdout.strip()
+    return os.path.dirname(found) if found else None
+
+
+def pytest_sessionstart(session):
+    """Stop at once, with the fix, when the processes the tests start would not import this
+    checkout: the project is not installed (requirements.txt installs it, editable), or the
+    venv's editable install is another checkout (a worktree sharing a venv)."""
+    found = installed_checkout()
+    if found is None:
+        pytest.exit("gan-repro is not installed in %s: run `pip install -r requirements.txt` "
+                    "(it installs this checkout, editable) from %s" % (sys.prefix, REPO), 4)
+    if os.path.realpath(found) != os.path.realpath(REPO):
+        pytest.exit("this venv's gan-repro is %s, not this checkout (%s): run the tests with "
+                    "PYTHONPATH=%s, or from a venv where this checkout is installed"
+                    % (found, REPO, REPO), 4)
 
 
 def blobs(n, size=28, seed=0):

@@ -1,4 +1,4 @@
-"""The judges, reproduce/evaluate.py and reproduce/results.py on tiny runs."""
+"""The judges and reproduce/evaluate.py on tiny runs."""
 
 import json
 import os
@@ -12,7 +12,7 @@ from models import get_model
 from models.cgan import CGAN
 from models.gan import GAN
 from models.infogan import InfoGAN
-from reproduce import evaluate, judge as judge_lib, results, run_files
+from reproduce import evaluate, judge as judge_lib
 
 
 def _tiny_run(root, data_dir, model="dragan", steps=2):
@@ -64,7 +64,7 @@ def test_judge_trains_caches_and_restores_the_same_predictions(tiny_mnist_dir, c
     assert "training" in out and out.count("test accuracy") >= 2     # printed when used
 
 
-def test_evaluate_two_runs_end_to_end_and_write_the_results_page(finished_runs, tmp_path,
+def test_evaluate_two_runs_end_to_end(finished_runs, tmp_path,
                                                                   monkeypatch, capsys):
     monkeypatch.setenv("GAN_REPRO_CACHE_DIR", str(finished_runs["cache"]))
     out_json = tmp_path / "eval.json"
@@ -88,18 +88,6 @@ def test_evaluate_two_runs_end_to_end_and_write_the_results_page(finished_runs, 
                                                          str(tmp_path / "again.json")]) == 0
     again = json.loads((tmp_path / "again.json").read_text())["runs"][0]
     assert again["fid"] == report["runs"][0]["fid"]
-
-    page = tmp_path / "page" / "RESULTS.md"
-    page.parent.mkdir()
-    assert results.main(["--eval", str(out_json), "--out", str(page)]) == 0
-    text = page.read_text()
-    assert "classifier FID" in text and "Closing note" in text and "DRAGAN is better on" in text
-    assert "GAN step 2, seed 547)" in text                         # the training seed
-    for image in ("DRAGAN_seed547_step2_grid.png", "GAN_seed547_step2_losses.png",
-                  "DRAGAN_seed547_step2_mean_digits.png"):
-        assert (page.parent / "figures" / image).exists(), image
-        assert "figures/" + image in text
-    assert "scripts/run_dragan.py" in text          # each figure names its command
 
 
 def test_blog_psnr_from_grids_uses_the_saved_epoch_grids(finished_runs, monkeypatch, capsys):
@@ -137,9 +125,9 @@ def test_evaluate_errors_are_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         evaluate.main([str(tmp_path), "--samples", "x"])
     assert exit_info.value.code == 2
-    assert results.main(["--eval", str(tmp_path / "missing.json"),
-                         "--out", str(tmp_path / "R.md")]) == 1
-    assert "no evaluation" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        evaluate.main([str(tmp_path), "--kept", "--draws", "1"])
+    assert exit_info.value.code == 2 and "--draws must be >= 2" in capsys.readouterr().err
 
 
 MNIST = os.path.join(os.environ.get("GAN_DATA_DIR", ""), "mnist", "t10k-images-idx3-ubyte.gz")
@@ -217,19 +205,6 @@ def test_conditional_and_infogan_metrics_are_wired_to_the_requested_codes():
     assert sum(plain["blog_psnr"]["tiles_per_digit"]) == 200
 
 
-def test_results_picks_the_grid_of_the_evaluated_epoch(tmp_path):
-    """A run measured at 2 epochs and then trained on: its page shows the epoch-2 grid."""
-    for name in ("GAN_epoch000_test_all_classes.png", "GAN_epoch001_test_all_classes.png",
-                 "GAN_epoch003_test_all_classes.png", "GAN_train_00_0010.png"):
-        (tmp_path / name).write_bytes(b"png")
-        os.utime(tmp_path / name, (1, {"0": 10, "1": 20, "3": 30}.get(name[11], 5)))
-    pick = lambda *a: os.path.basename(run_files.latest_grid(str(tmp_path), "GAN", *a))  # noqa: E731
-    assert pick(2.0) == "GAN_epoch001_test_all_classes.png"
-    assert pick(1) == "GAN_epoch000_test_all_classes.png"
-    assert pick() == pick(2.5) == pick(3.0) == "GAN_epoch003_test_all_classes.png"  # newest
-    assert run_files.latest_grid(str(tmp_path), "DRAGAN", 2.0) is None
-
-
 def test_a_cached_judge_is_rebuilt_at_the_image_size_it_was_trained_at(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_REPRO_CACHE_DIR", str(tmp_path))
     with judge_lib.Judge(image_shape=(8, 8, 1)) as small:
@@ -304,94 +279,55 @@ def _pairs(model_psnr, model_l1, better, baseline_psnr=18.0, baseline_l1=0.06):
                 better_l1=better)
 
 
-def test_blog_sections_give_each_recipe_its_verdict_from_kept_evaluations(tmp_path):
-    """The page's model-by-model part from kept evaluations alone (no run folders)."""
-    from reproduce import blog_sections
-    data = tmp_path / "results_data"
-    kept = {
-        "cgan": _classifier_run("CGAN", 20000, conditional=dict(
-            accuracy=0.97, per_class=[0.97] * 10)),
-        "acgan": _classifier_run("ACGAN", 14000, conditional=dict(
-            accuracy=0.5, per_class=[0.5] * 10)),
-        "infogan": _classifier_run("InfoGAN", 10000, score=6.0, infogan_c1=dict(
-            matching_accuracy=0.9, identity_accuracy=0.1, mapping=list(range(10)))),
-        "cyclegan": dict(model="CycleGAN", step=13330, epochs_done=10.0, run="$RUNS/c",
-                         result_folder="$RUNS/none", log_folder="$RUNS/none", cyclegan=dict(
-                             names=5, AB=_pairs(20.0, 0.05, 4), BA=_pairs(17.0, 0.07, 1))),
-        "dcgan_pokemon": dict(model="DCGAN", step=3000, epochs_done=500.0, run="$RUNS/p",
-                              result_folder="$RUNS/none", log_folder="$RUNS/none",
-                              sprites=dict(components=50, reference=667, held_out=666,
-                                           draws=5, pca_fd=30.0, pca_fd_std=1.0,
-                                           floor_pca_fd=20.0, nn_rms_median=0.2,
-                                           floor_nn_rms_median=0.2, nn_ratio=1.0)),
-    }
-    for recipe, run in kept.items():
-        (data / recipe).mkdir(parents=True)
-        (data / recipe / "seed547_eval.json").write_text(json.dumps(_blog_report(run)))
-    page = tmp_path / "RESULTS.md"
-    text = results.write_page(str(page), [], blogs=list(blog_sections.BLOGS), data=str(data))
-    table = text[text.index("| model | blog |"):text.index("### ")]
-    rows = {line.split("|")[1].strip(): line for line in table.splitlines()[2:] if line}
-    assert set(rows) == {"CGAN", "WGAN", "ACGAN", "CycleGAN", "DCGAN (Pokemon)", "DCGAN",
-                         "InfoGAN", "WGAN-GP"}
-    assert rows["CGAN"].endswith("| yes |") and "label accuracy 97.0%" in rows["CGAN"]
-    assert rows["ACGAN"].endswith("| no |")                  # asked-for digit missed
-    assert rows["InfoGAN"].endswith("| no |") and "25% of the blog's" in rows["InfoGAN"]
-    assert rows["CycleGAN"].endswith("| no |")               # B->A loses to the identity
-    assert rows["DCGAN (Pokemon)"].endswith("| in pixel statistics |")   # FD 1.5x the real's
-    assert "not run yet" in rows["WGAN"] and "Not run yet" in text
-    assert "Not reproduced at 5% of the blog's length: only in AB are" in text
-    assert "only partly" not in text and "score 6.00 of 10" in text
-    assert "**Verdict:**" in text and "pixel-PCA Frechet distance" in text
-    closing = text[text.index("## Closing note"):]
-    assert "reproduced by their verdicts' thresholds: CGAN (" in closing
-    assert "not run yet: WGAN" in closing
+def test_kept_checkpoints_are_measured_over_draws_into_rows_and_tensorboard(
+        finished_runs, tmp_path, monkeypatch, capsys):
+    from reproduce import quality
+    monkeypatch.setenv("GAN_REPRO_CACHE_DIR", str(finished_runs["cache"]))
+    cls = get_model("dragan")
+    config = cls.Config(dataset="mnist", data_dir=str(finished_runs["data_dir"]), batch_size=8,
+                        max_steps=3, keep_steps="1", keep_every=2, sample_num=16,
+                        sample_every=10, save_every=0, log_every=10, intra_op_threads=1,
+                        inter_op_threads=1, **dirs_in(tmp_path, "kept"))
+    with cls(config, cls.load_data(config)) as m:
+        m.train()
+        folder, logs = m.checkpoint_folder, m.log_folder
+    csv_path = tmp_path / "quality.csv"
+    assert evaluate.main([folder, "--kept", "--draws", "2", "--samples", "20", "--full-samples",
+                          "30", "--csv", str(csv_path)]) == 0
+    assert "classifier_fid" in capsys.readouterr().out
+    rows = quality.read_csv(str(csv_path))
+    fid = [r for r in rows if r["measure"] == "classifier_fid"]
+    assert sorted({(int(r["step"]), r["model"]) for r in fid}) == [
+        (1, "DRAGAN"), (1, "real"), (2, "DRAGAN"), (2, "real"), (3, "DRAGAN"), (3, "real")]
+    assert sorted({int(r["samples"]) for r in fid if r["step"] == "3"}) == [30]   # latest: full
+    assert {r["draw"] for r in fid} == {"0", "1"}
+    assert all(r["reference"].startswith("floor") for r in fid if r["model"] == "real")
+    # TensorBoard: eval/* at the kept steps and the latest, beside the losses; measured
+    # again, the eval file is replaced, not added to.
+    scalars = quality.read_scalars(logs)
+    assert list(scalars["eval/classifier_fid"][0]) == [1, 2, 3] and "d_loss" in scalars
+    means = [np.mean([float(r["value"]) for r in fid if r["model"] == "DRAGAN"
+                      and int(r["step"]) == s]) for s in (1, 2, 3)]
+    np.testing.assert_allclose(scalars["eval/classifier_fid"][1], means, rtol=1e-5)
+    assert evaluate.main([folder, "--kept", "--draws", "2", "--samples", "20",
+                          "--full-samples", "30"]) == 0
+    assert len([n for n in os.listdir(logs) if n.endswith(".eval")]) == 1
 
 
-def test_blog_sections_find_the_last_grid_and_the_training_job(tmp_path):
-    from reproduce import blog_sections
-    for name in ("DCGAN_train_99_0005.png", "DCGAN_train_100_0001.png",
-                 "DCGAN_train_100_0003.png", "DCGAN_trainer_200_0001.png"):
-        (tmp_path / name).write_bytes(b"")
-    assert blog_sections.final_grid(str(tmp_path), "DCGAN", "train").endswith("_100_0003.png")
-    assert blog_sections.final_grid(str(tmp_path), "DCGAN", "blog") is None
-    def done_job(recipe, log, seconds, finished):
-        jobs = tmp_path / "runs" / recipe / "jobs"
-        jobs.mkdir(parents=True)
-        (jobs / "cgan_seed547.log").write_text(log)
-        (jobs / "cgan_seed547.done.json").write_text(json.dumps(dict(
-            command="c", seconds=seconds, where=os.uname()[1], finished=finished)))
-
-    done_job("blog_results", "# runner: a\nx\n# runner: b\nCGAN: resuming from "
-             "ckpt/CGAN.model-500 (step 500)\nCGAN: finished at step 20000 (19500 steps in "
-             "0:04:27, 73.03 steps/s); checkpoint in x\n# runner: c\n", 267.4,
-             "2026-12-04T18:27:00")
-    # a later rerun that found the run finished (0 steps) does not hide the real one
-    done_job("cgan", "CGAN: finished at step 20000 (0 steps in 0:00:00, 0.00 steps/s); "
-             "checkpoint in x\n", 6.0, "2026-12-04T20:38:00")
-    facts = blog_sections.training_facts("cgan", 547, str(tmp_path / "runs"))
-    assert facts["seconds"] == 267.4 and facts["resumed"] == 1 and facts["cpu"]
-    assert facts["recipe_folder"] == "blog_results"
-    assert blog_sections.training_facts("wgan", 547, str(tmp_path / "runs")) is None
-    run = dict(step=20000, epochs_done=10.67)
-    text = blog_sections.budget_text("cgan", run, facts)
-    assert "100% of the blog's 20,000 steps" in text and "4:27 wall" in text
-    # the rate of the timed attempt: its own steps, not the run's total
-    assert "(72.92 steps/s) in its last attempt, 19,500 steps (the run was resumed from a " \
-        "checkpoint 1 time;" in text
-
-
-def test_the_toy_verdict_needs_two_seeds_to_call_a_dragan_form_less_collapsed():
-    def row(method, collapsed, seeds=10):
-        return dict(method=method, collapsed=collapsed, seeds=seeds)
-    gan = row("gan", 9)
-    assert results.collapse_verdict(gan, [row("dragan_blog", 6), row("dragan_paper", 9)]) == (
-        "Fewer collapsed seeds than GAN with dragan_blog (6 vs GAN's 9 of 10), as the paper "
-        "says; about as many collapsed seeds as GAN (within one) with dragan_paper (9 vs GAN's 9 "
-        "of 10).")
-    assert results.collapse_verdict(gan, [row("dragan_blog", 8)]) == (
-        "About as many collapsed seeds as GAN (within one) with dragan_blog (8 vs GAN's 9 of 10).")
-    assert results.collapse_verdict(row("gan", 0, 3), [row("dragan_paper", 2, 3)]) == (
-        "More collapsed seeds than GAN with dragan_paper (2 vs GAN's 0 of 3).")
-    assert "cannot tell them apart" in results.collapse_verdict(
-        row("gan", 3, 3), [row("dragan_blog", 3, 3)])
+def test_image_statistics_of_the_infogan_code_sweep():
+    from reproduce import quality
+    bar = np.zeros((3, 28, 28, 1))
+    for y in range(6, 22):
+        bar[0, y, 14 + (14 - y) // 3, 0] = 1.0      # leans right going up
+        bar[1, y, 14, 0] = 1.0                       # upright
+        bar[2, y, 14 - (14 - y) // 3, 0] = 1.0      # leans left
+    s = quality.slant(bar)
+    assert s[0] > 0.2 and abs(s[1]) < 1e-9 and s[2] < -0.2
+    thick = np.repeat(bar[1:2], 2, axis=0)
+    thick[1, :, 15, 0] = thick[1, :, 14, 0]
+    assert quality.ink(thick)[1] == 2 * quality.ink(thick)[0]
+    assert quality.spearman(np.arange(5), np.arange(5) ** 3) == 1.0
+    assert quality.spearman(np.arange(5), -np.arange(5)) == -1.0
+    rng = np.random.default_rng(0)
+    assert quality.diversity(np.repeat(bar[:1], 4, axis=0), rng) == 0.0
+    assert quality.diversity(bar, rng) > 0.0

@@ -63,7 +63,6 @@ def _write_report():
 
 def _zygote():
     """Serve {"op": "start"|"poll"} lines on stdin: fork a training run, report its status."""
-    sys.path[:0] = [REPO, HERE]
     from models.cli import main
     from models.dragan import DRAGAN
     print(json.dumps({"ready": True}), flush=True)
@@ -386,9 +385,9 @@ def test_a_second_run_on_the_folder_is_refused_and_a_dead_runs_lock_is_free(tmp_
     first.close()
     utils.lock_folder(folder).close()           # released: free again
     # a process that dies holding it (kill -9) leaves it free
-    holder = subprocess.Popen([sys.executable, "-c", "import sys; sys.path.insert(0, %r); "
-                               "import utils, time; held = utils.lock_folder(%r); print('held', "
-                               "flush=True); time.sleep(600)" % (REPO, folder)],
+    holder = subprocess.Popen([sys.executable, "-c", "import utils, time; held = "
+                               "utils.lock_folder(%r); print('held', flush=True); "
+                               "time.sleep(600)" % folder],
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     with pytest.raises(utils.FolderBusy, match="pid %d on " % holder.pid):
@@ -397,6 +396,35 @@ def test_a_second_run_on_the_folder_is_refused_and_a_dead_runs_lock_is_free(tmp_
     holder.wait(timeout=30)
     utils.lock_folder(folder).close()
     note("second run on the same checkpoint folder", injected=2, recovered=1)
+
+
+def test_with_a_lock_wait_a_run_waits_for_a_busy_folder_then_refuses(tmp_path, monkeypatch,
+                                                                       capsys):
+    """GAN_REPRO_LOCK_WAIT (the recipe runner's jobs: an earlier attempt may be saving): the
+    lock is waited for, said so, and taken when freed; still held at the end, refused."""
+    import threading
+
+    import utils
+    from errors import CheckpointError
+    from models.checkpoints import CheckpointStore
+    folder = str(tmp_path / "ckpt")
+    store = CheckpointStore(folder, "DRAGAN", "dragan", *[None] * 5)
+    held = utils.lock_folder(folder)
+    monkeypatch.setenv("GAN_REPRO_LOCK_WAIT", "30")
+    release = threading.Timer(0.5, held.close)
+    release.start()
+    start = time.time()
+    store.lock()
+    release.join()
+    assert 0.4 < time.time() - start < 10
+    assert "DRAGAN: another run is using %s (pid %d on " % (folder, os.getpid()) in \
+        capsys.readouterr().err
+    monkeypatch.setenv("GAN_REPRO_LOCK_WAIT", "0.3")
+    with pytest.raises(CheckpointError, match=r"another run is using .* \(waited 0.3 s\)"):
+        CheckpointStore(folder, "DRAGAN", "dragan", *[None] * 5).lock()
+    store.unlock()
+    note("second run on the same checkpoint folder (waiting for it, GAN_REPRO_LOCK_WAIT)",
+         injected=2, recovered=1)
 
 
 # ---- 3: full disk, unwritable folders -----------------------------------------------------

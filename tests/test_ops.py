@@ -90,6 +90,46 @@ def test_bn_blog_arguments_and_in_place_moving_average():
     np.testing.assert_allclose(mm, [0.2, 0.3, 0.4], rtol=1e-5)
 
 
+@pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
+def test_bn_calls_of_one_layer_in_one_run_update_its_statistics_in_build_order(dtype):
+    """D on real, fake and interpolated batches in one session run: each call's in-place
+    update of the moving statistics follows the calls built before it (unordered, they
+    raced: DRAGAN's D statistics varied from run to run), in float32 as in float64."""
+    g = tf.Graph()
+    with g.as_default():
+        xs = [tf.placeholder(dtype, [4, 3]) for _ in range(3)]
+        outs = []
+        for i, x in enumerate(xs):
+            with tf.variable_scope(tf.get_variable_scope(), reuse=i > 0):
+                outs.append(bn(x, is_training=True, scope="d_bn"))
+        moving = [_var("d_bn/moving_mean"), _var("d_bn/moving_variance")]
+        handles = {v.handle.op for v in moving}
+
+        def writes(out):        # the ops writing the statistics that `out` waits for
+            seen, stack, found = set(), [out.op], set()
+            while stack:
+                op = stack.pop()
+                if op not in seen:
+                    seen.add(op)
+                    if op.type == "AssignSubVariableOp" and op.inputs[0].op in handles:
+                        found.add(op)
+                    stack.extend([t.op for t in op.inputs] + list(op.control_inputs))
+            return found
+        assert [len(writes(out)) for out in outs] == [2, 4, 6]     # each after those before
+        rng = np.random.default_rng(0)
+        batches = [rng.normal(size=(4, 3)) * (i + 1) + i for i in range(3)]
+        with tf.Session(graph=g) as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(outs, dict(zip(xs, batches)))
+            mean, variance = sess.run(moving)
+    expected_mean, expected_variance = np.zeros(3), np.ones(3)
+    for batch in batches:                                         # in build order
+        expected_mean += (batch.mean(0) - expected_mean) * 0.1
+        expected_variance += (batch.var(0, ddof=1) - expected_variance) * 0.1
+    np.testing.assert_allclose(mean, expected_mean, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(variance, expected_variance, rtol=1e-5, atol=1e-6)
+
+
 def test_bn_rejects_tensor_is_training():
     with tf.Graph().as_default():
         x = tf.placeholder(tf.float32, [4, 3])

@@ -170,3 +170,12 @@ def test_every_docs_page_is_linked_from_the_readme_and_every_one_named_exists():
     assert len(named) >= 15
     for path in named:
         assert os.path.exists(os.path.join(REPO, path.replace("<name>", "dragan"))), path
+
+
+def test_every_registered_model_carries_its_blog_card():
+    from models.cards import CARDS
+    for key in MODELS:
+        card = get_model(key).card()
+        assert card is CARDS[key] and card.key == key
+        assert card.unit in ("steps", "epochs") and card.first > 0
+        assert all(p > 0 for p in card.shown)       # DCGAN shows 50 and 100 of its 40

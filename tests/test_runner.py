@@ -8,10 +8,12 @@ evaluation; the third does nothing. The resumed run's losses equal an unbroken r
 (the same command run straight, beside). `experiments run` of two of its jobs, sent
 SIGTERM while both run, passes the signal on, waits for their checkpoints and exits 143
 with no done-marker; a second `run` beside it is refused, naming it; the next `run`
-resumes both, with the losses of unbroken runs. On a local Ray instance (2 CPUs) the
-recipe's training jobs give the local runner's losses bit for bit, one of them after
-its worker process was killed mid-run (as a lost node): Ray runs it again, and it
-resumes from its checkpoint.
+resumes both, with the losses of unbroken runs. `experiments run` killed by SIGKILL while
+two jobs train: the jobs die with it (SIGTERM from the kernel: each saves and ends within
+seconds), and the next `run` resumes both. On a local Ray instance (2 CPUs) the recipe's
+training jobs give the local runner's losses bit for bit, one of them after its Ray
+worker process alone was killed mid-run: its command stops with it (saving), Ray runs
+the task again, and the retry resumes from that checkpoint.
 
 Ray is an optional extra (requirements-cluster.txt): without it the Ray test checks what a
 user without Ray gets instead, `--ray local` refused in one line naming the extra, and the
@@ -34,22 +36,26 @@ import numpy as np
 import pytest
 
 from conftest import blobs
-from reproduce import experiments, results, run_files, runner, seeds_sections
+from reproduce import experiments, quality, runner
 
 STEPS = 16
 SEEDS = (1, 2)
 MODELS = {"dragan": "DRAGAN_mnist_8_128/DRAGAN", "gan": "GAN_mnist_8_128/GAN"}
 RECIPE = "tiny"
 RAY_NOT_RUN = []        # set when Ray is not installed (conftest's summary says so)
+ORPHANS_ENDED = []      # (whose, seconds): jobs of a killed runner or Ray worker, saved and ended
 
 
 def summary():
-    """Lines for the session's end: whether the Ray runner was tested."""
+    """Lines for the session's end: whether the Ray runner was tested; how long the jobs
+    of a killed runner (Ray worker) took to save and end."""
+    lines = ["runner: %s ended %.1f s after it" % (what, seconds)
+             for what, seconds in ORPHANS_ENDED]
     if RAY_NOT_RUN:
-        return ["runner: the Ray runner was NOT RUN, ray is not installed (%s; CI installs it "
-                "and sets GAN_REPRO_REQUIRE_RAY=1); checked instead: --ray is refused in one "
-                "line" % RAY_NOT_RUN[0]]
-    return []
+        lines.append("runner: the Ray runner was NOT RUN, ray is not installed (%s; CI "
+                     "installs it and sets GAN_REPRO_REQUIRE_RAY=1); checked instead: --ray "
+                     "is refused in one line" % RAY_NOT_RUN[0])
+    return lines
 
 
 def _write_idx(folder, images, labels, prefix):
@@ -87,7 +93,7 @@ def tiny_recipe(data):
 
 def losses(runs, seed, model):
     """Every step's TensorBoard scalars of a run: {tag: (steps, values)}."""
-    return run_files.read_scalars(os.path.join(runs, RECIPE, "seed%d" % seed, "logs",
+    return quality.read_scalars(os.path.join(runs, RECIPE, "seed%d" % seed, "logs",
                                              MODELS[model].split("/")[0]))
 
 
@@ -190,11 +196,11 @@ def _steps_logged(log_path):
 
 
 # `python -m reproduce.experiments` with the recipe `tiny` made of the jobs in a JSON file.
-RUN_RECIPE = ("import json, sys; sys.path.insert(0, %r); from reproduce import experiments, "
+RUN_RECIPE = ("import json, sys; from reproduce import experiments, "
               "runner; jobs = [runner.job(**j) for j in json.load(open(sys.argv[1]))]; "
               "experiments.EXPERIMENTS[%r] = dict(blog='', budget='', seeds=None, "
               "jobs=lambda seeds: jobs); sys.exit(experiments.main(sys.argv[2:]))"
-              % (runner.REPO, RECIPE))
+              % RECIPE)
 
 
 def test_sigterm_stops_the_runner_after_its_jobs_saved_and_run_again_resumes(
@@ -259,25 +265,116 @@ def test_sigterm_stops_the_runner_after_its_jobs_saved_and_run_again_resumes(
         assert_same_losses(losses(runs, 1, model), losses(world["local"], 1, model))
 
 
+def _running(pid):
+    """True while process `pid` exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+def _pause_jobs_mid_run(runner_proc, paths, jobs):
+    """{job name: pid} of `jobs`, each paused (SIGSTOP) once it logged step 2 (a job runs
+    its 16 steps in about a second, less than the spread of two jobs' start)."""
+    paused, deadline = {}, time.time() + 240
+    while len(paused) < len(jobs):
+        assert time.time() < deadline and runner_proc.poll() is None, "the jobs did not start"
+        for j in jobs:
+            text = open(paths.log(j)).read() if os.path.exists(paths.log(j)) else ""
+            pid = re.search(r"# runner: \S+ pid (\d+)", text)
+            if j.name not in paused and pid and _steps_logged(paths.log(j)) >= 2:
+                os.kill(int(pid.group(1)), signal.SIGSTOP)
+                paused[j.name] = int(pid.group(1))
+        time.sleep(0.005)
+    return paused
+
+
+# Runs the command of its arguments as a child subreaper (prctl PR_SET_CHILD_SUBREAPER):
+# the command's orphans become its children, not init's, so it reaps every one and prints
+# {pid: exit status}. (Orphaned to init, a job the test paused (SIGSTOP) would be in an
+# orphaned process group, which the kernel sends SIGHUP; a running job is not.)
+REAPER = """
+import ctypes, json, os, subprocess, sys
+ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)
+command = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(command.pid, flush=True)
+codes = {}
+while True:
+    try:
+        pid, status = os.wait()
+    except ChildProcessError:
+        break
+    codes[pid] = os.waitstatus_to_exitcode(status)
+print(json.dumps(codes), flush=True)
+"""
+
+
+def test_jobs_of_a_runner_killed_by_sigkill_save_and_end_and_run_again_resumes(
+        world, monkeypatch, capsys):
+    """kill -9 of `experiments run` while two jobs train: each job gets SIGTERM (it dies
+    with its runner), finishes its step, saves and ends within seconds; the next `run`
+    resumes both, with the losses of unbroken runs."""
+    jobs = world["jobs"][:2]                         # dragan_seed1, gan_seed1
+    runs = str(world["root"] / "runner_killed")
+    spec = world["root"] / "runner_killed_jobs.json"
+    spec.write_text(json.dumps([j._asdict() for j in jobs]))
+    monkeypatch.setenv("GAN_REPRO_CACHE_DIR", world["cache"])
+    monkeypatch.setitem(experiments.EXPERIMENTS, RECIPE, dict(
+        blog="", budget="", seeds=None, jobs=lambda seeds: jobs))
+    argv = ["run", RECIPE, "--jobs", "2", "--runs", runs]
+    reaper = subprocess.Popen([sys.executable, "-c", REAPER, sys.executable, "-c", RUN_RECIPE,
+                               str(spec)] + argv, stdout=subprocess.PIPE, text=True)
+    first = int(reaper.stdout.readline())
+    paths = runner.Paths(runs, RECIPE)
+    paused = _pause_jobs_mid_run(reaper, paths, jobs)
+    at = {j.name: _steps_logged(paths.log(j)) for j in jobs}
+    os.kill(first, signal.SIGKILL)
+    killed = time.time()
+    for pid in paused.values():                      # their SIGTERM is pending: take it
+        os.kill(pid, signal.SIGCONT)
+    while any(_running(pid) for pid in paused.values()) and time.time() < killed + 60:
+        time.sleep(0.05)
+    seconds = time.time() - killed
+    codes = json.loads(reaper.communicate(timeout=60)[0])
+    assert codes == {str(first): -signal.SIGKILL, **{str(pid): 143 for pid in paused.values()}}
+    assert seconds < 20, "the jobs took %.1f s to end after their runner" % seconds
+    for j in jobs:
+        log = open(paths.log(j)).read()
+        assert "SIGTERM: finishing this step" in log and "stopped by SIGTERM" in log, log
+        assert not os.path.exists(paths.marker(j))
+        state = json.load(open(paths.outputs(j)[0]))            # state.json of the checkpoint
+        assert at[j.name] <= state["step"] <= at[j.name] + 1 < STEPS, (state, at)
+    # The same command again resumes both; their losses equal unbroken runs'.
+    assert experiments.main(argv) == 0, capsys.readouterr().out
+    for j in jobs:
+        log = open(paths.log(j)).read()
+        assert log.count("# runner:") == 2 and "resuming from" in log, log
+        assert paths.is_done(j)
+    for model in MODELS:
+        assert_same_losses(losses(runs, 1, model), losses(world["local"], 1, model))
+    ORPHANS_ENDED.append(("the 2 jobs of a runner killed by SIGKILL", seconds))
+
+
 def _kill_ray_worker(log_path, state_path, found, stop):
-    """Once the job of `log_path` saved a checkpoint (`state_path` written): pause its
-    command (SIGSTOP, so that it cannot end first), SIGKILL the Ray worker process
-    running its task (the command's parent), then the command: a node lost mid-run, as
-    Ray sees it."""
+    """Once the job of `log_path` saved a checkpoint (`state_path` written), SIGKILL the
+    Ray worker process running its task (the command's parent) and only it: the command
+    must stop with it (SIGTERM: it saves at its step and ends), and Ray's retry resume."""
     while not stop.is_set():
         text = open(log_path).read() if os.path.exists(log_path) else ""
         pid = re.search(r"# runner: \S+ pid (\d+)", text)
         if pid and os.path.exists(state_path):
             child = int(pid.group(1))
-            os.kill(child, signal.SIGSTOP)
             with open("/proc/%d/stat" % child) as f:
                 worker = int(f.read().rsplit(")", 1)[1].split()[1])
             with open("/proc/%d/cmdline" % worker, "rb") as f:
                 found["worker"] = f.read().replace(b"\0", b" ").decode()
-            found["saved"] = json.load(open(state_path))["step"]
-            found["logged"] = _steps_logged(log_path)
             os.kill(worker, signal.SIGKILL)
-            os.kill(child, signal.SIGKILL)
+            found["child"], found["killed"] = child, time.time()
+            found["logged"] = _steps_logged(log_path)
+            while _running(child):
+                time.sleep(0.01)
+            found["child_ended"] = time.time()
             return
         time.sleep(0.005)
 
@@ -322,8 +419,15 @@ def test_ray_runner_retries_a_killed_worker_and_gives_the_local_runners_losses(w
     assert found["worker"].startswith("ray::gan-repro:dragan_seed2"), found   # its worker
     log = (root / RECIPE / "jobs" / "dragan_seed2.log").read_text()
     assert log.count("# runner:") == 2, log                 # the retry
-    assert 2 <= found["saved"] <= found["logged"] < STEPS, found
-    assert "resuming from" in log and "(step %d)" % found["saved"] in log.split("# runner:")[2]
+    # The orphaned command stopped with its worker (SIGTERM: it saved at its step), within
+    # seconds, not at its end; the retry resumed from that checkpoint.
+    assert "pid %d " % found["child"] in log and "SIGTERM: finishing this step" in log, log
+    stopped = int(re.search(r"DRAGAN: stopped by SIGTERM at step (\d+)", log).group(1))
+    assert 2 <= found["logged"] <= stopped < STEPS, (found, stopped)
+    assert found["child_ended"] - found["killed"] < 20, found
+    ORPHANS_ENDED.append(("the command of a Ray task whose worker was killed",
+                          found["child_ended"] - found["killed"]))
+    assert re.search(r"resuming from \S+ \(step %d\)" % stopped, log), log
     for seed in SEEDS:
         for model in MODELS:
             assert_same_losses(losses(str(root), seed, model),
@@ -394,113 +498,3 @@ def test_experiments_run_bad_input_is_one_line(capsys, monkeypatch, tmp_path):
     message = str(exit_info.value.code)
     assert "--ray needs Ray" in message and "requirements-cluster.txt" in message
     assert "\n" not in message
-
-
-def _report(seed, dragan, gan):
-    """An evaluate.py JSON of two runs with the given (fid, score, kl, psnr) numbers."""
-    def run(model, numbers):
-        fid, score, kl, psnr = numbers
-        return dict(model=model, step=200, epochs_done=0.18, train_seed=seed, fid=fid,
-                    score=score, kl_uniform=kl, blog_psnr=dict(per_digit=[psnr] * 10),
-                    result_folder="/nowhere/%s" % model,
-                    real=dict(fid=0.4, score=9.6, kl_uniform=0.002, psnr=[83.0] * 10),
-                    judge=dict(dataset="mnist", test_accuracy=0.99, target_accuracy=0.99))
-    return dict(samples=100, seed=0, command="python -m reproduce.evaluate ...",
-                runs=[run("DRAGAN", dragan), run("GAN", gan)])
-
-
-def test_results_aggregate_a_recipe_over_its_seeds_and_keep_its_evaluations(tmp_path):
-    runs = tmp_path / "runs"
-    numbers = {547: ((3.0, 8.0, 0.01, 76.0), (4.0, 8.2, 0.02, 75.0)),
-               548: ((5.0, 8.4, 0.03, 78.0), (4.0, 8.1, 0.01, 77.0))}
-    for seed, (d, g) in numbers.items():
-        (runs / "short" / ("seed%d" % seed)).mkdir(parents=True)
-        report = _report(seed, d, g)
-        report["runs"][0]["log_folder"] = str(runs / "short" / "logs")
-        (runs / "short" / ("seed%d" % seed) / "eval.json").write_text(json.dumps(report))
-    page = tmp_path / "page" / "RESULTS.md"
-    page.parent.mkdir()
-    data = tmp_path / "kept"
-    by_name = run_files.recipe_evaluations("short", str(runs), data=str(data))
-    assert sorted(by_name) == ["eval"] and sorted(by_name["eval"]) == [547, 548]
-    table = seeds_sections.seeds_table(by_name["eval"])
-    # FID: DRAGAN 3 and 5 (mean 4, sample std 1.41), GAN 4 and 4.
-    assert "| classifier FID (vs test) | DRAGAN | 3.00 | 5.00 | 4.00 ± 1.41 |" in table
-    assert "| blog PSNR, mean over digits (dB) | GAN | 75.00 | 77.00 | 76.00 ± 1.41 |" in table
-    claims = "\n".join(seeds_sections.seeds_claims(by_name["eval"]))
-    assert ("\"DRAGAN's blog PSNR, mean over digits (dB) is higher than GAN's\": DRAGAN "
-            "77.00 ± 1.41 vs GAN 76.00 ± 1.41") in claims
-    assert ("DRAGAN's margin per seed (positive: as claimed) 1.00 ± 0.00; the claim holds "
-            "in every seed") in claims
-    assert "holds in 1 of 2 seeds: the seeds disagree" in claims             # FID
-    kept = json.loads((data / "short" / "seed547_eval.json").read_text())
-    assert kept["runs"][0]["log_folder"] == "$RUNS/short/logs"               # portable
-    # Without the runs folder the kept evaluations give the same aggregation.
-    again = run_files.recipe_evaluations("short", None, data=str(data))
-    assert seeds_sections.seeds_table(again["eval"]) == table
-    text = results.write_page(str(page), [], recipes=["short"], runs=str(runs), data=str(data))
-    assert "## DRAGAN vs GAN over 2 seeds: short (eval)" in text and table in text
-    assert "- short (eval), over seeds 547, 548:" in text                    # closing note
-    with pytest.raises(run_files.GanReproError, match="no evaluations of other"):
-        run_files.recipe_evaluations("other", str(runs), data=str(data))
-
-
-def test_a_staged_recipe_is_one_section_with_the_claim_at_each_length(tmp_path, monkeypatch):
-    """Evaluations of the same runs at 2 and 4 epochs: one section, the claim per length
-    with the seeds it holds in, the training time of every attempt summed."""
-    # "staged": dragan_vs_gan_mnist's jobs (its training logs are found by their names)
-    monkeypatch.setitem(experiments.EXPERIMENTS, "staged",
-                        experiments.EXPERIMENTS["dragan_vs_gan_mnist"])
-    runs = tmp_path / "runs"
-    numbers = {  # seed: {epochs: (DRAGAN, GAN) as (fid, score, kl, psnr)}
-        547: {2: ((3.0, 8.0, 0.01, 76.0), (4.0, 8.2, 0.02, 75.0)),
-              4: ((2.0, 8.5, 0.01, 78.0), (3.0, 8.4, 0.02, 77.0))},
-        548: {2: ((5.0, 8.4, 0.03, 78.0), (4.0, 8.1, 0.01, 77.0)),
-              4: ((2.5, 8.6, 0.01, 79.0), (3.5, 8.3, 0.02, 77.5))}}
-    for seed, by_epochs in numbers.items():
-        folder = runs / "staged" / ("seed%d" % seed)
-        folder.mkdir(parents=True)
-        for epochs, (d, g) in by_epochs.items():
-            report = _report(seed, d, g)
-            for r in report["runs"]:
-                r.update(epochs_done=float(epochs), step=1093 * epochs)
-            (folder / ("eval_%dep.json" % epochs)).write_text(json.dumps(report))
-    jobs = runs / "staged" / "jobs"
-    jobs.mkdir()
-    (jobs / "dragan_seed547_2ep.log").write_text(
-        "DRAGAN: stopped by SIGTERM at step 1000 (1000 steps in 0:03:20, 5.00 steps/s)\n"
-        "DRAGAN: resuming from step 900\n"
-        "DRAGAN: finished at step 2186 (1286 steps in 0:04:00, 5.36 steps/s); ...\n")
-    (jobs / "dragan_seed547_2ep.done.json").write_text(json.dumps(
-        dict(cpu="Some CPU", finished="2026-12-05T01:00:00", seconds=240.0)))
-    (jobs / "eval_seed547_2ep.log").write_text("nothing trained here\n")
-    data = tmp_path / "kept"
-    facts = seeds_sections.staged_training("staged", [547, 548], str(runs),
-                                           data=str(data))
-    assert facts == {"dragan": {"547": dict(steps=2286, seconds=440, attempts=2, stopped=1,
-                                            cpu="Some CPU", finished="2026-12-05T01:00:00")}}
-    kept = seeds_sections.staged_training("staged", [547, 548], None, data=str(data))
-    assert kept == facts
-    page = tmp_path / "page" / "RESULTS.md"
-    page.parent.mkdir()
-    text = results.write_page(str(page), [], recipes=["staged"], runs=str(runs), data=str(data))
-    assert "## DRAGAN vs GAN over 2 seeds at 2, 4 epochs: staged" in text
-    # FID at 2 epochs: DRAGAN 3, 5; GAN 4, 4: margins +1, -1 -> DRAGAN better in seed 547.
-    assert ("| classifier FID (vs test) (lower better) | 2 | 4.00 ± 1.41 | 4.00 ± 0.00 | "
-            "+0.00 ± 1.41 | 1 of 2 (547) |") in text
-    assert ("| classifier FID (vs test) (lower better) | 4 | 2.25 ± 0.35 | 3.25 ± 0.35 | "
-            "+1.00 ± 0.00 | 2 of 2 (547, 548) |") in text
-    assert text.index("### At 2 epochs") < text.index("### At 4 epochs")
-    assert "DRAGAN seed 547 7:20 (5.20 steps/s, stopped once and resumed)" in text
-    closing = text[text.index("## Closing note"):]
-    # FID, score, KL, PSNR mean, PSNR of 9: DRAGAN better in 1, 1, 1, 2, 2 seeds at 2
-    # epochs; in both at 4.
-    assert ("  - 2 epochs: 1, 1, 1, 2, 2 of 2 seeds; DRAGAN is better in a majority of seeds "
-            "on 2 of 5 measures") in closing
-    assert ("  - 4 epochs: 2, 2, 2, 2, 2 of 2 seeds; the claim holds in every seed on every "
-            "measure") in closing
-    assert "- staged (eval_4ep, 4 epochs), over seeds 547, 548:" in closing
-    assert ("  - Better samples than GAN (MNIST, the blog's setting, staged, seeds 547, 548): at "
-            "4 epochs, DRAGAN better in every seed on FID, score, KL to uniform, blog PSNR mean "
-            "and blog PSNR of 9, GAN on none; at 2 epochs, DRAGAN better in every seed on blog "
-            "PSNR mean and blog PSNR of 9, GAN on none;") in closing

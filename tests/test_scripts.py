@@ -125,7 +125,7 @@ def test_sigterm_saves_a_checkpoint_exits_143_and_resumes_bit_for_bit(tmp_path, 
     not: `--max-steps 20`, then 40, as well) differ from an unbroken run's (d_bn2's
     moving mean by up to 2%; a separate, older gap); they take part in neither training
     (D runs in training mode) nor sampling."""
-    from reproduce.run_files import read_scalars
+    from reproduce.quality import read_scalars
     steps = 40
     args = ["--data-dir", str(tiny_mnist_dir), "--max-steps", str(steps), "--intra-op-threads",
             "1", "--inter-op-threads", "1"] + FAST

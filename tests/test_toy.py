@@ -82,24 +82,15 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     assert "| ring8 | dragan_paper | 2 |" in table
     assert "collapsed seeds" in capsys.readouterr().out
 
-    from reproduce import results
-    page = tmp_path / "page" / "RESULTS.md"
-    page.parent.mkdir()
-    assert results.main(["--toy", str(tmp_path), "--out", str(page)]) == 0
-    text = page.read_text()
-    assert "| ring8 | dragan_paper | 2 |" in text and "figures/toy_ring8.png" in text
-    assert (page.parent / "figures" / "toy_swissroll.png").exists()
-    assert ("- Toy ring8 (the project's setting: MLPs of 2 x 64, batch 64, Adam lr 0.001; 2 "
-            "generator steps): modes covered of 8, mean ± std over 2 seeds: gan ") in text
-    assert ("  - Fits the swiss roll where GAN and WGAN-GP do not (the paper's figure; the "
-            "project's setting: MLPs of 2 x 64, batch 64, Adam lr 0.001; 2 generator steps, 2 "
-            "seeds): modes covered of 20 gan ") in text
-    assert "seed by seed against GAN: dragan_paper more in " in text
-    # The page's std is the sample one (n - 1), as the MNIST seeds tables'.
+    # The results page's toy table (reproduce.collect's rows, reproduce.render's table).
+    from reproduce import collect, render
+    import pandas as pd
+    rows = pd.DataFrame(collect.study_rows("mine", str(tmp_path)))
+    tables = render.toy_tables(rows)
     gan = [r["modes_covered"] for r in study["runs"]
            if r["dataset"] == "ring8" and r["method"] == "gan"]
-    assert "gan %.1f ± %.1f" % (np.mean(gan), np.std(gan, ddof=1)) in text
-    assert "python -m reproduce.toy --seeds 2" in text          # the command that made it
+    got = [r for r in tables[0]["rows"] if r["dataset"] == "ring8" and r["method"] == "gan"][0]
+    assert got["modes"] == "%s of 8" % render.pm(np.mean(gan), np.std(gan, ddof=1))   # n - 1
 
     # A second study at another learning rate: both on one page, plots apart.
     other = tmp_path / "lr"
@@ -109,16 +100,6 @@ def test_toy_cli_writes_table_json_and_plots(tmp_path, capsys):
     with np.load(other / "toy_samples.npz") as npz:                    # only the plotted seed
         assert list(npz["seeds"]) == [0] and npz["ring8"].shape == (2, 1, 40, 2)
     assert json.loads((other / "toy_study.json").read_text())["budget"]["lr"] == 1e-4
-    assert results.main(["--toy", str(tmp_path), "--toy", str(other), "--out", str(page)]) == 0
-    text = page.read_text()
-    assert ("## Toy study: mode collapse on 2-D data (the project's setting: MLPs of 2 x 64, "
-            "batch 64, Adam lr 0.0001; 3 generator steps)") in text
-    assert "figures/study1_toy_swissroll.png" in text and "figures/study2_toy_ring8.png" in text
-    assert (page.parent / "figures" / "study2_toy_ring8.png").exists()
-    assert ("- Toy ring8 (the project's setting: MLPs of 2 x 64, batch 64, Adam lr 0.0001; 3 "
-            "generator steps): modes covered of 8") in text
-    assert "; mean reverse KL: gan " in text
-    assert "--toy %s --toy %s" % (tmp_path, other) in text
 
 
 def test_toy_redraw_refuses_a_folder_without_samples(tmp_path, capsys):
@@ -284,18 +265,7 @@ def test_gan_toy_cli_writes_levels_figure_and_redraws_it(tmp_path):
     figure.unlink()
     assert toy.main(["--redraw", str(tmp_path)]) == 0
     assert figure.read_bytes() == drawn
-    from reproduce import results
-    page = tmp_path / "page" / "RESULTS.md"
-    page.parent.mkdir()
-    (tmp_path / "remark.md").write_text("The roll is covered.\n")     # a person's look
-    assert results.main(["--toy", str(tmp_path), "--out", str(page)]) == 0
-    text = page.read_text()
-    assert "**Seen in the figures:** The roll is covered." in text
-    assert ("gan_toy.py's setting: MLPs of 3 x 512, batch 256, Adam lr 0.0001, WGAN-GP lambda "
-            "0.1; 2 generator steps, 0.0% of its 100,000") in text
-    assert "likely the lineage of the DRAGAN paper's swiss-roll figure, but this is not " \
-        "verified" in text
-    assert "figures/toy_levels_swissroll_gantoy.png" in text
+
 
 
 def test_settings_refuse_each_others_data_sets(tmp_path, capsys):
