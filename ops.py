@@ -124,8 +124,48 @@ def deconv2d(input_, output_shape, k_h=5, k_w=5, d_h=2, d_w=2, name="deconv2d",
 
 
 def lrelu(x, leak=0.2, name="lrelu"):
-    """Leaky ReLU as the blog writes it: max(x, leak * x)."""
-    return tf.maximum(x, leak * x, name=name)
+    """Leaky ReLU as the blog writes it: max(x, leak * x).
+
+    In float32 its gradient is built as one op per use (`_lrelu_gradient`) instead of
+    TensorFlow's five for `tf.maximum(x, leak * x)` (two selects, a comparison, a product
+    and a sum), with the same bits: grad where x >= leak * x (x = 0 included), leak * grad
+    elsewhere. float64, the checking type, keeps TensorFlow's own gradient.
+    """
+    if _dtype(x) != tf.float32:
+        return tf.maximum(x, leak * x, name=name)
+    with tf.get_default_graph().gradient_override_map({"Maximum": _lrelu_gradient(leak)}):
+        return tf.maximum(x, leak * x, name=name)
+
+
+_LRELU_GRADIENTS = {}   # leak -> name of the registered gradient of lrelu's float32 Maximum
+
+
+def _lrelu_gradient(leak):
+    """The name of `lrelu`'s float32 gradient for slope `leak` (registered once).
+
+    For the op max(x, y), y = leak * x: d/dx = LeakyReluGrad(grad, side, leak), which is
+    grad where side > 0 and grad * leak elsewhere (the product TensorFlow's form computes,
+    leak * grad, in float32), with side = +1 where x >= y (TensorFlow's Maximum gradient
+    gives the tie to x) and -1 elsewhere; nothing flows through y (its part is in the
+    LeakyReluGrad). Differentiated again (a gradient penalty) it is one LeakyReluGrad
+    too (TensorFlow's gradient of LeakyReluGrad), as TensorFlow's form gives:
+    gradgrad where x >= y, leak * gradgrad elsewhere. One op, not a product: the form
+    `grad * stop_gradient(slope)`, the same math, moved the float32 bits of DCGAN,
+    DCGAN-Pokemon and WGAN-GP (Grappler rewrites chains of products).
+    """
+    name = _LRELU_GRADIENTS.get(leak)
+    if name is None:
+        name = "GanReproLrelu_%r" % (leak,)
+
+        @tf.RegisterGradient(name)
+        def _gradient(op, grad):
+            x, y = op.inputs
+            side = tf.stop_gradient(tf.where_v2(tf.greater_equal(x, y), tf.constant(1.0),
+                                                tf.constant(-1.0)))
+            return tf.raw_ops.LeakyReluGrad(gradients=grad, features=side, alpha=leak), None
+
+        _LRELU_GRADIENTS[leak] = name
+    return name
 
 
 def linear(input_, output_size, scope=None, stddev=0.02, bias_start=0.0, with_w=False):

@@ -144,6 +144,28 @@ def test_lrelu_is_max_of_x_and_leak_x():
     np.testing.assert_allclose(out, [-0.4, -0.1, 0.0, 3.0], rtol=1e-6)
 
 
+@pytest.mark.parametrize("leak", [0.2, 0.3])
+def test_lrelu_gradients_are_tensorflows_for_max_bit_for_bit(leak):
+    """lrelu's one-op float32 gradient (and its gradient, as a penalty takes it) gives
+    the bits of TensorFlow's gradient of max(x, leak * x), the tie x = 0 going to x."""
+    rng = np.random.default_rng(0)
+    xv = np.concatenate([[-3.0, -0.0, 0.0, 2.0, 1e-40, -1e-40],
+                         rng.standard_normal(500)]).astype(np.float32)
+    wv = rng.standard_normal(len(xv)).astype(np.float32)
+    with tf.Graph().as_default() as g:
+        x, w = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])
+        outs = []
+        for y in (lrelu(x, leak), tf.maximum(x, leak * x)):
+            first = tf.gradients(tf.reduce_sum(w * y), x)[0]
+            penalty = tf.reduce_sum(tf.square(first * x))
+            outs.append([y, first, tf.gradients(tf.reduce_sum(w * y * y), x)[0]]
+                        + tf.gradients(penalty, [w, x]))
+        ours, theirs = _values(g, outs, {x: xv, w: wv})
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ours[1][1:3], wv[1:3])     # x = -0 and 0: the tie goes to x
+
+
 # --- Keras-equivalent layers ---------------------------------------------------
 
 
