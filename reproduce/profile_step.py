@@ -23,9 +23,6 @@ import os
 import sys
 import tempfile
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
 
 
 def project_runs(name):
@@ -45,14 +42,25 @@ def project_runs(name):
     return model.sess, runs
 
 
+def _load(folder, name):
+    """Module `name` of the bench folder (shared/bench), by its file, as `name`."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name, os.path.join(os.path.abspath(folder),
+                                                                     name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def bare_runs(folder, z_dim=128):
     """The same for the bare TF1 DRAGAN graph of `folder`/tf1_model.py (its D and G runs)."""
     import numpy as np
 
     from tf_compat import tf
-    sys.path.insert(0, os.path.abspath(folder))
-    import tf1_model
-    from common import BATCH, synthetic_pool
+    common = _load(folder, "common")          # tf1_model imports it by that name
+    tf1_model = _load(folder, "tf1_model")
+    BATCH, synthetic_pool = common.BATCH, common.synthetic_pool
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(0)
