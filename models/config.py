@@ -267,9 +267,6 @@ class TrainConfig(Config):
             raise ConfigError("keep_steps must be steps >= 1, got %d" % steps[0])
         return tuple(steps)
 
-    def keeps(self, step):
-        """Whether step `step`'s checkpoint is kept for good (--keep-steps, --keep-every)."""
-        return step in self.kept_steps() or bool(self.keep_every and step % self.keep_every == 0)
 
     @classmethod
     def upgrade(cls, values):

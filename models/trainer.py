@@ -120,6 +120,8 @@ class Trainer:
         progress = _Progress(run.model_name, step, total, cfg.log_every)
         stop_reason, saved_at = "done", step     # step 0: nothing to save yet
         self.skipped_in_a_row = 0                # --on-nonfinite skip: steps skipped in a row
+        keep_steps, keep_every = set(cfg.kept_steps()), cfg.keep_every   # parsed once
+        keeps = lambda s: s in keep_steps or bool(keep_every and s % keep_every == 0)  # noqa: E731
         while step < total:
             if stop.signal_name:
                 stop_reason = stop.signal_name
@@ -132,7 +134,7 @@ class Trainer:
             progress.update(step, epoch, index + 1, run.steps_per_epoch, logs)
             end_of_epoch = index + 1 == run.steps_per_epoch
             self._save_step_grids(step, epoch, end_of_epoch)
-            kept = cfg.keeps(step)
+            kept = keeps(step)
             if end_of_epoch or kept or (cfg.save_every and step % cfg.save_every == 0):
                 with stop.saving():
                     path = run.save(step)
@@ -142,7 +144,7 @@ class Trainer:
         stop.finishing()        # from here on a signal cannot abort: the run is ending
         if saved_at != step:
             path = run.save(step)
-            if cfg.keeps(step):
+            if keeps(step):
                 run.checkpoints.keep(path)
         with writing("sample grids in", run.result_folder):
             if step % cfg.sample_every and step > 0:
