@@ -29,29 +29,27 @@ def train(run_dirs, dataset=None, **changes):
     return train_history(DRAGAN, run_dirs, dataset, **changes)
 
 
-def test_seed_decides_the_losses_and_resume_equals_a_straight_run(tmp_path):
-    # Resume checked here on the losses; every variable of every model: tests/test_resume.py.
-    straight = train(dirs_in(tmp_path, "straight"), max_steps=8)   # 6 batches an epoch
-    first = train(dirs_in(tmp_path, "resumed"), max_steps=3)
-    rest = train(dirs_in(tmp_path, "resumed"), max_steps=8)         # crosses the epoch
+def test_seed_decides_the_losses(tmp_path):
+    # Resume, every variable of every model bit for bit: tests/test_resume.py.
+    straight = train(dirs_in(tmp_path, "straight"), max_steps=3)
+    first = train(dirs_in(tmp_path, "again"), max_steps=3)
     other = train(dirs_in(tmp_path, "other"), max_steps=2, seed=548)
-    assert first == straight[:3]                                   # same seed, same losses
+    assert first == straight                                       # same seed, same losses
     assert [s["d_loss"] for s in other] != [s["d_loss"] for s in first[:2]]
-    assert len(rest) == 5 and first + rest == straight             # resume
     assert all(np.isfinite(v) for s in straight for v in s.values())
 
 
 def test_kept_checkpoints_survive_max_to_keep_and_a_resume(tmp_path):
     from models.checkpoints import kept_checkpoints
     dirs = dirs_in(tmp_path, "kept")
-    keep = dict(max_to_keep=1, save_every=1, keep_steps="2", keep_every=4)
-    train(dirs, max_steps=3, **keep)
-    train(dirs, max_steps=9, **keep)               # resumed; 6 batches an epoch
+    keep = dict(max_to_keep=1, save_every=1, keep_steps="2", keep_every=3)
+    train(dirs, max_steps=2, **keep)
+    train(dirs, max_steps=4, **keep)               # resumed
     folder = os.path.join(dirs["checkpoint_dir"], "DRAGAN_mnist_8_128", "DRAGAN")
     rolling = sorted(n for n in os.listdir(folder) if n.endswith(".index"))
-    assert rolling == ["DRAGAN.model-9.index"]                # max_to_keep pruned the rest
+    assert rolling == ["DRAGAN.model-4.index"]                # max_to_keep pruned the rest
     kept = kept_checkpoints(folder)
-    assert [s for s, _ in kept] == [2, 4, 8]
+    assert [s for s, _ in kept] == [2, 3]
     reader = tf.train.load_checkpoint(kept[0][1])           # step 2's weights, restorable
     assert int(reader.get_tensor("global_step")) == 2
     with pytest.raises(ConfigError, match="keep_steps"):

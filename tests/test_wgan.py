@@ -268,13 +268,12 @@ def train(cls, run_dirs, **changes):
 
 
 @pytest.mark.parametrize("cls", [WGAN, WGANGP], ids=["wgan", "wgan_gp"])
-def test_same_seed_same_losses_other_seed_other_and_resume_equals_straight(cls, tmp_path):
-    straight = train(cls, dirs_in(tmp_path / "straight"), max_steps=5)
-    first = train(cls, dirs_in(tmp_path / "resumed"), max_steps=3)
-    rest = train(cls, dirs_in(tmp_path / "resumed"), max_steps=5)
-    assert len(first) == 3 and len(rest) == 2
-    assert first == straight[:3]                                         # same seed
-    assert first + rest == straight                                      # resume
+def test_same_seed_same_losses_other_seed_other(cls, tmp_path):
+    # Resume, every variable of every model bit for bit: tests/test_resume.py.
+    straight = train(cls, dirs_in(tmp_path / "straight"), max_steps=2)
+    first = train(cls, dirs_in(tmp_path / "again"), max_steps=2)
+    assert len(first) == 2
+    assert first == straight                                             # same seed
     if cls is WGAN:   # (the seed reaches both models through the same code)
         other = train(cls, dirs_in(tmp_path / "other"), max_steps=1, seed=548)
         assert other[0]["d_loss"] != straight[0]["d_loss"]
