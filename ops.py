@@ -4,12 +4,14 @@ and hwalsuklee/tensorflow-generative-model-collections), on tf.compat.v1.
 Names, signatures, variable names and initializers are the blog's, so a reader of
 the blog finds them: `conv2d` (`w` truncated-normal, `biases`), `deconv2d` (`w`
 random-normal with shape [k_h, k_w, out, in], `biases`), `linear` (`Matrix`,
-`bias`), `bn` (tf-slim batch norm, decay 0.9, eps 1e-5, scale, in-place
-moving-average updates) and `lrelu`.
+`bias`), `bn` (tf-slim batch norm, decay 0.9, eps 1e-5, scale, moving-average
+updates) and `lrelu`.
 
-One extension over the blog: `deconv2d` accepts `None` (or -1) as the batch
+Two extensions over the blog: `deconv2d` accepts `None` (or -1) as the batch
 entry of `output_shape` and then takes the batch size from its input, so the
-same generator can build a 64-sample grid while training on another batch size.
+same generator can build a 64-sample grid while training on another batch size;
+and `bn`'s moving-average updates, in place in the blog (racing when one run
+calls a layer several times), are built per session run by `bn_updates`.
 
 Second family (appended below, `dense` ... `leaky_relu`): raw-op equivalents of
 the *Keras* layers used by the Keras-based blog scripts (TF DCGAN tutorial,
@@ -192,13 +194,22 @@ def linear(input_, output_size, scope=None, stddev=0.02, bias_start=0.0, with_w=
 
 
 def bn(x, is_training, scope, epsilon=BLOG_BN_EPSILON):
-    """Batch norm with the blog's arguments (tf.contrib.layers.batch_norm == tf-slim).
+    """Batch norm with the blog's arguments (tf.contrib.layers.batch_norm == tf-slim:
+    decay 0.9, `scale=True`, the fused kernel).
 
-    `updates_collections=None` updates the moving mean/variance in place on every
-    forward pass with `is_training=True` (as in the blog), so no UPDATE_OPS are
-    needed. `is_training` must be a Python bool. float32 runs tf-slim's fused kernel,
-    as the blog did; float64 (no fused kernel) runs `_slim_fused_batch_norm_exact`, the
-    same math with the same first and second derivatives.
+    The blog passes `updates_collections=None`: every training-mode call updates the
+    layer's moving mean/variance in place, whenever a session run computes its output.
+    Here a training-mode call records that update instead, and `bn_updates(fetches)`
+    builds the updates a run of `fetches` makes: those of the calls the run computes,
+    each layer's in build order. In place, the calls one session run makes (D on real,
+    fake and, in DRAGAN, interpolated batches) race: each reads the statistics and
+    subtracts from them, and which update read which value varied from run to run.
+    Ordering them in place (each call after those built before it) would make a run of
+    a later call compute the earlier ones too (a G update would run D on the real
+    batch). `is_training` must be a Python bool. float32 runs slim's fused kernel as
+    slim does (`_slim_fused_batch_norm_training`); float64 (no fused kernel) runs
+    `_slim_fused_batch_norm_exact`, the same math with the same first and second
+    derivatives.
     """
     if not isinstance(is_training, bool):
         raise TypeError("bn(): is_training must be a Python bool (tf-slim on TF 2.21 "
@@ -208,15 +219,84 @@ def bn(x, is_training, scope, epsilon=BLOG_BN_EPSILON):
     if not is_training:
         return slim.batch_norm(x, decay=0.9, updates_collections=None, epsilon=epsilon,
                                scale=True, is_training=False, scope=scope)
-    # The layer's moving statistics are updated in place by every training-mode call; a
-    # call runs after every call of the same layer built before it (`_sequenced`), as in
-    # float64. Unordered, the calls one session run makes (D on real, fake and, in
-    # DRAGAN, interpolated batches) race: each reads the statistics and subtracts from
-    # them, and which update read which value varied from run to run.
-    name = "%s/%s/moving_statistics" % (tf.get_variable_scope().name, scope)
-    return _sequenced(name, lambda _: slim.batch_norm(
-        x, decay=0.9, updates_collections=None, epsilon=epsilon, scale=True,
-        is_training=True, scope=scope))
+    return _slim_fused_batch_norm_training(x, scope, decay=0.9, epsilon=epsilon)
+
+
+def _slim_fused_batch_norm_training(x, scope, decay, epsilon):
+    """`slim.batch_norm(x, decay, scale=True, epsilon, is_training=True)` without its
+    update: slim's variables (`slim.model_variable`, its names, initializers and
+    collections) and its fused call (a 2-D input run as [N, 1, 1, C]); the update of the
+    moving statistics (slim's `assign_moving_average`, no zero-debiasing, from the
+    kernel's batch mean and Bessel-corrected variance) is recorded for `bn_updates`."""
+    channels = int(x.get_shape()[-1])
+    with tf.variable_scope(scope):
+        beta = slim.model_variable("beta", [channels], tf.float32, tf.zeros_initializer())
+        gamma = slim.model_variable("gamma", [channels], tf.float32, tf.ones_initializer())
+        moving_mean = slim.model_variable("moving_mean", [channels], tf.float32,
+                                          tf.zeros_initializer(), trainable=False)
+        moving_variance = slim.model_variable("moving_variance", [channels], tf.float32,
+                                              tf.ones_initializer(), trainable=False)
+        shape = x.get_shape()
+        inputs = x if shape.ndims == 4 else tf.reshape(x, [-1, 1, 1, channels])
+        outputs, mean, variance = tf.nn.fused_batch_norm(inputs, gamma, beta,
+                                                         epsilon=epsilon, data_format="NHWC")
+        outputs.set_shape(inputs.get_shape())
+        if shape.ndims != 4:
+            dims = shape.as_list()
+            outputs = tf.reshape(outputs, [-1 if d is None else d for d in dims]
+                                 if dims.count(None) <= 1 else tf.shape(x))
+        _record_update(outputs, [(moving_mean, mean), (moving_variance, variance)], decay)
+        return outputs
+
+
+_PENDING = weakref.WeakKeyDictionary()   # graph -> [(output op, [(variable, value)], decay)]
+
+
+def _record_update(output, pairs, decay):
+    """Record that computing `output` updates each variable of `pairs` towards its value:
+    v -= (v - value) * (1 - decay), as slim's `assign_moving_average` (zero_debias=False)."""
+    _PENDING.setdefault(tf.get_default_graph(), []).append((output.op, pairs, decay))
+
+
+def bn_updates(fetches):
+    """The moving-statistics updates a session run of `fetches` makes, as ops to run
+    with it (e.g. grouped into a train op): one per variable of every training-mode `bn`
+    call whose output `fetches` depend on, each after the updates of the same variable
+    built before it (build order). Fresh ops each time: two runs (a D and a G update)
+    that compute one call (D on the fake batch) each update with it, and neither
+    computes the other's calls. Empty if the fetches compute no training-mode `bn`."""
+    graph = tf.get_default_graph()
+    pending = _PENDING.get(graph, [])
+    if not pending:
+        return []
+    needed = _ancestors(tf.nest.flatten(fetches))
+    last, ops = {}, []
+    with tf.name_scope("bn_updates"):
+        for output, pairs, decay in pending:
+            if output not in needed:
+                continue
+            for variable, value in pairs:
+                key = variable.op.name
+                with tf.control_dependencies([last[key]] if key in last else []):
+                    rate = tf.constant(1.0 - decay, variable.dtype.base_dtype)
+                    last[key] = variable.assign_sub((variable - value) * rate,
+                                                    read_value=False)
+                ops.append(last[key])
+    return ops
+
+
+def _ancestors(fetches):
+    """Every op a run of `fetches` (tensors or ops) runs: through inputs and control
+    inputs."""
+    seen = set()
+    stack = [f.op if isinstance(f, tf.Tensor) else f for f in fetches]
+    while stack:
+        op = stack.pop()
+        if op not in seen:
+            seen.add(op)
+            stack.extend(t.op for t in op.inputs)
+            stack.extend(op.control_inputs)
+    return seen
 
 
 def exact_moments(x, axes):
@@ -238,12 +318,13 @@ def _normalize(x, mean, variance, gamma, beta, epsilon):
 
 
 def _slim_fused_batch_norm_exact(x, is_training, scope, decay, epsilon):
-    """tf-slim's fused batch norm (`scale=True`, in-place updates) without the fused kernel.
+    """tf-slim's fused batch norm (`scale=True`) without the fused kernel.
 
     Variables as slim names them (`beta`, `gamma`, `moving_mean`, `moving_variance`);
     batch statistics from `exact_moments`; the moving variance is updated with the
     Bessel-corrected batch variance (n / (n - 1)), which the fused kernel returns, for
-    4-D inputs and for 2-D ones (slim runs those as [N, 1, 1, C]).
+    4-D inputs and for 2-D ones (slim runs those as [N, 1, 1, C]); a training-mode
+    call's update is recorded for `bn_updates`, as in float32.
     """
     dtype = _dtype(x)
     channels = int(x.get_shape()[-1])
@@ -259,31 +340,10 @@ def _slim_fused_batch_norm_exact(x, is_training, scope, decay, epsilon):
         axes = list(range(x.get_shape().ndims - 1))
         mean, variance = exact_moments(x, axes)
         n = float(math.prod(x.get_shape().as_list()[:-1]))
-        rate = tf.constant(1.0 - decay, dtype)
-        updates = [_sequenced(moving_mean, lambda v: tf.assign_sub(v, (v - mean) * rate)),
-                   _sequenced(moving_variance, lambda v: tf.assign_sub(
-                       v, (v - variance * (n / (n - 1.0))) * rate))]
-        with tf.control_dependencies(updates):
-            return tf.identity(_normalize(x, mean, variance, gamma, beta, epsilon))
-
-
-_LAST_UPDATE = weakref.WeakKeyDictionary()   # graph -> {variable name: its last update}
-
-
-def _sequenced(variable, update):
-    """`update(variable)`, run after every update of `variable` built before it in this
-    graph. A layer called several times in one session run (D on real, fake and
-    interpolated batches) updates its moving statistics once per call; unordered, those
-    read-modify-writes race. Ordered, they apply in build order.
-
-    `variable` may be a name instead (the key of what `update` changes: float32 `bn`
-    orders its slim calls as a whole)."""
-    last = _LAST_UPDATE.setdefault(tf.get_default_graph(), {})
-    key = variable if isinstance(variable, str) else variable.op.name
-    with tf.control_dependencies([last[key]] if key in last else []):
-        op = update(variable)
-    last[key] = op
-    return op
+        outputs = _normalize(x, mean, variance, gamma, beta, epsilon)
+        _record_update(outputs, [(moving_mean, mean),
+                                 (moving_variance, variance * (n / (n - 1.0)))], decay)
+        return outputs
 
 
 # --- Keras-equivalent layers ---------------------------------------------------

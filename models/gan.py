@@ -17,7 +17,7 @@ from models import losses
 from models.base import Built, GANModel, Phase
 from models.config import TrainConfig, default
 from models.optimizers import TF1Adam
-from ops import BLOG_BN_EPSILON, bn, conv2d, deconv2d, linear, lrelu
+from ops import BLOG_BN_EPSILON, bn, bn_updates, conv2d, deconv2d, linear, lrelu
 from tf_compat import tf
 from utils import make_rng
 
@@ -123,6 +123,11 @@ class GAN(GANModel):
                       d_loss_fake=self.d_loss_fake, **penalty_logs)
         d_optim = self._adam(cfg.d_lr, self.d_loss, d_vars, d_logs)
         g_optim = self._adam(cfg.g_lr, self.g_loss, g_vars, dict(g_loss=self.g_loss))
+        # The batch-norm moving statistics each update's run moves, as the blog's in-place
+        # updates would (ops.bn): the D update's G(z) and D calls (real, fake, penalty's;
+        # in that order), the G update's G(z) and D(fake) only.
+        d_optim = tf.group(d_optim, *bn_updates(d_optim))
+        g_optim = tf.group(g_optim, *bn_updates(g_optim))
 
         sampler = self.generator(self.sample_z_input, is_training=False)
 

@@ -1,11 +1,15 @@
 """DRAGAN: the blog's architecture and parameter counts, its variable split, its two
 updates and its sampler (tiny data, CPU). The machinery it trains on: tests/test_base.py."""
 
+import collections
+
 import numpy as np
+import pytest
 from conftest import build, fake_dataset
 
 import utils
 from models.dragan import DRAGAN
+from models.gan import GAN
 from tf_compat import tf
 
 
@@ -65,3 +69,42 @@ def test_sampler_shape_and_range(run_dirs):
     assert samples.min() >= 0.0 and samples.max() <= 1.0
     assert np.array_equal(samples, again)            # fixed noise, moving-average BN
     assert not np.array_equal(samples, fresh)
+
+
+@pytest.mark.parametrize("cls,d_calls", [(GAN, 2), (DRAGAN, 3)])
+def test_each_update_moves_the_bn_statistics_of_its_own_calls_in_order(run_dirs, cls, d_calls):
+    """What each phase's run writes to the batch-norm moving statistics, read from the
+    graph: the D update D's statistics once per D call (real, fake; DRAGAN's penalty's
+    interpolates) and G's once, the G update G's and D's once each (D on the fake batch
+    alone, as the blog's G step: it runs no D call on the real batch), and no write
+    unordered with another access (read or write) of the same variable in the run."""
+    model = build(cls, run_dirs)
+    handles = {v.handle.op: v.op.name for v in model.graph.get_collection("variables")
+               if v.op.name.endswith(("moving_mean", "moving_variance"))}
+
+    def ancestors(op):
+        seen, stack = set(), [op]
+        while stack:
+            op = stack.pop()
+            if op not in seen:
+                seen.add(op)
+                stack.extend([t.op for t in op.inputs] + list(op.control_inputs))
+        return seen
+
+    expected = {"d": {"discriminator": d_calls, "generator": 1},
+                "g": {"discriminator": 1, "generator": 1}}
+    for phase in model.phases:
+        run = ancestors(phase.train_op)
+        accesses = [op for op in run if op.type in ("AssignSubVariableOp", "ReadVariableOp")
+                    and op.inputs[0].op in handles]
+        writes = [op for op in accesses if op.type == "AssignSubVariableOp"]
+        counts = collections.Counter(handles[op.inputs[0].op] for op in writes)
+        assert len(counts) == 10                       # 2 D and 3 G layers, mean and variance
+        assert all(n == expected[phase.name][name.split("/")[0]] for name, n in counts.items())
+        before = {op: ancestors(op) for op in accesses}
+        for a in accesses:
+            for b in writes:
+                if a is not b and a.inputs[0].op is b.inputs[0].op:
+                    assert a in before[b] or b in before[a], (phase.name, a.name, b.name)
+    g_run = ancestors(model.phases[1].train_op)
+    assert model.inputs.op not in g_run                 # the G update takes no real batch

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from ops import (_zero_debiased_average, batch_norm, bn, conv, conv2d, conv_transpose, deconv2d,
-                 dense, dropout, embedding, keras22_batch_norm, leaky_relu, linear, lrelu,
+from ops import (_zero_debiased_average, batch_norm, bn, bn_updates, conv, conv2d, conv_transpose,
+                 deconv2d, dense, dropout, embedding, keras22_batch_norm, leaky_relu, linear, lrelu,
                  upsample2x, zero_pad)
 from tf_compat import tf
 
@@ -63,7 +63,7 @@ def test_linear_names_init_and_bias_start():
     assert abs(m.std() - 0.02) < 0.001 and np.all(b == 0.5)
 
 
-def test_bn_blog_arguments_and_in_place_moving_average():
+def test_bn_blog_arguments_and_moving_average_updated_by_the_run():
     g = tf.Graph()
     with g.as_default():
         x = tf.placeholder(tf.float32, [4, 3])
@@ -72,12 +72,14 @@ def test_bn_blog_arguments_and_in_place_moving_average():
             y_test = bn(x, is_training=False, scope="g_bn1")
         names = sorted(v.op.name for v in tf.global_variables())
         assert names == ["g_bn1/beta", "g_bn1/gamma", "g_bn1/moving_mean", "g_bn1/moving_variance"]
+        assert sorted(v.op.name for v in tf.trainable_variables()) == ["g_bn1/beta", "g_bn1/gamma"]
+        assert sorted(v.op.name for v in tf.model_variables()) == names       # slim's collections
         assert not tf.get_collection(tf.GraphKeys.UPDATE_OPS)     # updates_collections=None
         moving_mean = _var("g_bn1/moving_mean")
         batch = np.array([[1, 2, 3], [3, 4, 5], [1, 2, 3], [3, 4, 5]], np.float32)
         with tf.Session(graph=g) as sess:
             sess.run(tf.global_variables_initializer())
-            out = sess.run(y_train, {x: batch})
+            out, _ = sess.run([y_train, bn_updates(y_train)], {x: batch})
             mm = sess.run(moving_mean)
             test_out = sess.run(y_test, {x: batch})
     # is_training=False uses the moving averages: mean as above, variance
@@ -91,10 +93,12 @@ def test_bn_blog_arguments_and_in_place_moving_average():
 
 
 @pytest.mark.parametrize("dtype", [tf.float32, tf.float64])
-def test_bn_calls_of_one_layer_in_one_run_update_its_statistics_in_build_order(dtype):
-    """D on real, fake and interpolated batches in one session run: each call's in-place
-    update of the moving statistics follows the calls built before it (unordered, they
-    raced: DRAGAN's D statistics varied from run to run), in float32 as in float64."""
+def test_bn_updates_of_a_run_are_those_of_its_calls_in_build_order(dtype):
+    """D on real, fake and interpolated batches in one session run (the D update): the
+    run's updates of the moving statistics apply in build order, each write of a
+    variable after the one before (in place and unordered, they raced: DRAGAN's D
+    statistics varied from run to run). A run that computes only the second call (the G
+    update's D on the fake batch) updates with it alone and computes no other call."""
     g = tf.Graph()
     with g.as_default():
         xs = [tf.placeholder(dtype, [4, 3]) for _ in range(3)]
@@ -105,29 +109,77 @@ def test_bn_calls_of_one_layer_in_one_run_update_its_statistics_in_build_order(d
         moving = [_var("d_bn/moving_mean"), _var("d_bn/moving_variance")]
         handles = {v.handle.op for v in moving}
 
-        def writes(out):        # the ops writing the statistics that `out` waits for
-            seen, stack, found = set(), [out.op], set()
+        def ancestors(fetches):
+            seen, stack = set(), [f.op if isinstance(f, tf.Tensor) else f for f in fetches]
             while stack:
                 op = stack.pop()
                 if op not in seen:
                     seen.add(op)
-                    if op.type == "AssignSubVariableOp" and op.inputs[0].op in handles:
-                        found.add(op)
                     stack.extend([t.op for t in op.inputs] + list(op.control_inputs))
-            return found
-        assert [len(writes(out)) for out in outs] == [2, 4, 6]     # each after those before
+            return seen
+
+        def accesses(ops):      # the reads and writes of the statistics among `ops`
+            return [op for op in ops if op.type in ("AssignSubVariableOp", "ReadVariableOp")
+                    and op.inputs[0].op in handles]
+
+        every, second = bn_updates(outs), bn_updates([outs[1]])
+        assert len(every) == 6 and len(second) == 2
+        run = ancestors(every)
+        writes = [op for op in accesses(run) if op.type == "AssignSubVariableOp"]
+        assert len(writes) == 6
+        for a in accesses(run):     # no unordered read/write pair of one variable
+            for b in writes:
+                if a is not b and a.inputs[0].op is b.inputs[0].op:
+                    assert a in ancestors([b]) or b in ancestors([a]), (a.name, b.name)
+        alone = ancestors(second)
+        assert len([op for op in accesses(alone) if op.type == "AssignSubVariableOp"]) == 2
+        assert alone.isdisjoint({outs[0].op, outs[2].op} | {x.op for x in (xs[0], xs[2])})
+        assert not bn_updates(xs)                                 # no bn call computed
         rng = np.random.default_rng(0)
         batches = [rng.normal(size=(4, 3)) * (i + 1) + i for i in range(3)]
         with tf.Session(graph=g) as sess:
             sess.run(tf.global_variables_initializer())
-            sess.run(outs, dict(zip(xs, batches)))
+            sess.run(outs, dict(zip(xs, batches)))                # outputs only: no update
+            np.testing.assert_array_equal(sess.run(moving), [np.zeros(3), np.ones(3)])
+            sess.run(second, {xs[1]: batches[1]})
+            mean_second, variance_second = sess.run(moving)
+            sess.run(tf.global_variables_initializer())
+            sess.run(every, dict(zip(xs, batches)))
             mean, variance = sess.run(moving)
+    np.testing.assert_allclose(mean_second, batches[1].mean(0) * 0.1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(variance_second, 0.9 + batches[1].var(0, ddof=1) * 0.1,
+                               rtol=1e-5)
     expected_mean, expected_variance = np.zeros(3), np.ones(3)
     for batch in batches:                                         # in build order
         expected_mean += (batch.mean(0) - expected_mean) * 0.1
         expected_variance += (batch.var(0, ddof=1) - expected_variance) * 0.1
     np.testing.assert_allclose(mean, expected_mean, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(variance, expected_variance, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(8, 5), (6, 3, 3, 4)])
+def test_bn_training_call_is_slims_bit_for_bit(shape):
+    """float32 training mode: slim.batch_norm's output (the blog's call, in place) and its
+    updated moving statistics, bit for bit, from the fused call and `bn_updates`."""
+    from tf_compat import slim
+    x0 = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
+    results = []
+    for ours in (True, False):
+        g = tf.Graph()
+        with g.as_default():
+            x = tf.placeholder(tf.float32, shape)
+            if ours:
+                y = bn(x, is_training=True, scope="bn")
+                fetches = [y, bn_updates(y)]
+            else:
+                fetches = [slim.batch_norm(x, decay=0.9, updates_collections=None, scale=True,
+                                           epsilon=1.001e-5, is_training=True, scope="bn")]
+            moving = [_var("bn/moving_mean"), _var("bn/moving_variance")]
+            with tf.Session(graph=g) as sess:
+                sess.run(tf.global_variables_initializer())
+                results.append([sess.run(fetches, {x: x0})[0]] + sess.run(moving))
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_bn_rejects_tensor_is_training():
@@ -582,9 +634,10 @@ def test_float32_fused_batch_norm_and_the_float64_form_agree_to_second_order(nor
                 moving = [_var("bn/moving_mean"), _var("bn/moving_variance")]
             grad = tf.gradients(tf.reduce_sum(tf.cast(w0, dtype) * tf.tanh(y)), x)[0]
             hvp = tf.gradients(tf.reduce_sum(grad * tf.cast(v0, dtype)), x)[0]
+            updates = bn_updates(y)       # empty for keras22_batch_norm (in place)
             with tf.Session(graph=g) as sess:
                 sess.run(tf.global_variables_initializer())
-                values = sess.run([y, grad, hvp], {x: x0})
+                values, _ = sess.run([[y, grad, hvp], updates], {x: x0})
                 out[dtype] = values + sess.run(moving)
         if dtype == tf.float32:
             assert any(op.type.startswith("FusedBatchNorm") for op in g.get_operations())
