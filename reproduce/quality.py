@@ -35,9 +35,13 @@ too, images drawn from its own training pool, test included, and the row says so
 ceiling (the judge on real test digits) and the baselines (the identity translation).
 
 Rows (CSV, --csv; one per measure, draw and checkpoint): run, model, key, seed, step,
-epochs, measure, draw, value, samples, reference. TensorBoard: `eval/<measure>` (the mean
-over draws) at each checkpoint's step, in an event file `*.eval` of the run's log folder
-(replaced on every evaluation), so `tensorboard --logdir` shows quality beside the losses.
+epochs, measure, draw, value, samples, reference. `samples` is the count a draw measured:
+--samples (--full-samples), or a measure's own where it takes another (the sprite
+measures: as many samples as the held-out half of the real sprites).
+
+TensorBoard: `eval/<measure>` (the mean over draws) at each checkpoint's step, in an
+event file `*.eval` of the run's log folder (replaced on every evaluation), so
+`tensorboard --logdir` shows quality beside the losses.
 """
 
 import csv
@@ -247,6 +251,8 @@ def code_sweep_rows(model, d):
 
 
 def sprite_rows(model, draws, n=None):
+    """(measure, draw, value, samples) of a restored DCGAN Pokemon: each draw is as many
+    samples as the held-out half of the real sprites (whatever `n` asks)."""
     from reproduce import eval_sprites
     reference, held_out = eval_sprites.halves(model.dataset.images)
     basis = eval_sprites.pca_basis(reference)
@@ -256,21 +262,23 @@ def sprite_rows(model, draws, n=None):
     for d in range(draws):
         s = _draw(model, len(held_out), d)[0]
         rows.append(("pca_fd", d, metrics.frechet_distance_of(
-            eval_sprites.project(s, basis), ref_features)))
+            eval_sprites.project(s, basis), ref_features), len(s)))
         rows.append(("nn_ratio", d, float(np.median(eval_sprites.nearest_rms(s, reference)))
-                     / floor_nn))
+                     / floor_nn, len(s)))
     return rows
 
 
 def sprite_reference_rows(model, draws):
+    """(measure, draw, value, reference, samples): the held-out half of the real sprites
+    against the other half."""
     from reproduce import eval_sprites
     reference, held_out = eval_sprites.halves(model.dataset.images)
     basis = eval_sprites.pca_basis(reference)
     fd = metrics.frechet_distance_of(eval_sprites.project(held_out, basis),
                                      eval_sprites.project(reference, basis))
-    return [("pca_fd", d, fd, "floor: the other half of the real sprites") for d in
-            range(draws)] + [("nn_ratio", d, 1.0, "floor: the other half of the real sprites")
-                             for d in range(draws)]
+    floor = "floor: the other half of the real sprites"
+    return ([("pca_fd", d, fd, floor, len(held_out)) for d in range(draws)]
+            + [("nn_ratio", d, 1.0, floor, len(held_out)) for d in range(draws)])
 
 
 def _pairs(model):
@@ -321,7 +329,9 @@ def _bootstrap_pairs(draws, a, b, out):
 def measure_rows(model, contexts, draws, n, data_dir, threads, log, real=False):
     """(measure, draw, value) of a restored model at its current checkpoint; `real`: the
     (measure, draw, value, reference) of the real data it is compared with (the floor of
-    a run trained on the test set too is drawn from its own pool, test included)."""
+    a run trained on the test set too is drawn from its own pool, test included). A row
+    may end in its own sample count where that is not `n` (e.g. the sprite measures draw
+    as many samples as there are held-out real sprites)."""
     ev = model.evaluations
     if "pairs" in ev:
         return (pair_reference_rows if real else pair_rows)(model, draws)
@@ -357,17 +367,18 @@ def evaluate_kept(path, contexts, draws=5, samples=2000, full_samples=10000, ful
             model.saver.restore(model.sess, checkpoints[step])
             log("%s: step %d, %d draws of %d samples" % (model.model_name, step, draws, n))
             found = measure_rows(model, contexts, draws, n, data_dir, threads, log)
-            for measure, d, value in found:
+            for measure, d, value, *count in found:
                 rows.append(dict(base, step=step, epochs=round(step / model.steps_per_epoch, 3),
-                                 measure=measure, draw=d, value=float(value), samples=n,
-                                 reference=""))
-            for measure in sorted({m for m, _, _ in found}):
-                values = [v for m, _, v in found if m == measure]
+                                 measure=measure, draw=d, value=float(value),
+                                 samples=count[0] if count else n, reference=""))
+            for measure in sorted({r[0] for r in found}):
+                values = [r[2] for r in found if r[0] == measure]
                 means.setdefault(step, {})[measure] = float(np.mean(values))
-            for measure, d, value, ref in measure_rows(model, contexts, draws, n, data_dir,
-                                                       threads, log, real=True):
+            for measure, d, value, ref, *count in measure_rows(
+                    model, contexts, draws, n, data_dir, threads, log, real=True):
                 rows.append(dict(base, model="real", step=step, epochs="", measure=measure,
-                                 draw=d, value=float(value), samples=n, reference=ref))
+                                 draw=d, value=float(value), samples=count[0] if count else n,
+                                 reference=ref))
         if tensorboard:
             write_scalars(model.log_folder, means, {
                 step: os.path.getmtime(prefix + ".index") for step, prefix in checkpoints.items()
