@@ -1,10 +1,10 @@
-"""The CycleGAN domain judge (reproduce/domain_judge.py)."""
+"""The CycleGAN domain judge (reproduce/domain_judge.py) and its rows in quality.py."""
 
 import numpy as np
 import pytest
 
 from errors import DataError
-from reproduce import domain_judge
+from reproduce import domain_judge, quality
 from reproduce.control_pair import hue_matrix
 
 
@@ -55,3 +55,53 @@ def test_judge_tells_sprites_from_their_recoloured_copies_on_held_out_species():
     assert not domain_judge.colour_features(np.ones((1, 4, 4, 3))).any()
     with pytest.raises(DataError, match="one side empty"):
         domain_judge.train(names[:1], a[:1], b[:1])
+
+
+class _FakeCycleGAN:
+    """A translator that knows the true map (hue +-120 degrees), for the pair rows."""
+
+    def __init__(self, identity=False):
+        self.identity = identity
+        self.config = type("C", (), dict(image_size=12, channels=3, image_fit="pad"))()
+        self.dataset = type("D", (), dict(source="/a", source_b="/b"))()
+
+    def translate(self, images, direction):
+        if self.identity:
+            return images
+        degrees = 120 if direction == "AB" else -120
+        return np.clip(images @ hue_matrix(degrees).T, 0.0, 1.0).astype(np.float32)
+
+
+def test_pair_rows_carry_the_domain_shares_beside_the_ceiling_and_the_identity(monkeypatch):
+    names, a, b = _sprites()
+    monkeypatch.setattr(quality, "_pairs", lambda model: (names, a, b))
+    contexts = {}
+    model = _FakeCycleGAN()
+    rows = quality.pair_rows(model, 3, contexts)
+    real = quality.pair_reference_rows(model, 3, contexts)
+    assert len(contexts) == 1                       # one judge for both
+    held = int(contexts[next(iter(contexts))].held_out.sum())
+    mine = {(m, d): (v, k) for m, d, v, k in rows if m.startswith("domain_")}
+    assert sorted(mine) == [(m, d) for m in ("domain_a_share_ba", "domain_b_share_ab")
+                            for d in range(3)]
+    assert {k for _, k in mine.values()} == {held}
+    assert {k for m, d, v, k in rows if m == "psnr_ab"} == {len(a)}
+    ref = {(m, d): (v, r) for m, d, v, r, _ in real}
+    for d in range(3):
+        assert ref[("domain_b_share_ab", d)][1].startswith("baseline: the identity")
+        assert ref[("domain_b_share_b", d)][1].startswith("ceiling: the domain judge")
+        assert ref[("domain_judge_accuracy", d)][1].startswith("ceiling: the domain judge")
+        # The true map translates A into what B is: judged like real B, on the same
+        # resample; the untranslated A (the identity, the floor) is not.
+        assert mine[("domain_b_share_ab", d)][0] == ref[("domain_b_share_b", d)][0] > 0.9
+        assert mine[("domain_a_share_ba", d)][0] == ref[("domain_a_share_a", d)][0] > 0.9
+        assert ref[("domain_b_share_ab", d)][0] < 0.1
+        assert ref[("domain_judge_accuracy", d)][0] == pytest.approx(
+            (ref[("domain_b_share_b", d)][0] + ref[("domain_a_share_a", d)][0]) / 2)
+    assert len({ref[("domain_b_share_b", d)][0] for d in range(3)}
+               | {ref[("domain_b_share_ab", d)][0] for d in range(3)}) > 1   # resampled
+    # A model that learned nothing (the identity) scores the baseline exactly.
+    lazy = {(m, d): v for m, d, v, _ in quality.pair_rows(_FakeCycleGAN(identity=True), 3,
+                                                          contexts)}
+    for d in range(3):
+        assert lazy[("domain_b_share_ab", d)] == ref[("domain_b_share_ab", d)][0]
