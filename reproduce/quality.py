@@ -30,13 +30,16 @@ What is measured depends on the model's `evaluations` (models/base.py):
   / cycle_l1_b (A -> B -> A against A), each draw a bootstrap resample of the images;
   domain_b_share_ab / domain_a_share_ba, the share of translated A (B) that the domain
   judge (reproduce/domain_judge.py, trained on the real sprites of the species it does not
-  hold out) calls B (A), each draw a bootstrap resample of the held-out species' sprites.
+  hold out) calls B (A) and finds within the range of real sprites, and
+  domain_typical_ab / domain_typical_ba, the share within that range, each draw a
+  bootstrap resample of the held-out species' sprites.
 
 Beside each run's rows come the real data's (model "real"), measured over the same draws:
 the floor (real training images against the test set: for a run trained on the test set
 too, images drawn from its own training pool, test included, and the row says so), the
 ceiling (the judge on real test digits; the domain judge on the held-out real sprites:
-domain_judge_accuracy, domain_b_share_b, domain_a_share_a) and the baselines (the
+domain_judge_accuracy, domain_b_share_b, domain_a_share_a, and the real sprites'
+share in its range, domain_typical_*) and the baselines (the
 identity translation; for the domain shares, the untranslated sprites judged).
 
 Rows (CSV, --csv; one per measure, draw and checkpoint): run, model, key, seed, step,
@@ -329,9 +332,11 @@ def pair_rows(model, draws, contexts=None):
     judge, test = domain_judge_of(model, names, a, b, contexts)
     rows = [r + (len(a),) for r in _bootstrap_pairs(draws, a, b, dict(ab=ab, ba=ba, aba=aba,
                                                                      bab=bab))]
+    ab_a, ab_b = judge.judged(ab[test])
+    ba_a, ba_b = judge.judged(ba[test])
     return rows + _bootstrap_domains(draws, test, dict(
-        domain_b_share_ab=judge.calls_b(ab[test]),
-        domain_a_share_ba=~judge.calls_b(ba[test])))
+        domain_b_share_ab=ab_b, domain_a_share_ba=ba_a, domain_typical_ab=ab_a | ab_b,
+        domain_typical_ba=ba_a | ba_b))
 
 
 def pair_reference_rows(model, draws, contexts=None):
@@ -342,20 +347,22 @@ def pair_reference_rows(model, draws, contexts=None):
     identity = "baseline: the identity (the untranslated image)"
     rows = [(m, d, v, identity, len(a)) for m, d, v in
             _bootstrap_pairs(draws, a, b, dict(ab=a, ba=b, aba=a, bab=b))]
-    a_as_b, b_as_b = judge.calls_b(a[test]), judge.calls_b(b[test])
+    a_as_a, a_as_b = judge.judged(a[test])
+    b_as_a, b_as_b = judge.judged(b[test])
     ceiling = "ceiling: the domain judge on held-out real sprites"
     for measure, called, reference in (
             ("domain_b_share_ab", a_as_b, "baseline: the identity (untranslated A judged B "
                                           "by the domain judge)"),
-            ("domain_a_share_ba", ~b_as_b, "baseline: the identity (untranslated B judged A "
-                                           "by the domain judge)"),
+            ("domain_a_share_ba", b_as_a, "baseline: the identity (untranslated B judged A "
+                                          "by the domain judge)"),
             ("domain_b_share_b", b_as_b, ceiling + " (real B judged B)"),
-            ("domain_a_share_a", ~a_as_b, ceiling + " (real A judged A)")):
+            ("domain_a_share_a", a_as_a, ceiling + " (real A judged A)"),
+            ("domain_typical_ab", b_as_a | b_as_b, ceiling + " (real B in its range)"),
+            ("domain_typical_ba", a_as_a | a_as_b, ceiling + " (real A in its range)"),
+            ("domain_judge_accuracy", np.stack([b_as_b, a_as_a], axis=1), ceiling)):
         rows += [(m, d, v, reference, k) for m, d, v, k in
                  _bootstrap_domains(draws, test, {measure: called})]
-    accuracy = _bootstrap_domains(draws, test, dict(domain_judge_accuracy=np.concatenate(
-        [b_as_b[:, None], ~a_as_b[:, None]], axis=1)))
-    return rows + [(m, d, v, ceiling, k) for m, d, v, k in accuracy]
+    return rows
 
 
 def _bootstrap_domains(draws, test, calls):

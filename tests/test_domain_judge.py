@@ -8,7 +8,7 @@ from reproduce import domain_judge, quality
 from reproduce.control_pair import hue_matrix
 
 
-def _sprites(species_count=60, forms=2, size=12, seed=0):
+def _sprites(species_count=120, forms=2, size=12, seed=0):
     """(names, A, B): white 12x12 sprites, each species a block in its own warm palette
     (red high, blue low) in two forms; B is A hue-rotated by 120 degrees (the control)."""
     rng = np.random.default_rng(seed)
@@ -51,6 +51,12 @@ def test_judge_tells_sprites_from_their_recoloured_copies_on_held_out_species():
     # Deterministic: trained again, the same weights.
     again, _ = domain_judge.train(names, a, b)
     np.testing.assert_array_equal(again.weights, judge.weights)
+    # The range check: the held-out real sprites are in it, noise is not (whatever the
+    # judge would call it).
+    assert judge.typical(np.concatenate([a[test], b[test]])).mean() > 0.9
+    noise = np.random.default_rng(1).random((20,) + a.shape[1:])
+    assert not judge.typical(noise).any()
+    assert not any(x.any() for x in judge.judged(noise))
     # Background (white) pixels do not count: a blank image has no colour features.
     assert not domain_judge.colour_features(np.ones((1, 4, 4, 3))).any()
     with pytest.raises(DataError, match="one side empty"):
@@ -60,14 +66,16 @@ def test_judge_tells_sprites_from_their_recoloured_copies_on_held_out_species():
 class _FakeCycleGAN:
     """A translator that knows the true map (hue +-120 degrees), for the pair rows."""
 
-    def __init__(self, identity=False):
-        self.identity = identity
+    def __init__(self, identity=False, noise=False):
+        self.identity, self.noise = identity, noise
         self.config = type("C", (), dict(image_size=12, channels=3, image_fit="pad"))()
         self.dataset = type("D", (), dict(source="/a", source_b="/b"))()
 
     def translate(self, images, direction):
         if self.identity:
             return images
+        if self.noise:
+            return np.random.default_rng(len(direction)).random(images.shape)
         degrees = 120 if direction == "AB" else -120
         return np.clip(images @ hue_matrix(degrees).T, 0.0, 1.0).astype(np.float32)
 
@@ -82,7 +90,8 @@ def test_pair_rows_carry_the_domain_shares_beside_the_ceiling_and_the_identity(m
     assert len(contexts) == 1                       # one judge for both
     held = int(contexts[next(iter(contexts))].held_out.sum())
     mine = {(m, d): (v, k) for m, d, v, k in rows if m.startswith("domain_")}
-    assert sorted(mine) == [(m, d) for m in ("domain_a_share_ba", "domain_b_share_ab")
+    assert sorted(mine) == [(m, d) for m in ("domain_a_share_ba", "domain_b_share_ab",
+                                             "domain_typical_ab", "domain_typical_ba")
                             for d in range(3)]
     assert {k for _, k in mine.values()} == {held}
     assert {k for m, d, v, k in rows if m == "psnr_ab"} == {len(a)}
@@ -105,3 +114,8 @@ def test_pair_rows_carry_the_domain_shares_beside_the_ceiling_and_the_identity(m
                                                           contexts)}
     for d in range(3):
         assert lazy[("domain_b_share_ab", d)] == ref[("domain_b_share_ab", d)][0]
+    # One that draws noise is judged neither A nor B: out of the real sprites' range.
+    noisy = {(m, d): v for m, d, v, _ in quality.pair_rows(_FakeCycleGAN(noise=True), 3,
+                                                           contexts)}
+    assert all(noisy[(m, d)] == 0.0 for d in range(3) for m in (
+        "domain_b_share_ab", "domain_a_share_ba", "domain_typical_ab"))
