@@ -119,3 +119,28 @@ def test_pair_rows_carry_the_domain_shares_beside_the_ceiling_and_the_identity(m
                                                            contexts)}
     assert all(noisy[(m, d)] == 0.0 for d in range(3) for m in (
         "domain_b_share_ab", "domain_a_share_ba", "domain_typical_ab"))
+
+
+def test_the_judged_shiny_claim_is_decided_against_the_identity_baseline():
+    import pandas as pd
+    from reproduce import claims
+    claim = [c for c in claims.CLAIMS if c.id == "cyclegan_judged_shiny"]
+    assert len(claim) == 1 and claim[0].measure == "domain_b_share_ab"
+    assert "floor" in claim[0].note and "ceiling" in claim[0].note
+
+    def measures(model_share):
+        rows = []
+        for seed in (547, 548):
+            for d in range(3):
+                for model, value, ref in (("CycleGAN", model_share + 0.01 * d, ""),
+                                          ("real", 0.24 + 0.01 * d, "baseline: the identity")):
+                    rows.append(dict(recipe="cyclegan", run="r%d" % seed, model=model,
+                                     key="cyclegan", seed=seed, step=13320, epochs=10.0,
+                                     measure="domain_b_share_ab", draw=d, value=value,
+                                     samples=275, reference=ref))
+        return pd.DataFrame(rows)
+
+    def verdict(share):
+        return claims.decide(measures(share), claim)[0]["verdict"]
+    assert verdict(0.6) == "holds"
+    assert verdict(0.24) == "does not hold"        # no better than the untranslated sprites
