@@ -27,17 +27,30 @@ What is measured depends on the model's `evaluations` (models/base.py):
   (stroke width), in absolute value;
 - sprites (DCGAN Pokemon): pca_fd and nn_ratio (reproduce/eval_sprites.py);
 - pairs (CycleGAN): psnr_ab / psnr_ba and l1_ab / l1_ba against the true pairs, cycle_l1_a
-  / cycle_l1_b (A -> B -> A against A), each draw a bootstrap resample of the images.
+  / cycle_l1_b (A -> B -> A against A), each draw a bootstrap resample of the images;
+  domain_b_share_ab / domain_a_share_ba, the share of translated A (B) that the domain
+  judge (reproduce/domain_judge.py, trained on the real sprites of the species it does not
+  hold out) calls B (A) and finds within the range of real sprites, and
+  domain_typical_ab / domain_typical_ba, the share within that range, each draw a
+  bootstrap resample of the held-out species' sprites.
 
 Beside each run's rows come the real data's (model "real"), measured over the same draws:
 the floor (real training images against the test set: for a run trained on the test set
 too, images drawn from its own training pool, test included, and the row says so), the
-ceiling (the judge on real test digits) and the baselines (the identity translation).
+ceiling (the judge on real test digits; the domain judge on the held-out real sprites:
+domain_judge_accuracy, domain_b_share_b, domain_a_share_a, and the real sprites'
+share in its range, domain_typical_*) and the baselines (the
+identity translation; for the domain shares, the untranslated sprites judged).
 
 Rows (CSV, --csv; one per measure, draw and checkpoint): run, model, key, seed, step,
-epochs, measure, draw, value, samples, reference. TensorBoard: `eval/<measure>` (the mean
-over draws) at each checkpoint's step, in an event file `*.eval` of the run's log folder
-(replaced on every evaluation), so `tensorboard --logdir` shows quality beside the losses.
+epochs, measure, draw, value, samples, reference. `samples` is the count a draw measured:
+--samples (--full-samples), or a measure's own where it takes another (the sprite
+measures: as many samples as the held-out half of the real sprites; the pair measures:
+the pairs, or the held-out species' pairs).
+
+TensorBoard: `eval/<measure>` (the mean over draws) at each checkpoint's step, in an
+event file `*.eval` of the run's log folder (replaced on every evaluation), so
+`tensorboard --logdir` shows quality beside the losses.
 """
 
 import csv
@@ -247,6 +260,8 @@ def code_sweep_rows(model, d):
 
 
 def sprite_rows(model, draws, n=None):
+    """(measure, draw, value, samples) of a restored DCGAN Pokemon: each draw is as many
+    samples as the held-out half of the real sprites (whatever `n` asks)."""
     from reproduce import eval_sprites
     reference, held_out = eval_sprites.halves(model.dataset.images)
     basis = eval_sprites.pca_basis(reference)
@@ -256,24 +271,27 @@ def sprite_rows(model, draws, n=None):
     for d in range(draws):
         s = _draw(model, len(held_out), d)[0]
         rows.append(("pca_fd", d, metrics.frechet_distance_of(
-            eval_sprites.project(s, basis), ref_features)))
+            eval_sprites.project(s, basis), ref_features), len(s)))
         rows.append(("nn_ratio", d, float(np.median(eval_sprites.nearest_rms(s, reference)))
-                     / floor_nn))
+                     / floor_nn, len(s)))
     return rows
 
 
 def sprite_reference_rows(model, draws):
+    """(measure, draw, value, reference, samples): the held-out half of the real sprites
+    against the other half."""
     from reproduce import eval_sprites
     reference, held_out = eval_sprites.halves(model.dataset.images)
     basis = eval_sprites.pca_basis(reference)
     fd = metrics.frechet_distance_of(eval_sprites.project(held_out, basis),
                                      eval_sprites.project(reference, basis))
-    return [("pca_fd", d, fd, "floor: the other half of the real sprites") for d in
-            range(draws)] + [("nn_ratio", d, 1.0, "floor: the other half of the real sprites")
-                             for d in range(draws)]
+    floor = "floor: the other half of the real sprites"
+    return ([("pca_fd", d, fd, floor, len(held_out)) for d in range(draws)]
+            + [("nn_ratio", d, 1.0, floor, len(held_out)) for d in range(draws)])
 
 
 def _pairs(model):
+    """(names, A, B) of the pairs: the file names in both domain folders, in A's order."""
     from data import load_domain
     cfg = model.config
     names_a, a = load_domain(model.dataset.source, cfg.image_size, cfg.channels, cfg.image_fit)
@@ -286,20 +304,77 @@ def _pairs(model):
                         "same names in both folders" % (model.dataset.source,
                                                         model.dataset.source_b))
     ia, ib = (np.array(x) for x in zip(*shared))
-    return a[ia], b[ib]
+    return [names_a[i] for i in ia], a[ia], b[ib]
 
 
-def pair_rows(model, draws, n=None):
-    a, b = _pairs(model)
+def domain_judge_of(model, names, a, b, contexts=None):
+    """(judge, held-out mask) of the run's two domains (reproduce/domain_judge.py), trained
+    once per evaluation and kept in `contexts`."""
+    from reproduce import domain_judge
+    cfg = model.config
+    key = ("domain_judge", os.path.abspath(str(model.dataset.source)),
+           os.path.abspath(str(model.dataset.source_b)), cfg.image_size, cfg.channels,
+           cfg.image_fit)
+    if contexts is not None and key in contexts:
+        judge = contexts[key]
+    else:
+        judge = domain_judge.train(names, a, b)[0]
+        if contexts is not None:
+            contexts[key] = judge
+    return judge, judge.held_out
+
+
+def pair_rows(model, draws, contexts=None):
+    """(measure, draw, value, samples) of a restored CycleGAN against the true pairs."""
+    names, a, b = _pairs(model)
     ab, ba = model.translate(a, "AB"), model.translate(b, "BA")
     aba, bab = model.translate(ab, "BA"), model.translate(ba, "AB")
-    return _bootstrap_pairs(draws, a, b, dict(ab=ab, ba=ba, aba=aba, bab=bab))
+    judge, test = domain_judge_of(model, names, a, b, contexts)
+    rows = [r + (len(a),) for r in _bootstrap_pairs(draws, a, b, dict(ab=ab, ba=ba, aba=aba,
+                                                                     bab=bab))]
+    ab_a, ab_b = judge.judged(ab[test])
+    ba_a, ba_b = judge.judged(ba[test])
+    return rows + _bootstrap_domains(draws, test, dict(
+        domain_b_share_ab=ab_b, domain_a_share_ba=ba_a, domain_typical_ab=ab_a | ab_b,
+        domain_typical_ba=ba_a | ba_b))
 
 
-def pair_reference_rows(model, draws):
-    a, b = _pairs(model)
-    rows = _bootstrap_pairs(draws, a, b, dict(ab=a, ba=b, aba=a, bab=b))
-    return [(m, d, v, "baseline: the identity (the untranslated image)") for m, d, v in rows]
+def pair_reference_rows(model, draws, contexts=None):
+    """(measure, draw, value, reference, samples) of the real pairs: the identity baseline
+    and the domain judge's ceiling."""
+    names, a, b = _pairs(model)
+    judge, test = domain_judge_of(model, names, a, b, contexts)
+    identity = "baseline: the identity (the untranslated image)"
+    rows = [(m, d, v, identity, len(a)) for m, d, v in
+            _bootstrap_pairs(draws, a, b, dict(ab=a, ba=b, aba=a, bab=b))]
+    a_as_a, a_as_b = judge.judged(a[test])
+    b_as_a, b_as_b = judge.judged(b[test])
+    ceiling = "ceiling: the domain judge on held-out real sprites"
+    for measure, called, reference in (
+            ("domain_b_share_ab", a_as_b, "baseline: the identity (untranslated A judged B "
+                                          "by the domain judge)"),
+            ("domain_a_share_ba", b_as_a, "baseline: the identity (untranslated B judged A "
+                                          "by the domain judge)"),
+            ("domain_b_share_b", b_as_b, ceiling + " (real B judged B)"),
+            ("domain_a_share_a", a_as_a, ceiling + " (real A judged A)"),
+            ("domain_typical_ab", b_as_a | b_as_b, ceiling + " (real B in its range)"),
+            ("domain_typical_ba", a_as_a | a_as_b, ceiling + " (real A in its range)"),
+            ("domain_judge_accuracy", np.stack([b_as_b, a_as_a], axis=1), ceiling)):
+        rows += [(m, d, v, reference, k) for m, d, v, k in
+                 _bootstrap_domains(draws, test, {measure: called})]
+    return rows
+
+
+def _bootstrap_domains(draws, test, calls):
+    """(measure, draw, share, samples) per draw: each boolean array of `calls` (one entry,
+    or one row, per held-out pair) averaged over a bootstrap resample of the held-out
+    pairs (the same resample for every measure of a draw)."""
+    rows, n = [], int(np.sum(test))
+    for d in range(draws):
+        pick = utils.make_rng(d, "quality-domains").choice(n, n, replace=True)
+        for measure in sorted(calls):
+            rows.append((measure, d, float(np.mean(calls[measure][pick])), n))
+    return rows
 
 
 def _bootstrap_pairs(draws, a, b, out):
@@ -321,10 +396,12 @@ def _bootstrap_pairs(draws, a, b, out):
 def measure_rows(model, contexts, draws, n, data_dir, threads, log, real=False):
     """(measure, draw, value) of a restored model at its current checkpoint; `real`: the
     (measure, draw, value, reference) of the real data it is compared with (the floor of
-    a run trained on the test set too is drawn from its own pool, test included)."""
+    a run trained on the test set too is drawn from its own pool, test included). A row
+    may end in its own sample count where that is not `n` (e.g. the sprite measures draw
+    as many samples as there are held-out real sprites)."""
     ev = model.evaluations
     if "pairs" in ev:
-        return (pair_reference_rows if real else pair_rows)(model, draws)
+        return (pair_reference_rows if real else pair_rows)(model, draws, contexts)
     if "sprites" in ev:
         return sprite_reference_rows(model, draws) if real else sprite_rows(model, draws)
     key = model.config.dataset
@@ -357,17 +434,18 @@ def evaluate_kept(path, contexts, draws=5, samples=2000, full_samples=10000, ful
             model.saver.restore(model.sess, checkpoints[step])
             log("%s: step %d, %d draws of %d samples" % (model.model_name, step, draws, n))
             found = measure_rows(model, contexts, draws, n, data_dir, threads, log)
-            for measure, d, value in found:
+            for measure, d, value, *count in found:
                 rows.append(dict(base, step=step, epochs=round(step / model.steps_per_epoch, 3),
-                                 measure=measure, draw=d, value=float(value), samples=n,
-                                 reference=""))
-            for measure in sorted({m for m, _, _ in found}):
-                values = [v for m, _, v in found if m == measure]
+                                 measure=measure, draw=d, value=float(value),
+                                 samples=count[0] if count else n, reference=""))
+            for measure in sorted({r[0] for r in found}):
+                values = [r[2] for r in found if r[0] == measure]
                 means.setdefault(step, {})[measure] = float(np.mean(values))
-            for measure, d, value, ref in measure_rows(model, contexts, draws, n, data_dir,
-                                                       threads, log, real=True):
+            for measure, d, value, ref, *count in measure_rows(
+                    model, contexts, draws, n, data_dir, threads, log, real=True):
                 rows.append(dict(base, model="real", step=step, epochs="", measure=measure,
-                                 draw=d, value=float(value), samples=n, reference=ref))
+                                 draw=d, value=float(value), samples=count[0] if count else n,
+                                 reference=ref))
         if tensorboard:
             write_scalars(model.log_folder, means, {
                 step: os.path.getmtime(prefix + ".index") for step, prefix in checkpoints.items()

@@ -331,3 +331,43 @@ def test_image_statistics_of_the_infogan_code_sweep():
     rng = np.random.default_rng(0)
     assert quality.diversity(np.repeat(bar[:1], 4, axis=0), rng) == 0.0
     assert quality.diversity(bar, rng) > 0.0
+
+
+class _FakeSpriteModel:
+    """Just what quality.evaluate_kept reads of a restored DCGAN Pokemon."""
+    model_name, evaluations, steps_per_epoch, log_folder = "DCGAN", ("sprites",), 10, ""
+
+    def __init__(self, images):
+        self.dataset = type("D", (), dict(images=images))()
+        self.config = type("C", (), dict(seed=547))()
+        self.saver = type("S", (), dict(restore=lambda self, sess, prefix: None))()
+        self.sess = None
+
+    @classmethod
+    def registry_key(cls):
+        return "dcgan_pokemon"
+
+    def close(self):
+        pass
+
+
+def test_sprite_rows_record_the_samples_they_measured(tmp_path, monkeypatch):
+    from reproduce import quality
+    images = np.random.default_rng(0).random((30, 6, 6, 3)).astype(np.float32)
+    model = _FakeSpriteModel(images)
+    monkeypatch.setattr(evaluate, "open_run", lambda path, data_dir, threads: (model, "p", 4))
+    monkeypatch.setattr(evaluate, "run_folder", lambda path: str(tmp_path))
+    asked = []
+
+    def draw(m, n, seed):
+        asked.append(n)
+        return np.random.default_rng(seed + 1).random((n, 6, 6, 3)).astype(np.float32), None
+    monkeypatch.setattr(quality, "_draw", draw)
+    rows = quality.evaluate_kept(str(tmp_path), {}, draws=2, samples=2000, full_samples=10000,
+                                 tensorboard=False)
+    # 30 sprites: 15 held out; every draw is 15 samples, and the rows say so, not 10,000.
+    assert asked == [15, 15]
+    assert {(r["model"], r["measure"]) for r in rows} == {
+        (who, m) for who in ("DCGAN", "real") for m in ("pca_fd", "nn_ratio")}
+    assert {r["samples"] for r in rows} == {15}
+    assert sorted(r["draw"] for r in rows if r["model"] == "DCGAN") == [0, 0, 1, 1]
