@@ -87,7 +87,7 @@ def run_here(name, dtype="float32", threads=None, steps=None, data_dir=None, wor
     Args:
       dtype: "float32" or "float64".
       threads: intra-op threads (default: the recipe's).
-      steps: stop after this many steps (default: the recipe's).
+      steps: stop after this many steps (at most the recipe's; default: the recipe's).
       initial: also compute the losses before any update.
     Returns:
       dict(losses={loss name: [per-step values]}, initial={loss name: value before any
@@ -101,7 +101,7 @@ def run_here(name, dtype="float32", threads=None, steps=None, data_dir=None, wor
         if threads:
             settings["intra_op_threads"] = threads
         if steps:
-            settings["max_steps"] = steps
+            settings["max_steps"] = min(steps, settings["max_steps"])
         config = chosen["model"].Config(**settings)
         with chosen["model"](config, chosen["model"].load_data(config)) as model:
             initial = model.initial_losses() if initial else {}
@@ -268,7 +268,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None, help="intra-op threads "
                         "(default: the recipe's)")
     parser.add_argument("--steps", type=int, default=None, help="stop after this many "
-                        "steps (default: the recipe's)")
+                        "steps (at most the recipe's; default: the recipe's)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--no-initial", dest="initial", action="store_false",
                         help="skip the losses before any update")

@@ -30,12 +30,10 @@ def train(run_dirs, dataset=None, **changes):
 
 
 def test_seed_decides_the_losses(tmp_path):
-    # Resume, every variable of every model bit for bit: tests/test_resume.py.
-    straight = train(dirs_in(tmp_path, "straight"), max_steps=3)
-    first = train(dirs_in(tmp_path, "again"), max_steps=3)
+    # Same seed, same losses, and resume, every variable bit for bit: tests/test_resume.py.
+    straight = train(dirs_in(tmp_path, "straight"), max_steps=2)
     other = train(dirs_in(tmp_path, "other"), max_steps=2, seed=548)
-    assert first == straight                                       # same seed, same losses
-    assert [s["d_loss"] for s in other] != [s["d_loss"] for s in first[:2]]
+    assert [s["d_loss"] for s in other] != [s["d_loss"] for s in straight]
     assert all(np.isfinite(v) for s in straight for v in s.values())
 
 

@@ -283,13 +283,10 @@ def test_orders_are_unpaired_per_epoch_and_reproducible(trained):
 
 # ---- training, resume, evaluation ---------------------------------------------------------
 
-def test_same_seed_same_losses(trained, domains, tmp_path):
-    # Resume, every variable bit for bit: tests/test_resume.py (all models).
+def test_losses_of_a_run(trained):
+    # Same seed, same losses, and resume, every variable bit for bit: tests/test_resume.py.
     straight = trained.history
-    with build(domains, dirs(tmp_path, "again"), max_steps=3) as again:
-        first = again.train(keep_history=True).history
-    assert len(straight) == 6 and len(first) == 3
-    assert first == straight[:3]                                      # same seed, same losses
+    assert len(straight) == 6
     assert sorted(straight[0]) == ["d_a_loss", "d_b_loss", "d_loss", "g_adv", "g_cycle",
                                    "g_identity", "g_loss"]
     assert all(np.isfinite(v) for s in straight for v in s.values())

@@ -1,6 +1,8 @@
 """Every recorded reference trajectory still comes out as recorded (reproduce/reference.py).
 
-- float64, as the suite's environment runs it, at rtol 1e-6: holds on any machine;
+- float64, as the suite's environment runs it, at rtol 1e-6 over the first FLOAT64_STEPS
+  steps of each recipe: holds on any machine (`python -m reproduce.record --check` runs
+  every step);
 - float64 with TensorFlow's own kernels (oneDNN off) and one intra-op thread, in fresh
   processes, at rtol 1e-6 over the first PLATFORM_STEPS steps of each recipe: the platform
   independence, shown without a second machine (`python -m reproduce.record --check
@@ -33,6 +35,8 @@ SUMMARY = []        # lines for the end of the run (conftest)
 
 PLATFORM_STEPS = 2      # of each recipe under TensorFlow's kernels and one thread (every
                         # step: python -m reproduce.record --check --platforms all)
+FLOAT64_STEPS = 6       # of each recipe's float64 trajectory compared here (every step:
+                        # python -m reproduce.record --check, or the golden float32 test)
 ELSEWHERE_STEPS = 3     # of each float32 run on another platform, whose two fresh runs are
                         # compared with each other (not with the recorded bits)
 
@@ -54,7 +58,8 @@ def start_runs(workers):
     for i, group in enumerate(_groups(workers)):
         golden = [name for name in group if not DIFFERENCES[name]]
         again = [name for name in group if DIFFERENCES[name]]
-        jobs["float64", i] = dict(names=group, dtype="float64", initial=False)
+        jobs["float64", i] = dict(names=group, dtype="float64", initial=False,
+                                  steps=FLOAT64_STEPS)
         if golden:          # every step, against the recorded bits
             jobs["float32", i] = dict(names=golden, dtype="float32", initial=False)
         if again:           # the first steps twice, each against the other
@@ -91,8 +96,10 @@ def test_every_registered_model_has_a_reference_file():
 def test_float64_trajectory_matches_the_recorded_one(name, fresh_runs):
     recorded = reference.load(name)["float64"]
     fresh = fresh_runs["float64", name].result()[name]
+    steps = min(FLOAT64_STEPS, reference.RECIPES[name]["max_steps"])
+    assert {len(v) for v in fresh["losses"].values()} == {steps}
     reference.assert_close(recorded["losses"], fresh["losses"], reference.FLOAT64_RTOL,
-                           reference.FLOAT64_ATOL)
+                           reference.FLOAT64_ATOL, steps=steps)
     # the run learns something: the losses move away from their first values
     assert any(not np.allclose(v[0], v[-1]) for v in fresh["losses"].values())
     print("max relative difference %.3g" % reference.compare(recorded["losses"],
