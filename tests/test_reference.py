@@ -98,12 +98,12 @@ def test_float64_trajectory_matches_the_recorded_one(name, fresh_runs):
     fresh = fresh_runs["float64", name].result()[name]
     steps = min(FLOAT64_STEPS, reference.RECIPES[name]["max_steps"])
     assert {len(v) for v in fresh["losses"].values()} == {steps}
-    reference.assert_close(recorded["losses"], fresh["losses"], reference.FLOAT64_RTOL,
-                           reference.FLOAT64_ATOL, steps=steps)
+    first = {key: values[:steps] for key, values in recorded["losses"].items()}
+    reference.assert_close(first, fresh["losses"], reference.FLOAT64_RTOL,
+                           reference.FLOAT64_ATOL)
     # the run learns something: the losses move away from their first values
     assert any(not np.allclose(v[0], v[-1]) for v in fresh["losses"].values())
-    print("max relative difference %.3g" % reference.compare(recorded["losses"],
-                                                             fresh["losses"])[1])
+    print("max relative difference %.3g" % reference.compare(first, fresh["losses"])[1])
 
 
 @pytest.mark.parametrize("name", reference.recipe_names())
