@@ -4,7 +4,8 @@
         [--out reproduce/published/RESULTS.md]
 
 Reads what `python -m reproduce.collect` wrote (measures.csv, training.csv, status.json,
-toy.csv, recipes.json, measured.json, figures/), the models' blog cards
+toy.csv, recipes.json, measured.json, figures/; and looked.json, written by hand: what a person
+saw in each grid), the models' blog cards
 (models/cards.py) and the claims (reproduce/claims.py, decided here over seeds against
 the evaluation's noise), and writes the page through the Jinja2 template
 reproduce/templates/results.md.j2. It needs no run folder, imports no TensorFlow and
@@ -80,7 +81,8 @@ def read_data(data):
     toy_path = os.path.join(data, "toy.csv")
     toy = pd.read_csv(toy_path) if os.path.exists(toy_path) else pd.DataFrame()
     return dict(measures=m, training=training, status=js("status.json"), toy=toy,
-                recipes=js("recipes.json"), measured=js("measured.json"))
+                recipes=js("recipes.json"), measured=js("measured.json"),
+                looked=js("looked.json"))
 
 
 # ---- tables ----------------------------------------------------------------------------------
@@ -195,8 +197,10 @@ def model_sections(data, decided):
             others = {c.name for c in CARDS.values()} - {card.name}
             grids = sorted(n for n in (os.path.basename(p) for p in _figures(
                 data, recipe + "_seed")) if n[:-len(".png")].rsplit("_", 1)[-1] not in others)
-            curves = sorted(os.path.basename(p) for p in _figures(data, recipe + "_")
-                            if "_seed" not in os.path.basename(p))
+            longer = [r + "_" for r in set(m.recipe) | set(status)
+                      if r != recipe and r.startswith(recipe + "_")]
+            curves = sorted(n for n in (os.path.basename(p) for p in _figures(
+                data, recipe + "_")) if "_seed" not in n and not n.startswith(tuple(longer)))
             real = m[(m.recipe == recipe) & (m.model == "real")]
             parts.append(dict(
                 references=sorted(set(real.reference) - {""}),
@@ -204,7 +208,8 @@ def model_sections(data, decided):
                 points=points, table=recipe_table(m, recipe, key, points) if points else [],
                 digits=digit_table(m, recipe, key, points[-1]) if points else [],
                 training=training_lines(data["training"], recipe),
-                curves=curves, grids=grids))
+                curves=curves, grids=grids,
+                looked=[(g, data["looked"][g]) for g in grids if g in data["looked"]]))
         sections.append(dict(card=card._asdict(), parts=parts,
                              claims=[c for c in decided if c["blog"] == key]))
     return sections
