@@ -35,7 +35,7 @@ SUMMARY = []        # lines for the end of the run (conftest)
 
 PLATFORM_STEPS = 2      # of each recipe under TensorFlow's kernels and one thread (every
                         # step: python -m reproduce.record --check --platforms all)
-FLOAT64_STEPS = 6       # of each recipe's float64 trajectory compared here (every step:
+FLOAT64_STEPS = 3       # of each recipe's float64 trajectory compared here (every step:
                         # python -m reproduce.record --check, or the golden float32 test)
 ELSEWHERE_STEPS = 3     # of each float32 run on another platform, whose two fresh runs are
                         # compared with each other (not with the recorded bits)
