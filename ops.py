@@ -269,7 +269,7 @@ def bn_updates(fetches):
     pending = _PENDING.get(graph, [])
     if not pending:
         return []
-    needed = _ancestors(tf.nest.flatten(fetches))
+    needed = ancestors(tf.nest.flatten(fetches))
     last, ops = {}, []
     with tf.name_scope("bn_updates"):
         for output, pairs, decay in pending:
@@ -285,7 +285,7 @@ def bn_updates(fetches):
     return ops
 
 
-def _ancestors(fetches):
+def ancestors(fetches):
     """Every op a run of `fetches` (tensors or ops) runs: through inputs and control
     inputs."""
     seen = set()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from conftest import build, fake_dataset
 
+import ops
 import utils
 from models.dragan import DRAGAN
 from models.gan import GAN
@@ -82,29 +83,20 @@ def test_each_update_moves_the_bn_statistics_of_its_own_calls_in_order(run_dirs,
     handles = {v.handle.op: v.op.name for v in model.graph.get_collection("variables")
                if v.op.name.endswith(("moving_mean", "moving_variance"))}
 
-    def ancestors(op):
-        seen, stack = set(), [op]
-        while stack:
-            op = stack.pop()
-            if op not in seen:
-                seen.add(op)
-                stack.extend([t.op for t in op.inputs] + list(op.control_inputs))
-        return seen
-
     expected = {"d": {"discriminator": d_calls, "generator": 1},
                 "g": {"discriminator": 1, "generator": 1}}
     for phase in model.phases:
-        run = ancestors(phase.train_op)
+        run = ops.ancestors([phase.train_op])
         accesses = [op for op in run if op.type in ("AssignSubVariableOp", "ReadVariableOp")
                     and op.inputs[0].op in handles]
         writes = [op for op in accesses if op.type == "AssignSubVariableOp"]
         counts = collections.Counter(handles[op.inputs[0].op] for op in writes)
         assert len(counts) == 10                       # 2 D and 3 G layers, mean and variance
         assert all(n == expected[phase.name][name.split("/")[0]] for name, n in counts.items())
-        before = {op: ancestors(op) for op in accesses}
+        before = {op: ops.ancestors([op]) for op in accesses}
         for a in accesses:
             for b in writes:
                 if a is not b and a.inputs[0].op is b.inputs[0].op:
                     assert a in before[b] or b in before[a], (phase.name, a.name, b.name)
-    g_run = ancestors(model.phases[1].train_op)
+    g_run = ops.ancestors([model.phases[1].train_op])
     assert model.inputs.op not in g_run                 # the G update takes no real batch

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from ops import (_zero_debiased_average, batch_norm, bn, bn_updates, conv, conv2d, conv_transpose,
-                 deconv2d, dense, dropout, embedding, keras22_batch_norm, leaky_relu, linear, lrelu,
-                 upsample2x, zero_pad)
+from ops import (_zero_debiased_average, ancestors, batch_norm, bn, bn_updates, conv, conv2d,
+                 conv_transpose, deconv2d, dense, dropout, embedding, keras22_batch_norm,
+                 leaky_relu, linear, lrelu, upsample2x, zero_pad)
 from tf_compat import tf
 
 
@@ -108,15 +108,6 @@ def test_bn_updates_of_a_run_are_those_of_its_calls_in_build_order(dtype):
                 outs.append(bn(x, is_training=True, scope="d_bn"))
         moving = [_var("d_bn/moving_mean"), _var("d_bn/moving_variance")]
         handles = {v.handle.op for v in moving}
-
-        def ancestors(fetches):
-            seen, stack = set(), [f.op if isinstance(f, tf.Tensor) else f for f in fetches]
-            while stack:
-                op = stack.pop()
-                if op not in seen:
-                    seen.add(op)
-                    stack.extend([t.op for t in op.inputs] + list(op.control_inputs))
-            return seen
 
         def accesses(ops):      # the reads and writes of the statistics among `ops`
             return [op for op in ops if op.type in ("AssignSubVariableOp", "ReadVariableOp")
