@@ -251,8 +251,9 @@ def claim_rows(decided):
         result = ("%s vs %s" % (pm(c["a_mean"], c["a_sd"]), pm(c["b_mean"], c["b_sd"]))
                   if c["seeds"] else "not measured yet")
         out.append(dict(c, result=result, noise_text=fmt(c["noise"]),
-                        seeds_text="%d for, %d against, %d tied of %d" % (
-                            c["n_for"], c["n_against"], c["n_tie"], c["seeds"])
+                        seeds_text="%d for, %d against, %d tied of %d (%s)" % (
+                            c["n_for"], c["n_against"], c["n_tie"], c["seeds"],
+                            ", ".join(str(r["seed"]) for r in c["per_seed"]))
                         if c["seeds"] else "0"))
     return out
 
