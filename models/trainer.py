@@ -121,7 +121,10 @@ class Trainer:
         stop_reason, saved_at = "done", step     # step 0: nothing to save yet
         self.skipped_in_a_row = 0                # --on-nonfinite skip: steps skipped in a row
         keep_steps, keep_every = set(cfg.kept_steps()), cfg.keep_every   # parsed once
-        keeps = lambda s: s in keep_steps or bool(keep_every and s % keep_every == 0)  # noqa: E731
+
+        def keeps(s):
+            return s in keep_steps or bool(keep_every and s % keep_every == 0)
+
         while step < total:
             if stop.signal_name:
                 stop_reason = stop.signal_name
