@@ -307,29 +307,30 @@ def _pairs(model):
     return [names_a[i] for i in ia], a[ia], b[ib]
 
 
-def domain_judge_of(model, names, a, b, contexts=None):
-    """(judge, held-out mask) of the run's two domains (reproduce/domain_judge.py), trained
-    once per evaluation and kept in `contexts`."""
+def domain_judge_of(model, contexts=None):
+    """(A, B, judge, held-out mask) of the run's true pairs and of the judge of its two
+    domains (reproduce/domain_judge.py): loaded and trained once per evaluation and kept
+    in `contexts` for every checkpoint and for the real rows."""
     from reproduce import domain_judge
     cfg = model.config
     key = ("domain_judge", os.path.abspath(str(model.dataset.source)),
            os.path.abspath(str(model.dataset.source_b)), cfg.image_size, cfg.channels,
            cfg.image_fit)
     if contexts is not None and key in contexts:
-        judge = contexts[key]
-    else:
-        judge = domain_judge.train(names, a, b)[0]
-        if contexts is not None:
-            contexts[key] = judge
-    return judge, judge.held_out
+        return contexts[key]
+    names, a, b = _pairs(model)
+    judge = domain_judge.train(names, a, b)[0]
+    found = (a, b, judge, judge.held_out)
+    if contexts is not None:
+        contexts[key] = found
+    return found
 
 
 def pair_rows(model, draws, contexts=None):
     """(measure, draw, value, samples) of a restored CycleGAN against the true pairs."""
-    names, a, b = _pairs(model)
+    a, b, judge, test = domain_judge_of(model, contexts)
     ab, ba = model.translate(a, "AB"), model.translate(b, "BA")
     aba, bab = model.translate(ab, "BA"), model.translate(ba, "AB")
-    judge, test = domain_judge_of(model, names, a, b, contexts)
     rows = [r + (len(a),) for r in _bootstrap_pairs(draws, a, b, dict(ab=ab, ba=ba, aba=aba,
                                                                      bab=bab))]
     ab_a, ab_b = judge.judged(ab[test])
@@ -342,8 +343,7 @@ def pair_rows(model, draws, contexts=None):
 def pair_reference_rows(model, draws, contexts=None):
     """(measure, draw, value, reference, samples) of the real pairs: the identity baseline
     and the domain judge's ceiling."""
-    names, a, b = _pairs(model)
-    judge, test = domain_judge_of(model, names, a, b, contexts)
+    a, b, judge, test = domain_judge_of(model, contexts)
     identity = "baseline: the identity (the untranslated image)"
     rows = [(m, d, v, identity, len(a)) for m, d, v in
             _bootstrap_pairs(draws, a, b, dict(ab=a, ba=b, aba=a, bab=b))]

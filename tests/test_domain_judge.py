@@ -88,7 +88,7 @@ def test_pair_rows_carry_the_domain_shares_beside_the_ceiling_and_the_identity(m
     rows = quality.pair_rows(model, 3, contexts)
     real = quality.pair_reference_rows(model, 3, contexts)
     assert len(contexts) == 1                       # one judge for both
-    held = int(contexts[next(iter(contexts))].held_out.sum())
+    held = int(contexts[next(iter(contexts))][2].held_out.sum())   # (A, B, judge, mask)
     mine = {(m, d): (v, k) for m, d, v, k in rows if m.startswith("domain_")}
     assert sorted(mine) == [(m, d) for m in ("domain_a_share_ba", "domain_b_share_ab",
                                              "domain_typical_ab", "domain_typical_ba")
