@@ -100,6 +100,8 @@ def collect_seed_runs(runs, figures):
                 r["recipe"], r["run"] = recipe, _relative(r["run"], runs)
                 measures.append(r)
             entry[str(seed)]["measured_to"] = max(int(r["step"]) for r in quality.read_csv(q))
+        if done and recipe in _balance_recipes():
+            measures += loss_balance_rows(recipe, key, seed, base, state, runs)
         training += _attempts(recipe, key, seed, folder, job, runs)
         card = CARDS[key]
         results = folder.replace("/checkpoint/", "/results/", 1)
@@ -111,6 +113,48 @@ def collect_seed_runs(runs, figures):
                 _copy_grids(results, step, os.path.join(
                     figures, "%s_seed%d_step%d" % (recipe, seed, step)))
     return measures, training, status
+
+
+BALANCE_STEPS, BALANCE_BLOCKS = 500, 5
+
+
+def _balance_recipes():
+    """The recipes a claim judges by the loss balance (reproduce/claims.py)."""
+    from reproduce.claims import CLAIMS
+    out = set()
+    for c in CLAIMS:
+        if c.measure == "loss_balance":
+            for side in (c.a, c.b):
+                out.add(side.recipe[0] if isinstance(side.recipe, tuple) else side.recipe)
+    return out
+
+
+def loss_balance_rows(recipe, key, seed, base, state, runs):
+    """g_loss - d_loss over the last BALANCE_STEPS steps of a finished run, from its
+    TensorBoard scalars (logged every step), as measure rows: one "draw" per block of
+    BALANCE_STEPS / BALANCE_BLOCKS consecutive steps, so the spread between blocks is the
+    measure's own noise."""
+    from models.cards import CARDS
+    found = {}
+    for logs in glob.glob(os.path.join(base, "logs", "*")):
+        found.update(quality.read_scalars(logs, ("g_loss", "d_loss")))
+    if "g_loss" not in found or "d_loss" not in found:
+        return []
+    end = state["step"]
+    g = dict(zip(*found["g_loss"]))
+    d = dict(zip(*found["d_loss"]))
+    steps = [s for s in range(end - BALANCE_STEPS + 1, end + 1) if s in g and s in d]
+    if len(steps) < BALANCE_STEPS:
+        return []
+    rows = []
+    for i, block in enumerate(np.array_split(np.array(steps), BALANCE_BLOCKS)):
+        rows.append(dict(recipe=recipe, run=_relative(base, runs), model=CARDS[key].name, key=key,
+                         seed=seed, step=end, epochs=round(end / state["steps_per_epoch"], 3),
+                         measure="loss_balance", draw=i,
+                         value=float(np.mean([g[s] - d[s] for s in block])), samples="",
+                         reference="steps %d-%d, block %d of %d" % (
+                             block[0], block[-1], i + 1, BALANCE_BLOCKS)))
+    return rows
 
 
 def _planned_steps(flags, state):

@@ -287,7 +287,7 @@ CONTROL_DATA = job("control_pair", "data", ["python", "-m", "reproduce.control_p
 SEED_ORDER = (("cgan", "cgan", ()), ("dcgan_pokemon", "dcgan_pokemon", ()), ("wgan", "wgan", ()),
               ("acgan", "acgan", ()), ("cyclegan_control", "cyclegan", ("--domain-b", CONTROL_B)),
               ("infogan", "infogan", ()), ("wgan_gp", "wgan_gp", ()), ("cyclegan", "cyclegan", ()),
-              ("dcgan", "dcgan", ()))
+              ("dcgan", "dcgan", ()), ("dragan", "dragan", ()), ("gan", "gan", ()))
 NO_LONGER = ("cyclegan_control",)
 
 
@@ -369,9 +369,9 @@ EXPERIMENTS["blog_seeds"] = dict(
     blog="(project) every blog run over seeds 547-549 at the blog's shown points, seed 547 "
          "on to a longer length: " + ", ".join(r[0] for r in SEED_RUNS),
     budget="one thread per run, two runs at a time (--jobs 2), cheapest first; about 21 "
-           "hours of this 2-core machine in all (2-thread ms per iteration: cgan 14, "
-           "dcgan_pokemon 980, wgan 334, acgan 109, cyclegan 130, infogan 290, wgan_gp 402, "
-           "dcgan 123)",
+           "hours of this 2-core machine in all, with DRAGAN and GAN's six epochs about 2 more "
+           "(2-thread ms per iteration: cgan 14, dcgan_pokemon 980, wgan 334, acgan 109, "
+           "cyclegan 130, infogan 290, wgan_gp 402, dcgan 123, dragan 196, gan 138)",
     seeds=SHORT_SEEDS, jobs=seed_jobs)
 
 

@@ -16,7 +16,8 @@ What is measured depends on the model's `evaluations` (models/base.py):
 - classifier (MNIST models): classifier_fid (against the test set's judge features),
   classifier_score, kl_uniform (judge's class histogram against uniform),
   confident_share (the share of samples the judge labels with probability >= 0.9: legible
-  digits), blog_psnr_mean (the DRAGAN blog's PSNR, mean over digits);
+  digits), blog_psnr_mean (the DRAGAN blog's PSNR, mean over digits) and blog_psnr_9
+  (its digit 9, the one the blog shows);
 - conditional (CGAN, ACGAN): label_accuracy and, per digit k, label_accuracy_k,
   class_diversity_k (mean RMS pixel distance between pairs of 100 samples asked for k)
   and, with enough samples, class_fid_k (against the test images of digit k);
@@ -218,6 +219,7 @@ def classifier_rows(model, ctx, draws, n):
                                       metrics.class_mean_images(gen, digits, 10), peak=255.0)
         finite = psnr[np.isfinite(psnr)]
         rows.append(("blog_psnr_mean", d, float(finite.mean()) if len(finite) else np.nan))
+        rows.append(("blog_psnr_9", d, float(psnr[9])))       # the DRAGAN blog's digit
         if "conditional" in evaluations and requested is not None:
             rng = utils.make_rng(d, "quality-diversity")
             acc, per = metrics.per_class_accuracy(digits, requested, NUM_CLASSES)

@@ -61,6 +61,24 @@ def test_a_pair_claim_holds_only_beyond_the_noise_in_every_seed():
     assert decide([], PAIR)["why"] == "no run measured yet"
 
 
+def test_a_claim_is_decided_from_the_first_recipe_in_which_every_side_has_rows():
+    claim = PAIR._replace(a=PAIR.a._replace(recipe=("new", "old")),
+                          b=PAIR.b._replace(recipe=("new", "old")))
+    old = []
+    for seed in (1, 2):
+        old += rows("old", "a", seed, 10, "fid", [1.0]) + rows("old", "b", seed, 10, "fid",
+                                                                [2.0])
+    got = decide(old, claim)                # only the older single-draw recipe is in
+    assert (got["a"].recipe, got["a_label"]) == ("old", "a (old runs)")
+    assert "no spread" in got["why"]
+    half = old + rows("new", "a", 1, 10, "fid", [5.0, 5.1])     # one side of the rerun only
+    assert decide(half, claim)["a"].recipe == "old"
+    new = half + rows("new", "b", 1, 10, "fid", [1.0, 1.1])
+    got = decide(new, claim)
+    assert (got["a"].recipe, got["b"].recipe, got["a_label"]) == ("new", "new", "a")
+    assert (got["n_against"], got["why"]) == (1, "one seed")
+
+
 def test_reach_and_threshold_claims_use_the_real_data_and_the_stated_threshold():
     reach = claims.Claim("r", "a", "as good as real", "test", "acc", "higher", "reach",
                          claims.Side("r", "a", ("step", 10), label="a"))
