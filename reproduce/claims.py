@@ -174,7 +174,10 @@ CLAIMS = [
           "of its G (smaller g_loss - d_loss over the last 500 steps)",
           "the DRAGAN paper's claim, on the page", "loss_balance", "lower", "pair",
           _s(_DRAGAN_RECIPES[0], "dragan", ("epochs", 6), label="DRAGAN"),
-          _s(_DRAGAN_RECIPES[1], "gan", ("epochs", 6), label="GAN")),
+          _s(_DRAGAN_RECIPES[1], "gan", ("epochs", 6), label="GAN"),
+          note="from the losses TensorBoard logged every step; its noise is the spread "
+          "between five blocks of 100 consecutive steps (reproduce/collect.py), not between "
+          "sample draws"),
 ]
 
 
