@@ -264,13 +264,6 @@ class GANModel(abc.ABC):
         self.global_step = tf.Variable(0, trainable=False, dtype=tf.int64, name="global_step")
         self._step_value = tf.placeholder(tf.int64, [], name="global_step_value")
         self._set_step = tf.assign(self.global_step, self._step_value)
-        channels = self.sampler.get_shape().as_list()[-1]
-        self._grid_value = tf.placeholder(tf.uint8, [1, None, None, channels], name="grid")
-        self._grid_summary = tf.summary.image("samples/fixed_noise", self._grid_value,
-                                              max_outputs=1)
-        self._extra_grid_summaries = {
-            name: tf.summary.image("samples/" + name, self._grid_value, max_outputs=1)
-            for name in sorted(self.extra_grids)}
         self.saver = tf.train.Saver(max_to_keep=self.config.max_to_keep)
         self.checkpoints = CheckpointStore(
             self.checkpoint_folder, self.model_name, self.registry_key(), self.saver,
@@ -482,13 +475,14 @@ class GANModel(abc.ABC):
         return self.sess.run(self.sampler, self.sample_feed(rng))
 
     def save_grid(self, name, rng=None, summary_step=None):
-        """Write a sample grid PNG into the result folder (and to TensorBoard)."""
-        grid = utils.save_grid(os.path.join(self.result_folder, name), self.samples(rng),
-                               grid_size=self.grid_size,
+        """Write a sample grid PNG into the result folder (and to TensorBoard as the image
+        "samples/fixed_noise" of `summary_step`)."""
+        path = os.path.join(self.result_folder, name)
+        grid = utils.save_grid(path, self.samples(rng), grid_size=self.grid_size,
                                value_range=self.output_range, mapping=self.config.grid_mapping)
         if summary_step is not None and self.writer is not None:
-            summary = self.sess.run(self._grid_summary, {self._grid_value: grid[None]})
-            self.writer.add_summary(summary, summary_step)
+            self.writer.add_summary(grid_summary("samples/fixed_noise", path, grid),
+                                    summary_step)
         return grid
 
     def save_training_grids(self, step):
@@ -498,10 +492,27 @@ class GANModel(abc.ABC):
         self.save_grid("%s_train_%s" % (self.model_name, suffix), summary_step=step)
         for name in sorted(self.extra_grids):
             feed, grid_size = self.extra_grids[name]
-            grid = utils.save_grid(
-                os.path.join(self.result_folder, "%s_%s_%s" % (self.model_name, name, suffix)),
-                self.sess.run(self.sampler, feed), grid_size=grid_size,
-                value_range=self.output_range, mapping=self.config.grid_mapping)
+            path = os.path.join(self.result_folder, "%s_%s_%s" % (self.model_name, name, suffix))
+            grid = utils.save_grid(path, self.sess.run(self.sampler, feed), grid_size=grid_size,
+                                   value_range=self.output_range,
+                                   mapping=self.config.grid_mapping)
             if self.writer is not None:
-                self.writer.add_summary(self.sess.run(self._extra_grid_summaries[name],
-                                                      {self._grid_value: grid[None]}), step)
+                self.writer.add_summary(grid_summary("samples/" + name, path, grid), step)
+
+
+def grid_summary(name, path, grid):
+    """The TensorBoard image summary of a grid just written as the PNG `path`, holding that
+    file's bytes: what `tf.summary.image(name, grid[None], max_outputs=1)` gives (its tag
+    "<name>/image", the same pixels), without a session run and a second PNG encoding.
+
+    Args:
+      name: the image's name, e.g. "samples/fixed_noise".
+      path: the PNG `utils.save_grid` wrote.
+      grid: uint8 [H, W, C], the grid it wrote (its size and channels).
+    """
+    with open(path, "rb") as f:
+        png = f.read()
+    height, width, channels = grid.shape
+    image = tf.Summary.Image(height=height, width=width, colorspace=channels,
+                             encoded_image_string=png)
+    return tf.Summary(value=[tf.Summary.Value(tag=name + "/image", image=image)])

@@ -28,6 +28,7 @@ which finishes first: a checkpoint is never left half-written.
 """
 
 import collections
+import concurrent.futures
 import contextlib
 import datetime
 import json
@@ -111,10 +112,20 @@ class Trainer:
 
     def _train(self, keep_history, stop):
         run = self.run
-        cfg = run.config
         step = run.open()
         print(device_line(run.device), flush=True)
         self._open_writer(step)
+        self.ahead = _Ahead(run, run.total_steps())
+        try:
+            return self._loop(step, keep_history, stop)
+        finally:
+            ahead, self.ahead = self.ahead, None
+            ahead.close()
+
+    def _loop(self, step, keep_history, stop):
+        run = self.run
+        cfg = run.config
+        ahead = self.ahead
         total = run.total_steps()
         history = [] if keep_history else None
         progress = _Progress(run.model_name, step, total, cfg.log_every)
@@ -136,15 +147,19 @@ class Trainer:
                 history.append({k: float(v) for k, v in logs.items()})
             progress.update(step, epoch, index + 1, run.steps_per_epoch, logs)
             end_of_epoch = index + 1 == run.steps_per_epoch
-            self._save_step_grids(step, epoch, end_of_epoch)
             kept = keeps(step)
-            if end_of_epoch or kept or (cfg.save_every and step % cfg.save_every == 0):
+            saving = end_of_epoch or kept or (cfg.save_every and step % cfg.save_every == 0)
+            if saving or end_of_epoch or step % cfg.sample_every == 0:
+                ahead.drain()       # the step's summaries before its grid and checkpoint
+            self._save_step_grids(step, epoch, end_of_epoch)
+            if saving:
                 with stop.saving():
                     path = run.save(step)
                     if kept:
                         run.checkpoints.keep(path)
                 saved_at = step
         stop.finishing()        # from here on a signal cannot abort: the run is ending
+        ahead.drain()
         if saved_at != step:
             path = run.save(step)
             if keeps(step):
@@ -226,22 +241,98 @@ class Trainer:
         (seed, "step", step), taken in phase order, so the step can be recreated
         after a restart. Raises _NonFinite at the first non-finite loss (with
         `on_nonfinite="skip"` after copying the variables aside, to undo the step).
+
+        Inside `train()` the step's feeds were made by the loop's worker thread while
+        the step before ran, and this step's summaries go to the FileWriter from there
+        (`_Ahead`); the feeds are the same arrays (the same draws in the same order).
         """
         run = self.run
-        rng = utils.make_rng(run.config.seed, "step", step)
+        ahead = getattr(self, "ahead", None)
+        if ahead is None:
+            runs = run.step_runs(step, utils.make_rng(run.config.seed, "step", step))
+            write = run.writer.add_summary
+        else:
+            runs = ahead.runs(step)
+            write = ahead.write_summary
         logs = {}
         if run.config.on_nonfinite == "skip":
             run.sess.run(run.step_undo.backup)
-        for phase, r, feed in run.step_runs(step, rng):
+        for phase, r, feed in runs:
             if r + 1 < phase.repeat:
                 _, values = run.sess.run([phase.train_op, phase.fetches], feed)
             else:
                 _, summary, values = run.sess.run(
                     [phase.train_op, phase.summary, phase.fetches], feed)
-                run.writer.add_summary(summary, step + 1)
+                write(summary, step + 1)
             logs.update(values)
             _check_finite(values, step + 1, logs)
         return logs
+
+
+class _Ahead:
+    """The loop's worker thread: while the session runs a step, it makes the next step's
+    feeds and hands the step's summaries to the FileWriter, work the main thread did
+    between session runs before (issue 35: about half of CGAN's loop overhead).
+
+    The feeds of step s are `run.step_runs(s, rng of (seed, "step", s))` taken whole, in
+    order: the same draws as made lazily (every feed function draws only from the step's
+    Generator and reads only the data). The summaries reach the FileWriter in the order
+    written; `drain()` waits until every one has, and the loop drains before a grid (whose
+    image goes to the writer from the main thread), a checkpoint and the run's end, so the
+    events up to a checkpoint's step are with the writer when it is saved, as before.
+    """
+
+    def __init__(self, run, total):
+        self.run, self.total = run, total
+        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="trainer")
+        self._next = None           # (step, future of its runs), made ahead
+        self._written = None        # future of the last summary handed over
+        self._error = None          # the first error of writing a summary, for drain()
+
+    def _make(self, step):
+        run = self.run
+        return list(run.step_runs(step, utils.make_rng(run.config.seed, "step", step)))
+
+    def runs(self, step):
+        """The session runs of step `step` ((phase, repeat index, feed)), and the next
+        step's set to be made meanwhile (up to the run's last step)."""
+        if self._next is not None and self._next[0] == step:
+            runs = self._next[1].result()
+        else:
+            runs = self._make(step)
+        self._next = (step + 1, self._pool.submit(self._make, step + 1)) \
+            if step + 1 < self.total else None
+        return runs
+
+    def write_summary(self, summary, step):
+        """Hand `summary` of `step` to the FileWriter, from the worker thread."""
+        self._written = self._pool.submit(self._add_summary, summary, step)
+
+    def _add_summary(self, summary, step):
+        if self._error is None:
+            try:
+                self.run.writer.add_summary(summary, step)
+            except Exception as e:     # raised in the main thread by the next drain()
+                self._error = e
+
+    def drain(self):
+        """Wait until every summary handed over is with the FileWriter; raise the first
+        error that writing one raised."""
+        written, self._written = self._written, None
+        if written is not None:
+            written.result()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def close(self):
+        """Drain, then end the thread (a step's feeds made ahead and not used are dropped:
+        a resumed run makes them again from the same seed)."""
+        try:
+            self.drain()
+        finally:
+            self._next = None
+            self._pool.shutdown(wait=True)
 
 
 class TrainingDiverged(GanReproError):

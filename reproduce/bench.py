@@ -7,14 +7,18 @@ machine's measured matmul ceiling.
 Per model, in a fresh process each (so peak memory is the model's own):
 - bare iteration: one training step's update ops only (every phase, n_critic
   times for critics), feeds made beforehand from the data in memory; the time
-  is the median over `--rounds` rounds of `--round-steps` iterations after
-  `--warmup` iterations, and as many rounds again after the full loop;
+  is the median over `--rounds` + 1 rounds of `--round-steps` iterations;
 - full loop: the real `GANModel.train()` loop at the model's default cadence
   (losses and summaries every step, progress lines, grids every `sample_every`
   steps, checkpoints every `save_every` steps and at each epoch end): the loop's
-  per-step time between grids and checkpoints (median over the same rounds),
-  plus the measured time of one grid and one checkpoint spread over the steps
-  between them;
+  per-step time between grids and checkpoints over `--rounds` rounds after
+  `--warmup` steps, plus the measured time of one grid and one checkpoint spread
+  over the steps between them;
+- loop overhead: the bare rounds are taken inside the loop, between its rounds (the
+  loop pauses for them), so each loop round is compared with the mean of the bare
+  rounds on either side of it (median over rounds), under the same load; by wall
+  time ("loop overhead") and by the process's CPU time ("CPU overhead", which a
+  busy machine disturbs less);
 - FLOPs per iteration: the registered FLOP statistics (MatMul, Conv2D and its
   gradients, element-wise ops) of every op a phase's update depends on, counted
   from the graph, times the phase's repeats;
@@ -96,42 +100,57 @@ def update_flops(model):
     return total
 
 
-def bare_iteration(model, warmup, rounds, round_steps):
-    """Seconds per iteration of the update ops alone (feeds made beforehand), one figure
-    per round."""
+def _bare_rounds(model, round_steps):
+    """A function of n: (wall, process CPU) seconds per bare iteration over n iterations."""
     import utils
     feeds = [[(phase.train_op, feed) for phase, _, feed in
               model.step_runs(s, utils.make_rng(0, "bench", s))] for s in range(round_steps)]
 
     def one_round(n):
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), time.process_time()
         for i in range(n):
             for train_op, feed in feeds[i % len(feeds)]:
                 model.sess.run(train_op, feed)
-        return (time.perf_counter() - t) / n
+        return (time.perf_counter() - t) / n, (time.process_time() - cpu) / n
 
-    one_round(warmup)
-    return [one_round(round_steps) for _ in range(rounds)]
+    return one_round
 
 
 def full_loop(model, warmup, rounds, round_steps):
-    """Seconds per step of `model.train()` at the default cadence (see the module doc).
+    """The full loop at the default cadence beside the bare iteration, interleaved (see the
+    module doc).
 
-    Returns (per-step seconds, the grid's seconds, the checkpoint's seconds)."""
-    starts, pauses = [], []          # run_step start times; (time, seconds) of grids/saves
+    Before each timed round of `model.train()` (and after the last) the loop pauses for a
+    round of bare iterations, so every loop round has a bare round on either side of it in
+    time, under the same load.
+
+    Returns dict: per round the loop's seconds per step between grids and checkpoints
+    (`loop_rounds`, wall; `loop_cpu_rounds`, process CPU) and the bare rounds' seconds per
+    iteration (`bare_rounds`, `bare_cpu_rounds`, one more than the loop's), the grid's and
+    the checkpoint's seconds (`grid_s`, `save_s`) and how many of each a step carries on
+    average (`per_grid`, `per_save`)."""
+    starts, pauses = [], []          # run_step (wall, CPU) start times; grid/save pauses
+    bare_rounds = []
     grids, save = model.save_training_grids, model.save
+    bare = _bare_rounds(model, round_steps)
+    bare(warmup)                     # its session-run signature built before timing
+    boundaries = {warmup + r * round_steps for r in range(rounds + 1)}
 
     def timed(fn):
         def wrapper(*args):
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             out = fn(*args)
-            pauses.append((t, time.perf_counter() - t))
+            pauses.append((t, time.perf_counter() - t, time.process_time() - cpu))
             return out
         return wrapper
 
     class TimedTrainer(model.Trainer):
         def run_step(self, step):
-            starts.append(time.perf_counter())
+            if step in boundaries:       # a pause of the loop, like a grid's
+                t, cpu = time.perf_counter(), time.process_time()
+                bare_rounds.append(bare(round_steps))
+                pauses.append((t, time.perf_counter() - t, time.process_time() - cpu))
+            starts.append((time.perf_counter(), time.process_time()))
             return super().run_step(step)
 
     model.Trainer, model.save_training_grids, model.save = (
@@ -141,18 +160,40 @@ def full_loop(model, warmup, rounds, round_steps):
         model.train()
     finally:
         del model.Trainer, model.save_training_grids, model.save    # the class's again
-    per_step = []
+    loop_rounds, loop_cpu_rounds = [], []
     for r in range(rounds):
-        a, b = starts[warmup + r * round_steps], starts[warmup + (r + 1) * round_steps]
-        paused = sum(s for t, s in pauses if a <= t < b)
-        per_step.append((b - a - paused) / round_steps)
+        first = warmup + r * round_steps
+        (a, a_cpu), (b, b_cpu) = starts[first], starts[first + round_steps]
+        inside = [p for p in pauses if a <= p[0] < b]
+        loop_rounds.append((b - a - sum(p[1] for p in inside)) / round_steps)
+        loop_cpu_rounds.append((b_cpu - a_cpu - sum(p[2] for p in inside)) / round_steps)
     # A grid and a checkpoint of this model, timed once more each after the loop.
     grid_s = _median_time(lambda: model.save_training_grids(model.config.max_steps), 2)
     save_s = _median_time(lambda: model.save(model.config.max_steps), 2)
     cfg = model.config
     per_save = 1.0 / model.steps_per_epoch + (1.0 / cfg.save_every if cfg.save_every else 0.0)
     per_grid = 1.0 / cfg.sample_every + 1.0 / model.steps_per_epoch   # + the epoch-end grid
-    return statistics.median(per_step) + grid_s * per_grid + save_s * per_save, grid_s, save_s
+    return dict(loop_rounds=loop_rounds, loop_cpu_rounds=loop_cpu_rounds,
+                bare_rounds=[w for w, _ in bare_rounds],
+                bare_cpu_rounds=[c for _, c in bare_rounds],
+                grid_s=grid_s, save_s=save_s, per_grid=per_grid, per_save=per_save)
+
+
+def loop_overhead(loop):
+    """The loop's overhead over the bare iteration from `full_loop`'s figures: each loop
+    round against the mean of the bare rounds on either side of it (median over rounds),
+    plus the grids and checkpoints spread over the steps, relative to the bare iteration.
+
+    Returns (overhead by wall time, overhead by process CPU time), e.g. 0.02 for 2%."""
+    def paired(loop_rounds, bare_rounds):
+        return statistics.median(
+            x / (0.5 * (bare_rounds[r] + bare_rounds[r + 1])) for r, x in enumerate(loop_rounds))
+    # the grids and checkpoints by wall time in both (what share of a step they take)
+    pauses = loop["grid_s"] * loop["per_grid"] + loop["save_s"] * loop["per_save"]
+    pauses /= statistics.median(loop["bare_rounds"])
+    wall = paired(loop["loop_rounds"], loop["bare_rounds"]) - 1.0 + pauses
+    cpu = paired(loop["loop_cpu_rounds"], loop["bare_cpu_rounds"]) - 1.0 + pauses
+    return wall, cpu
 
 
 def _median_time(fn, runs):
@@ -194,16 +235,16 @@ def measure(name, warmup, rounds, round_steps, data_dir=None):
         with cls(config, dataset) as model:
             model.open()
             flops = update_flops(model)
-            bare = bare_iteration(model, warmup, rounds, round_steps)
             with contextlib.redirect_stdout(io.StringIO()):
-                loop, grid_s, save_s = full_loop(model, warmup, rounds, round_steps)
-            # Bare rounds before and after the loop: a process's first minute can run
-            # slower or faster (allocator, kernel caches), and both figures share it.
-            bare = statistics.median(bare + bare_iteration(model, 1, rounds, round_steps))
+                loop = full_loop(model, warmup, rounds, round_steps)
             threads = config.intra_op_threads
+    bare = statistics.median(loop["bare_rounds"])
+    overhead, overhead_cpu = loop_overhead(loop)
     host, gpu = peak_memory_mib()
-    return dict(model=name, batch_size=config.batch_size, bare_s=bare, loop_s=loop,
-                loop_overhead=loop / bare - 1.0, grid_s=grid_s, checkpoint_s=save_s,
+    return dict(model=name, batch_size=config.batch_size, bare_s=bare,
+                loop_s=bare * (1.0 + overhead), loop_overhead=overhead,
+                loop_overhead_cpu=overhead_cpu, rounds=loop,
+                grid_s=loop["grid_s"], checkpoint_s=loop["save_s"],
                 sample_every=config.sample_every, save_every=config.save_every,
                 gflop_per_it=flops / 1e9, gflops=flops / 1e9 / bare,
                 ceiling_gflops=matmul_ceiling(threads), peak_host_mib=host, peak_gpu_mib=gpu,
@@ -265,18 +306,21 @@ def run_worker(name, configuration, args):
 
 def table(results):
     head = ("model", "configuration", "batch", "bare ms/it", "bare it/s", "loop it/s",
-            "loop overhead", "GFLOP/it", "GFLOP/s", "% of ceiling", "peak MiB")
+            "loop overhead", "GFLOP/it", "GFLOP/s", "% of ceiling", "peak MiB",
+            "CPU overhead")
     rows = [head]
     for r in results:
         if "error" in r:
-            rows.append((r["model"], r["configuration"], "error: " + r["error"]) + ("",) * 8)
+            rows.append((r["model"], r["configuration"], "error: " + r["error"]) + ("",) * 9)
             continue
         rows.append((r["model"], r["configuration"], str(r["batch_size"]),
                      "%.1f" % (1000 * r["bare_s"]), "%.2f" % (1 / r["bare_s"]),
                      "%.2f" % (1 / r["loop_s"]), "%+.1f%%" % (100 * r["loop_overhead"]),
                      "%.2f" % r["gflop_per_it"], "%.1f" % r["gflops"],
                      "%.0f%%" % (100 * r["gflops"] / r["ceiling_gflops"]),
-                     "%.0f" % r["peak_host_mib"]))
+                     "%.0f" % r["peak_host_mib"],
+                     "%+.1f%%" % (100 * r["loop_overhead_cpu"]) if "loop_overhead_cpu" in r
+                     else ""))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = [" | ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
