@@ -1,20 +1,22 @@
 """Every `scripts/run_<name>.py` as a user runs it: `--help` shows the blog's
-defaults (in-process: the script is `main(Model)`), and a subprocess run with a step
-limit on tiny data writes a checkpoint, a sample grid and an event file. (run_dragan.py
-has its own, longer tests in test_scripts.py.)"""
+defaults (in-process: the script is `main(Model)`), and a run of the script file with a
+step limit on tiny data writes a checkpoint, a sample grid and an event file. The runs are
+forks of one process that imported TensorFlow once (tests/forkserver.py: the script file
+runs as `__main__` with its command line); run_dragan.py has its own, longer tests in
+test_scripts.py, where it also starts as a fresh interpreter.)"""
 
 import atexit
 import concurrent.futures
 import os
 import pathlib
 import shutil
-import subprocess
-import sys
 import tempfile
+import threading
 
 import numpy as np
 import pytest
 from conftest import background, make_tiny_mnist, make_tiny_sprites
+from forkserver import ForkServer
 from skimage import io as skio
 
 from models import MODELS, get_model
@@ -26,20 +28,26 @@ FAST = ["--batch-size", "8", "--log-every", "1", "--save-every", "0", "--sample-
         "--max-steps", "2"]
 
 
-def run_script(name, args, cwd, timeout=300):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
-    env.pop("GAN_DATA_DIR", None)
-    script = os.path.join(REPO, "scripts", "run_%s.py" % name)
-    return subprocess.run([sys.executable, script] + args, cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-
-
 def start_script_runs(workers=2):
     """Start every script once on tiny data with a step limit, `workers` at a time, in a
-    throw-away folder. Returns name -> Future of (finished process, its working folder)."""
+    throw-away folder, each a fork of one server process (started with the first run).
+    Returns name -> Future of (finished run: returncode, stdout, stderr; its folder)."""
     root = pathlib.Path(tempfile.mkdtemp(prefix="gan-repro-scripts-"))
     atexit.register(shutil.rmtree, str(root), True)
     mnist, sprites = make_tiny_mnist(root), make_tiny_sprites(root)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1",
+               GAN_REPRO_CACHE_DIR=str(root / "cache"))
+    env.pop("GAN_DATA_DIR", None)
+    servers, lock = [], threading.Lock()
+
+    def run(name, data, cwd):
+        with lock:
+            if not servers:
+                servers.append(ForkServer(root / "forkserver", env))
+                atexit.register(servers[0].close)       # before the rmtree (last in, first out)
+        script = os.path.join(REPO, "scripts", "run_%s.py" % name)
+        return servers[0].run(script, ["--data-dir", str(data)] + FAST, cwd), cwd
+
     pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers)
     futures = {}
     for name in NAMES:
@@ -47,8 +55,7 @@ def start_script_runs(workers=2):
         data = sprites if config.dataset in ("pokemon", "folder") else mnist
         cwd = root / name
         cwd.mkdir()
-        futures[name] = pool.submit(lambda n=name, d=data, c=cwd: (
-            run_script(n, ["--data-dir", str(d)] + FAST, c), c))
+        futures[name] = pool.submit(run, name, data, cwd)
     pool.shutdown(wait=False)
     return futures
 

@@ -1,4 +1,9 @@
-"""scripts/run_dragan.py as a user runs it: a subprocess on tiny data."""
+"""scripts/run_dragan.py as a user runs it: a subprocess on tiny data.
+
+The first test starts the script as fresh interpreters (training, then the same command
+resuming); the signal and refusal tests run the script file in forks of one process that
+imported TensorFlow once (tests/forkserver.py: the script runs as `__main__` with its
+command line, its own signal handlers and exit status), which saves an import a run."""
 
 import os
 import signal
@@ -8,6 +13,7 @@ import time
 
 import numpy as np
 import pytest
+from forkserver import ForkServer
 from skimage import io as skio
 
 import utils
@@ -24,6 +30,17 @@ def run_script(args, cwd, timeout=240):
     env.pop("GAN_DATA_DIR", None)
     return subprocess.run([sys.executable, SCRIPT] + args, cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The fork server for this module's runs (the environment run_script gives)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
+    env.pop("GAN_DATA_DIR", None)
+    env["GAN_REPRO_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    forks = ForkServer(tmp_path_factory.mktemp("forkserver"), env)
+    yield forks
+    forks.close()
 
 
 def assert_one_line_error(proc, *fragments):
@@ -85,23 +102,25 @@ def test_training_writes_checkpoint_grid_and_events_then_resumes(tmp_path, tiny_
     assert (ckpt / "DRAGAN.model-5.index").exists()
 
 
-def _signal_at_step_2(proc, signum):
-    """Send `signum` to a run once it logged step 2 (or after 120 s); its (out, err)."""
+def _signal_at_step_2(server, pid, out, signum):
+    """Send `signum` to run `pid` once it logged step 2 to `out` (or after 120 s); its
+    (exit code, stdout)."""
     deadline = time.time() + 120
-    for line in proc.stdout:
-        if " step 2/" in line or time.time() > deadline:
+    while time.time() < deadline:
+        if os.path.exists(out) and " step 2/" in open(out).read():
             break
-    proc.send_signal(signum)
-    return proc.communicate(timeout=120)
+        time.sleep(0.02)
+    os.kill(pid, signum)
+    code = server.wait(pid, 120)
+    return code, open(out).read()
 
 
-def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, tiny_mnist_dir):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, SCRIPT, "--data-dir", str(tiny_mnist_dir),
-                             "--max-steps", "100000"] + FAST, cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = _signal_at_step_2(proc, signal.SIGINT)
-    assert proc.returncode == 130, err
+def test_ctrl_c_saves_a_checkpoint_and_exits_cleanly(tmp_path, tiny_mnist_dir, server):
+    pid, out, err = server.start(SCRIPT, ["--data-dir", str(tiny_mnist_dir), "--max-steps",
+                                          "100000"] + FAST, tmp_path)
+    code, out = _signal_at_step_2(server, pid, out, signal.SIGINT)
+    err = open(err).read()
+    assert code == 130, err
     assert "Traceback" not in err and "stopped by Ctrl-C" in out
     state = utils.read_json(str(tmp_path / "checkpoint" / "DRAGAN_mnist_8_128" / "DRAGAN"
                                 / "state.json"))
@@ -116,25 +135,24 @@ def _checkpoint_values(prefix):
     return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
 
 
-def test_sigterm_saves_a_checkpoint_exits_143_and_resumes_bit_for_bit(tmp_path, tiny_mnist_dir):
+def test_sigterm_saves_a_checkpoint_exits_143_and_resumes_bit_for_bit(tmp_path, tiny_mnist_dir,
+                                                                      server):
     """SIGTERM (kill, Slurm, Kubernetes) as Ctrl-C: the step finishes, a checkpoint is
     saved at the step reached, exit 143; the same command then resumes, and its losses and
     final checkpoint equal those of an unbroken run (started beside it) bit for bit, every
-    variable (D's batch-norm moving statistics included: docs/faults.md)."""
+    variable (D's batch-norm moving statistics included: docs/faults.md). Each run is a
+    fork of the server: the SIGTERM goes to the run alone, as `kill PID` would."""
     from reproduce.quality import read_scalars
     steps = 40
     args = ["--data-dir", str(tiny_mnist_dir), "--max-steps", str(steps), "--intra-op-threads",
             "1", "--inter-op-threads", "1"] + FAST
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONUNBUFFERED="1")
     (tmp_path / "stopped").mkdir()
     (tmp_path / "straight").mkdir()
-    straight = subprocess.Popen([sys.executable, SCRIPT] + args, cwd=tmp_path / "straight",
-                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                text=True)
-    proc = subprocess.Popen([sys.executable, SCRIPT] + args, cwd=tmp_path / "stopped", env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = _signal_at_step_2(proc, signal.SIGTERM)
-    assert proc.returncode == 143, err
+    straight, _, straight_err = server.start(SCRIPT, args, tmp_path / "straight")
+    pid, out, err = server.start(SCRIPT, args, tmp_path / "stopped")
+    code, out = _signal_at_step_2(server, pid, out, signal.SIGTERM)
+    err = open(err).read()
+    assert code == 143, err
     assert "Traceback" not in err and "SIGTERM: finishing this step" in err, err
     last = out.strip().splitlines()[-1]
     assert "DRAGAN: stopped by SIGTERM at step" in last and "resumes from it" in last, out
@@ -143,11 +161,11 @@ def test_sigterm_saves_a_checkpoint_exits_143_and_resumes_bit_for_bit(tmp_path, 
     assert 2 <= state["step"] < steps and "at step %d " % state["step"] in last
     assert (folder / ("DRAGAN.model-%d.index" % state["step"])).exists()
 
-    proc = run_script(args, tmp_path / "stopped")                    # the same command again
+    proc = server.run(SCRIPT, args, tmp_path / "stopped")           # the same command again
     assert proc.returncode == 0, proc.stderr
     assert ("(step %d)" % state["step"] in proc.stdout
             and "finished at step %d" % steps in proc.stdout)
-    assert straight.wait(240) == 0, straight.stderr.read()
+    assert server.wait(straight, 240) == 0, open(straight_err).read()
     run = "DRAGAN_mnist_8_128"
     resumed = read_scalars(str(tmp_path / "stopped" / "logs" / run))
     unbroken = read_scalars(str(tmp_path / "straight" / "logs" / run))
@@ -200,13 +218,14 @@ def test_out_of_range_flags_exit_2(args, fragment, capsys):
     assert fragment in capsys.readouterr().err
 
 
-def test_checkpoint_folder_of_another_model_is_refused(tmp_path, tiny_mnist_dir):
+def test_checkpoint_folder_of_another_model_is_refused(tmp_path, tiny_mnist_dir, server):
     folder = tmp_path / "checkpoint" / "DRAGAN_mnist_8_128" / "DRAGAN"
     folder.mkdir(parents=True)
     utils.write_json(str(folder / "config.json"), {"model": "WGAN", "config": {}})
     (folder / "checkpoint").write_text('model_checkpoint_path: "WGAN.model-7"\n')
     (folder / "WGAN.model-7.index").write_bytes(b"")
     before = sorted(os.listdir(folder))
-    proc = run_script(["--data-dir", str(tiny_mnist_dir), "--max-steps", "1"] + FAST, tmp_path)
+    proc = server.run(SCRIPT, ["--data-dir", str(tiny_mnist_dir), "--max-steps", "1"] + FAST,
+                      tmp_path)
     assert_one_line_error(proc, "holds a WGAN checkpoint, not DRAGAN")
     assert sorted(os.listdir(folder)) == before

@@ -1,0 +1,138 @@
+"""Run `scripts/run_<name>.py` as forks of one process that imported TensorFlow once.
+
+A fresh interpreter per script run costs a TensorFlow import (~5 CPU-seconds) before the
+run's own work (a graph build and a few steps on tiny data). The server imports the
+project and TensorFlow once, creates no graph or session, and forks a child per run; the
+child changes to the run's folder, sends its stdout and stderr to files and runs the
+script file itself as `__main__` (runpy) with the run's `sys.argv`, so the script's own
+code, `main()`, its signal handlers and its exit status are the ones a user gets. What a
+fork cannot show (the script starting in a fresh interpreter: its imports, TensorFlow's
+start-up settings) is shown by the real subprocesses of tests/test_scripts.py
+(run_dragan.py) and tests/test_runner.py (run_dragan.py and run_gan.py).
+
+tests/test_faults.py has its own zygote (instrumented runs, a tmpfs).
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import types
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+
+
+def _serve():
+    """Serve {"op": "start"|"poll"} lines on stdin: fork a script run, report its status."""
+    import runpy
+    import traceback
+
+    import models           # noqa: F401  (TensorFlow and every model, imported once)
+    import models.cli       # noqa: F401
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        if cmd["op"] == "start":
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                code = 99
+                try:
+                    os.chdir(cmd["cwd"])
+                    out = os.open(cmd["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                    err = os.open(cmd["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                    os.dup2(out, 1)
+                    os.dup2(err, 2)
+                    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+                    sys.argv = [cmd["script"]] + cmd["args"]
+                    runpy.run_path(cmd["script"], run_name="__main__")
+                    code = 0
+                except SystemExit as done:
+                    code = done.code if isinstance(done.code, int) else (
+                        0 if done.code is None else 1)
+                    if not isinstance(done.code, (int, type(None))):
+                        print(done.code, file=sys.stderr)
+                except BaseException:
+                    traceback.print_exc()
+                    code = 1
+                finally:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os._exit(code)
+            reply = {"pid": pid}
+        else:
+            pid, status = os.waitpid(cmd["pid"], os.WNOHANG)
+            reply = {"status": os.waitstatus_to_exitcode(status) if pid else None}
+        print(json.dumps(reply), flush=True)
+
+
+class ForkServer:
+    """The tests' end of the server: `start` a script run, `wait` for it, or `run` it
+    (subprocess.run's returncode, stdout and stderr). Thread-safe."""
+
+    def __init__(self, root, env=None):
+        self.root = str(root)
+        os.makedirs(self.root, exist_ok=True)
+        self.env = dict(os.environ if env is None else env)
+        self.stderr = open(os.path.join(self.root, "forkserver.err"), "w")
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, env=self.env, cwd=self.root, text=True)
+        self.lock = threading.Lock()
+        self.count = 0
+        assert self._read().get("ready"), "the fork server did not start"
+
+    def _read(self):
+        line = self.proc.stdout.readline()
+        assert line, "the fork server died: %s" % open(self.stderr.name).read()[-2000:]
+        return json.loads(line)
+
+    def _ask(self, **cmd):
+        with self.lock:
+            self.proc.stdin.write(json.dumps(cmd) + "\n")
+            self.proc.stdin.flush()
+            return self._read()
+
+    def start(self, script, args, cwd):
+        """Fork a run of `script` (a path) with `args` in folder `cwd`: (pid, stdout path,
+        stderr path)."""
+        with self.lock:
+            self.count += 1
+            n = self.count
+        out = os.path.join(self.root, "run%d.out" % n)
+        err = os.path.join(self.root, "run%d.err" % n)
+        pid = self._ask(op="start", script=os.path.abspath(script), args=[str(a) for a in args],
+                        cwd=str(cwd), stdout=out, stderr=err)["pid"]
+        return pid, out, err
+
+    def wait(self, pid, timeout=300):
+        """The run's exit code (negative: the signal that ended it); SIGKILL at `timeout`."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            status = self._ask(op="poll", pid=pid)["status"]
+            if status is not None:
+                return status
+            time.sleep(0.05)
+        os.kill(pid, 9)
+        self.wait(pid, 10)
+        raise AssertionError("run %d did not end within %d s" % (pid, timeout))
+
+    def run(self, script, args, cwd, timeout=300):
+        pid, out, err = self.start(script, args, cwd)
+        code = self.wait(pid, timeout)
+        with open(out) as o, open(err) as e:
+            return types.SimpleNamespace(returncode=code, stdout=o.read(), stderr=e.read())
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        self.stderr.close()
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:
+    _serve()
