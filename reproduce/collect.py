@@ -5,14 +5,15 @@
 Reads the run folders of the blog_seeds recipe (reproduce/experiments.py) and the kept
 evaluations of earlier recipes, and writes, under --out:
 
-- measures.csv: one row per recipe, model, seed, step, measure and sample draw (the
-  columns of reproduce/quality.py plus `recipe`); the real data's rows have model "real";
+- measures/<recipe>.csv: one row per recipe, model, seed, step, measure and sample draw
+  (the columns of reproduce/quality.py plus `recipe`; `run` is empty for the blog_seeds
+  runs, whose folders status.json names); the real data's rows have model "real";
 - training.csv: one row per training attempt of a run (from its `attempts.jsonl`, which
   the Trainer writes; for a run made before that file existed, from the runner's
   done-marker of its job): recipe, key, seed, from_step, to_step, seconds, ended_by,
   device, threads, host, started, ended;
-- status.json: per recipe and seed, the step reached and planned, and whether it is
-  finished, running or not started;
+- status.json: per recipe and seed, the run folder, the step reached and planned, and
+  whether it is finished, running or not started;
 - toy.csv: the toy studies' runs (study, dataset, method, seed, measure, value);
 - figures/: the sample grids at each card's shown points and at each run's end (enlarged
   to at least 320 pixels wide, nearest neighbour), and the measures over training per
@@ -45,6 +46,7 @@ TRAIN_FIELDS = ("recipe", "key", "seed", "job", "from_step", "to_step", "seconds
 TOY_STUDIES = (("toy_study", "toy"), ("toy_study_lr1e-4", "toy_lr1e-4"),
                ("toy_study_lr1e-4_100k", "toy_lr1e-4_100k"),
                ("toy_study_gan_toy", "toy_gan_toy"))
+MEASURES = "measures"      # the folder of measure rows under --out, a file per recipe
 _GRID = re.compile(r"_(\d+)_(\d+)\.png$")
 
 
@@ -89,7 +91,7 @@ def collect_seed_runs(runs, figures):
         flags = job.argv[2:]
         planned = _planned_steps(flags, state)
         done = state["step"] >= planned if planned else False
-        entry[str(seed)] = dict(step=state["step"], planned=planned,
+        entry[str(seed)] = dict(run=_relative(folder, runs), step=state["step"], planned=planned,
                                 steps_per_epoch=state["steps_per_epoch"],
                                 epochs=round(state["step"] / state["steps_per_epoch"], 2),
                                 state="finished" if done else "running or stopped")
@@ -97,7 +99,7 @@ def collect_seed_runs(runs, figures):
         q = os.path.join(base, "quality.csv")
         if os.path.exists(q):
             for r in quality.read_csv(q):
-                r["recipe"], r["run"] = recipe, _relative(r["run"], runs)
+                r["recipe"], r["run"] = recipe, ""     # the run folder: status.json
                 measures.append(r)
             entry[str(seed)]["measured_to"] = max(int(r["step"]) for r in quality.read_csv(q))
         if done and recipe in _balance_recipes():
@@ -148,7 +150,7 @@ def loss_balance_rows(recipe, key, seed, base, state, runs):
         return []
     rows = []
     for i, block in enumerate(np.array_split(np.array(steps), BALANCE_BLOCKS)):
-        rows.append(dict(recipe=recipe, run=_relative(base, runs), model=CARDS[key].name, key=key,
+        rows.append(dict(recipe=recipe, run="", model=CARDS[key].name, key=key,
                          seed=seed, step=end, epochs=round(end / state["steps_per_epoch"], 3),
                          measure="loss_balance", draw=i,
                          value=float(np.mean([g[s] - d[s] for s in block])), samples="",
@@ -351,6 +353,33 @@ def read_rows(path):
         return list(csv.DictReader(f))
 
 
+def read_measures(out):
+    """Every measure row under `out`: measures/<recipe>.csv (and a measures.csv of one
+    file for every recipe, as collect wrote it before)."""
+    rows = read_rows(os.path.join(out, "measures.csv"))
+    for path in sorted(glob.glob(os.path.join(out, MEASURES, "*.csv"))):
+        rows += read_rows(path)
+    return rows
+
+
+def write_measures(out, rows):
+    """`rows` as one file per recipe, measures/<recipe>.csv (each small enough to keep in
+    git as data grows), in place of what was there."""
+    folder = os.path.join(out, MEASURES)
+    os.makedirs(folder, exist_ok=True)
+    by = {}
+    for r in rows:
+        by.setdefault(r["recipe"], []).append(r)
+    for path in glob.glob(os.path.join(folder, "*.csv")):
+        if os.path.basename(path)[:-len(".csv")] not in by:
+            os.remove(path)
+    for recipe, mine in by.items():
+        write_rows(os.path.join(folder, recipe + ".csv"), mine, MEASURE_FIELDS)
+    legacy = os.path.join(out, "measures.csv")
+    if os.path.exists(legacy):
+        os.remove(legacy)
+
+
 def _merge(old, new, key):
     """`old` rows whose `key` is not among `new`'s, then `new`."""
     fresh = {key(r) for r in new}
@@ -360,8 +389,7 @@ def _merge(old, new, key):
 def collect(runs, out=OUT, floor=True, threads=1, log=print):
     figures = os.path.join(out, "figures")
     os.makedirs(figures, exist_ok=True)
-    measures_path = os.path.join(out, "measures.csv")
-    old = read_rows(measures_path)
+    old = read_measures(out)
     measures, training, status = ([], [], {}) if runs is None else collect_seed_runs(
         runs, figures)
     measures += dragan_rows(out)
@@ -371,7 +399,7 @@ def collect(runs, out=OUT, floor=True, threads=1, log=print):
         measures += [r for r in old if r["model"] == "real" and r["recipe"] in
                      ("mnist", "dragan_vs_gan_mnist") and not r["run"]]
     merged = _merge(old, measures, key=lambda r: (r["recipe"], str(r["seed"])))
-    write_rows(measures_path, merged, MEASURE_FIELDS)
+    write_measures(out, merged)
     training_path = os.path.join(out, "training.csv")
     write_rows(training_path, _merge(read_rows(training_path), training,
                                      key=lambda r: (r["recipe"], str(r["seed"]))),
@@ -407,7 +435,7 @@ def main(argv=None):
     parser.add_argument("--out", default=OUT, metavar="DIR",
                         help="the tidy data folder [default: %s]" % experiments.RESULTS_DATA)
     parser.add_argument("--no-floor", action="store_true",
-                        help="keep the MNIST floors already in measures.csv instead of "
+                        help="keep the MNIST floors already in measures/ instead of "
                              "measuring them again (needs the judge)")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads [default: 1]")
     args = parser.parse_args(argv)

@@ -3,7 +3,7 @@
     python -m reproduce.render [--data reproduce/published/results_data]
         [--out reproduce/published/RESULTS.md]
 
-Reads what `python -m reproduce.collect` wrote (measures.csv, training.csv, status.json,
+Reads what `python -m reproduce.collect` wrote (measures/<recipe>.csv, training.csv, status.json,
 toy.csv, recipes.json, measured.json, figures/; and looked.json, written by hand: what a person
 saw in each grid), the models' blog cards
 (models/cards.py) and the claims (reproduce/claims.py, decided here over seeds against
@@ -13,6 +13,7 @@ writes nothing but the page. Exit status: 0, 1 (missing or unreadable data), 2 (
 """
 
 import argparse
+import glob
 import json
 import math
 import os
@@ -62,10 +63,12 @@ def pm(mean, sd):
 # ---- reading -------------------------------------------------------------------------------
 
 def read_data(data):
-    path = os.path.join(data, "measures.csv")
-    if not os.path.exists(path):
-        raise FileNotFoundError("no %s: run `python -m reproduce.collect` first" % path)
-    m = pd.read_csv(path, dtype={"seed": "string"})
+    paths = sorted(glob.glob(os.path.join(data, "measures", "*.csv")))
+    if not paths:
+        raise FileNotFoundError("no %s: run `python -m reproduce.collect` first"
+                                % os.path.join(data, "measures", "<recipe>.csv"))
+    m = pd.concat([pd.read_csv(p, dtype={"seed": "string"}) for p in paths],
+                  ignore_index=True)
     m["seed"] = m.seed.fillna("")
     m["step"] = pd.to_numeric(m.step, errors="coerce")
     m["epochs"] = pd.to_numeric(m.epochs, errors="coerce")
