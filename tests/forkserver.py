@@ -10,7 +10,8 @@ fork cannot show (the script starting in a fresh interpreter: its imports, Tenso
 start-up settings) is shown by the real subprocesses of tests/test_scripts.py
 (run_dragan.py) and tests/test_runner.py (run_dragan.py and run_gan.py).
 
-tests/test_faults.py has its own zygote (instrumented runs, a tmpfs).
+tests/test_faults.py's zygote (instrumented runs, a tmpfs) forks through the same
+`serve` loop.
 """
 
 import json
@@ -25,13 +26,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 
-def _serve():
-    """Serve {"op": "start"|"poll"} lines on stdin: fork a script run, report its status."""
-    import runpy
-    import traceback
-
-    import models           # noqa: F401  (TensorFlow and every model, imported once)
-    import models.cli       # noqa: F401
+def serve(child):
+    """Serve {"op": "start"|"poll"} lines on stdin: for "start", fork and run
+    `child(cmd)` in the child (it ends the child with `os._exit`); for "poll", report the
+    child's exit status (None while it runs). Shared by this server and
+    tests/test_faults.py's zygote."""
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         cmd = json.loads(line)
@@ -40,34 +39,47 @@ def _serve():
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                code = 99
-                try:
-                    os.chdir(cmd["cwd"])
-                    out = os.open(cmd["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                    err = os.open(cmd["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-                    os.dup2(out, 1)
-                    os.dup2(err, 2)
-                    os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
-                    sys.argv = [cmd["script"]] + cmd["args"]
-                    runpy.run_path(cmd["script"], run_name="__main__")
-                    code = 0
-                except SystemExit as done:
-                    code = done.code if isinstance(done.code, int) else (
-                        0 if done.code is None else 1)
-                    if not isinstance(done.code, (int, type(None))):
-                        print(done.code, file=sys.stderr)
-                except BaseException:
-                    traceback.print_exc()
-                    code = 1
-                finally:
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                    os._exit(code)
+                child(cmd)
             reply = {"pid": pid}
         else:
             pid, status = os.waitpid(cmd["pid"], os.WNOHANG)
             reply = {"status": os.waitstatus_to_exitcode(status) if pid else None}
         print(json.dumps(reply), flush=True)
+
+
+def _run_script(cmd):
+    """A forked script run: in its folder, output to its files, the script as __main__."""
+    import runpy
+    import traceback
+    code = 99
+    try:
+        os.chdir(cmd["cwd"])
+        out = os.open(cmd["stdout"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        err = os.open(cmd["stderr"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(out, 1)
+        os.dup2(err, 2)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        sys.argv = [cmd["script"]] + cmd["args"]
+        runpy.run_path(cmd["script"], run_name="__main__")
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (
+            0 if done.code is None else 1)
+        if not isinstance(done.code, (int, type(None))):
+            print(done.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _serve():
+    import models           # noqa: F401  (TensorFlow and every model, imported once)
+    import models.cli       # noqa: F401
+    serve(_run_script)
 
 
 class ForkServer:

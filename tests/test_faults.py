@@ -62,23 +62,11 @@ def _write_report():
 # ---- the zygote: one TensorFlow import, a fork per run ---------------------------------------
 
 def _zygote():
-    """Serve {"op": "start"|"poll"} lines on stdin: fork a training run, report its status."""
+    """Serve fork requests on stdin (tests/forkserver.py's loop): each a training run."""
+    from forkserver import serve
     from models.cli import main
     from models.dragan import DRAGAN
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        cmd = json.loads(line)
-        if cmd["op"] == "start":
-            sys.stdout.flush()
-            sys.stderr.flush()
-            pid = os.fork()
-            if pid == 0:
-                _child(cmd, main, DRAGAN)
-            reply = {"pid": pid}
-        else:
-            pid, status = os.waitpid(cmd["pid"], os.WNOHANG)
-            reply = {"status": os.waitstatus_to_exitcode(status) if pid else None}
-        print(json.dumps(reply), flush=True)
+    serve(lambda cmd: _child(cmd, main, DRAGAN))
 
 
 def _child(cmd, main, model_cls):
