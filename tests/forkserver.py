@@ -82,25 +82,22 @@ def _serve():
     serve(_run_script)
 
 
-class ForkServer:
-    """The tests' end of the server: `start` a script run, `wait` for it, or `run` it
-    (subprocess.run's returncode, stdout and stderr). Thread-safe."""
+class ForkClient:
+    """The tests' end of a `serve` loop started as `command`: `_ask` a request, `wait` for
+    a forked run's exit code, `close`. Thread-safe."""
 
-    def __init__(self, root, env=None):
-        self.root = str(root)
-        os.makedirs(self.root, exist_ok=True)
-        self.env = dict(os.environ if env is None else env)
-        self.stderr = open(os.path.join(self.root, "forkserver.err"), "w")
-        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--serve"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.stderr, env=self.env, cwd=self.root, text=True)
+    name = "fork server"
+
+    def __init__(self, command, stderr_path, env, cwd):
+        self.stderr = open(stderr_path, "w")
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.stderr, env=env, cwd=cwd, text=True)
         self.lock = threading.Lock()
-        self.count = 0
-        assert self._read().get("ready"), "the fork server did not start"
+        assert self._read().get("ready"), "the %s did not start" % self.name
 
     def _read(self):
         line = self.proc.stdout.readline()
-        assert line, "the fork server died: %s" % open(self.stderr.name).read()[-2000:]
+        assert line, "the %s died: %s" % (self.name, open(self.stderr.name).read()[-2000:])
         return json.loads(line)
 
     def _ask(self, **cmd):
@@ -108,18 +105,6 @@ class ForkServer:
             self.proc.stdin.write(json.dumps(cmd) + "\n")
             self.proc.stdin.flush()
             return self._read()
-
-    def start(self, script, args, cwd):
-        """Fork a run of `script` (a path) with `args` in folder `cwd`: (pid, stdout path,
-        stderr path)."""
-        with self.lock:
-            self.count += 1
-            n = self.count
-        out = os.path.join(self.root, "run%d.out" % n)
-        err = os.path.join(self.root, "run%d.err" % n)
-        pid = self._ask(op="start", script=os.path.abspath(script), args=[str(a) for a in args],
-                        cwd=str(cwd), stdout=out, stderr=err)["pid"]
-        return pid, out, err
 
     def wait(self, pid, timeout=300):
         """The run's exit code (negative: the signal that ended it); SIGKILL at `timeout`."""
@@ -133,17 +118,42 @@ class ForkServer:
         self.wait(pid, 10)
         raise AssertionError("run %d did not end within %d s" % (pid, timeout))
 
-    def run(self, script, args, cwd, timeout=300):
-        pid, out, err = self.start(script, args, cwd)
-        code = self.wait(pid, timeout)
-        with open(out) as o, open(err) as e:
-            return types.SimpleNamespace(returncode=code, stdout=o.read(), stderr=e.read())
-
     def close(self):
         if self.proc.poll() is None:
             self.proc.stdin.close()
             self.proc.wait(timeout=30)
         self.stderr.close()
+
+
+class ForkServer(ForkClient):
+    """The script runs' server: `start` a script run, `wait` for it, or `run` it
+    (subprocess.run's returncode, stdout and stderr). Thread-safe."""
+
+    def __init__(self, root, env=None):
+        self.root = str(root)
+        os.makedirs(self.root, exist_ok=True)
+        self.env = dict(os.environ if env is None else env)
+        self.count = 0
+        super().__init__([sys.executable, os.path.abspath(__file__), "--serve"],
+                         os.path.join(self.root, "forkserver.err"), self.env, self.root)
+
+    def start(self, script, args, cwd):
+        """Fork a run of `script` (a path) with `args` in folder `cwd`: (pid, stdout path,
+        stderr path)."""
+        with self.lock:
+            self.count += 1
+            n = self.count
+        out = os.path.join(self.root, "run%d.out" % n)
+        err = os.path.join(self.root, "run%d.err" % n)
+        pid = self._ask(op="start", script=os.path.abspath(script), args=[str(a) for a in args],
+                        cwd=str(cwd), stdout=out, stderr=err)["pid"]
+        return pid, out, err
+
+    def run(self, script, args, cwd, timeout=300):
+        pid, out, err = self.start(script, args, cwd)
+        code = self.wait(pid, timeout)
+        with open(out) as o, open(err) as e:
+            return types.SimpleNamespace(returncode=code, stdout=o.read(), stderr=e.read())
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--serve"]:

@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 import pytest
+from forkserver import ForkClient
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -176,8 +177,10 @@ def _fill_disk_at(step):
     tf.train.Saver.save = save
 
 
-class Zygote:
+class Zygote(ForkClient):
     """The test's end of the zygote."""
+
+    name = "zygote"
 
     def __init__(self, root):
         self.tmpfs = str(root / "small")
@@ -191,40 +194,14 @@ class Zygote:
                        self.tmpfs] + command
         else:
             self.tmpfs = None
-        self.stderr = open(root / "zygote.err", "w")
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.stderr, env=env, cwd=str(root), text=True)
-        assert self._read().get("ready"), "the zygote did not start"
-
-    def _read(self):
-        line = self.proc.stdout.readline()
-        assert line, "the zygote died: %s" % open(self.stderr.name).read()[-2000:]
-        return json.loads(line)
-
-    def _ask(self, **cmd):
-        self.proc.stdin.write(json.dumps(cmd) + "\n")
-        self.proc.stdin.flush()
-        return self._read()
+        super().__init__(command, root / "zygote.err", env, str(root))
 
     def start(self, argv, log, losses, kill=None):
         return self._ask(op="start", argv=argv, log=str(log), losses=str(losses),
                          kill=kill)["pid"]
 
     def wait(self, pid, timeout=120):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            status = self._ask(op="poll", pid=pid)["status"]
-            if status is not None:
-                return status
-            time.sleep(0.05)
-        os.kill(pid, signal.SIGKILL)
-        self.wait(pid, 10)
-        raise AssertionError("run %d did not end within %d s" % (pid, timeout))
-
-    def close(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=30)
-        self.stderr.close()
+        return super().wait(pid, timeout)
 
 
 def _can_mount_tmpfs(folder):
