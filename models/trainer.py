@@ -149,7 +149,7 @@ class Trainer:
             end_of_epoch = index + 1 == run.steps_per_epoch
             kept = keeps(step)
             saving = end_of_epoch or kept or (cfg.save_every and step % cfg.save_every == 0)
-            if saving or end_of_epoch or step % cfg.sample_every == 0:
+            if saving or step % cfg.sample_every == 0:      # saving covers an epoch's end
                 ahead.drain()       # the step's summaries before its grid and checkpoint
             self._save_step_grids(step, epoch, end_of_epoch)
             if saving:
